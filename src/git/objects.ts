@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
+import git from 'isomorphic-git';
+import { gitArgs, type Repo } from './repo.js';
+
+export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+export const MODE = { file: '100644', exec: '100755', symlink: '120000', tree: '40000', gitlink: '160000' } as const;
+
+/** The object id git gives `content` of `type` (SHA-1 of the header and the bytes). */
+export function hashObject(type: ObjectType, content: Uint8Array): string {
+  const h = createHash('sha1');
+  h.update(`${type} ${content.length}\0`);
+  h.update(content);
+  return h.digest('hex');
+}
+
+/**
+ * Writes an object and returns its id. We hash and deflate with node (fast, synchronous) and hand
+ * isomorphic-git the deflated bytes; it skips objects already stored loose.
+ */
+export async function writeObject(repo: Repo, type: ObjectType, content: Uint8Array, knownOid?: string): Promise<string> {
+  const oid = knownOid ?? hashObject(type, content);
+  const wrapped = Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]);
+  await git.writeObject({ fs: repo.fs, gitdir: repo.commonDir, type, object: deflateSync(wrapped, { level: 1 }), format: 'deflated', oid });
+  return oid;
+}
+
+export interface TreeEntry {
+  mode: string;
+  /** Entry name as raw bytes (paths need not be UTF-8). */
+  name: Buffer;
+  oid: string;
+}
+
+/** Git's tree order: byte order of names, with trees compared as if their name ended in '/'. */
+export function compareTreeEntries(a: TreeEntry, b: TreeEntry): number {
+  const ka = a.mode === MODE.tree ? Buffer.concat([a.name, Buffer.from('/')]) : a.name;
+  const kb = b.mode === MODE.tree ? Buffer.concat([b.name, Buffer.from('/')]) : b.name;
+  return Buffer.compare(ka, kb);
+}
+
+/** The bytes of a tree object for already-sorted entries. */
+export function encodeTree(entries: TreeEntry[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const e of entries) {
+    parts.push(Buffer.from(`${e.mode} `), e.name, Buffer.from([0]), Buffer.from(e.oid, 'hex'));
+  }
+  return Buffer.concat(parts);
+}
+
+export async function readBlob(repo: Repo, oid: string): Promise<Buffer> {
+  const { blob } = await git.readBlob({ ...gitArgs(repo), oid });
+  return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+}
+
+export interface ReadTreeEntry {
+  mode: string;
+  path: string;
+  oid: string;
+  type: 'blob' | 'tree' | 'commit';
+}
+
+export async function readTree(repo: Repo, oid: string): Promise<ReadTreeEntry[]> {
+  const { tree } = await git.readTree({ ...gitArgs(repo), oid });
+  return tree as ReadTreeEntry[];
+}
+
+export interface Person {
+  name: string;
+  email: string;
+  timestamp: number;
+  timezoneOffset: number;
+}
+
+export interface Commit {
+  oid: string;
+  tree: string;
+  parents: string[];
+  message: string;
+  author: Person;
+  committer: Person;
+}
+
+export async function readCommit(repo: Repo, oid: string): Promise<Commit> {
+  const { commit } = await git.readCommit({ ...gitArgs(repo), oid });
+  return { oid, tree: commit.tree, parents: commit.parent, message: commit.message, author: commit.author, committer: commit.committer };
+}
+
+export async function writeCommit(
+  repo: Repo,
+  c: { tree: string; parents: string[]; message: string; author: Person; committer?: Person },
+): Promise<string> {
+  return git.writeCommit({
+    fs: repo.fs,
+    gitdir: repo.commonDir,
+    commit: { tree: c.tree, parent: c.parents, message: c.message, author: c.author, committer: c.committer ?? c.author },
+  });
+}
+
+/** True when the object is in the repository (loose or packed). */
+export async function hasObject(repo: Repo, oid: string): Promise<boolean> {
+  try {
+    await git.readObject({ ...gitArgs(repo), oid, format: 'deflated' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Ensures the empty tree exists (git knows it virtually; isomorphic-git needs it stored). */
+export async function ensureEmptyTree(repo: Repo): Promise<string> {
+  return writeObject(repo, 'tree', Buffer.alloc(0), EMPTY_TREE);
+}
+
+/** True when a buffer looks binary the way git decides it: a NUL byte in the first 8000 bytes. */
+export function isBinary(content: Uint8Array): boolean {
+  const n = Math.min(content.length, 8000);
+  for (let i = 0; i < n; i++) if (content[i] === 0) return true;
+  return false;
+}

@@ -1,0 +1,179 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import git from 'isomorphic-git';
+import { gitArgs, type Repo } from './repo.js';
+import { readCommit } from './objects.js';
+import { OtError, usageError } from '../errors.js';
+
+/** The id a ref points at (peeled to a commit for annotated tags), or null when absent. */
+export async function resolveRef(repo: Repo, ref: string): Promise<string | null> {
+  try {
+    const gitdir = ref === 'HEAD' ? repo.gitdir : repo.commonDir;
+    return await git.resolveRef({ fs: repo.fs, dir: repo.dir, gitdir, ref });
+  } catch {
+    return null;
+  }
+}
+
+/** HEAD as the user sees it: the branch it names (null when detached) and its commit (null when unborn). */
+export async function headInfo(repo: Repo): Promise<{ branch: string | null; commit: string | null }> {
+  let branch: string | null = null;
+  try {
+    const target = await git.resolveRef({ fs: repo.fs, dir: repo.dir, gitdir: repo.gitdir, ref: 'HEAD', depth: 1 });
+    if (target.startsWith('refs/')) branch = target;
+  } catch {
+    /* unreadable HEAD */
+  }
+  return { branch, commit: await resolveRef(repo, 'HEAD') };
+}
+
+/** Full names of the refs below a prefix such as `refs/ot/traces`. */
+export async function listRefs(repo: Repo, prefix: string): Promise<string[]> {
+  try {
+    const names = await git.listRefs({ fs: repo.fs, dir: repo.dir, gitdir: repo.commonDir, filepath: prefix });
+    return names.map((n) => `${prefix}/${n}`).sort();
+  } catch {
+    return [];
+  }
+}
+
+export class RefConflict extends OtError {
+  constructor(ref: string) {
+    super(`ref ${ref} moved while it was being updated`, 1, 'ref_conflict');
+  }
+}
+
+const STALE_LOCK_MS = 10_000;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A lock left by a killed process: its holder is gone, or it is far older than any update takes. */
+function lockIsStale(lockFile: string): boolean {
+  try {
+    const st = fs.statSync(lockFile);
+    if (Date.now() - st.mtimeMs > STALE_LOCK_MS) return true;
+    const pid = Number(fs.readFileSync(lockFile, 'utf8').split('\n')[1]);
+    return Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Updates `ref` to `next` (or deletes it when `next` is null) only if it still points at
+ * `expected` (null: must not exist). Follows git's protocol: `<ref>.lock` is created exclusively
+ * (so git itself and other ot processes wait), the old value is compared, then the ref is written.
+ * isomorphic-git's writeRef has no lock, so the lock is ours; its write is atomic through our fs.
+ * Throws RefConflict when the ref moved: the caller re-reads and retries.
+ */
+export async function compareAndSwapRef(repo: Repo, ref: string, expected: string | null, next: string | null): Promise<void> {
+  const refFile = path.join(repo.commonDir, ref);
+  const lockFile = `${refFile}.lock`;
+  fs.mkdirSync(path.dirname(refFile), { recursive: true });
+  const deadline = Date.now() + 30_000;
+  let fd: number | undefined;
+  for (let attempt = 0; fd === undefined; attempt++) {
+    try {
+      fd = fs.openSync(lockFile, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (lockIsStale(lockFile)) {
+        fs.rmSync(lockFile, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new OtError(`could not lock ${ref}: ${lockFile} is held by another process`, 1, 'locked');
+      await sleep(Math.min(50, 2 + attempt * 3) * (0.5 + Math.random()));
+    }
+  }
+  try {
+    fs.writeSync(fd, `${next ?? '0'.repeat(40)}\n${process.pid}\n`);
+    fs.closeSync(fd);
+    fd = undefined;
+    const current = await resolveRef(repo, ref);
+    if (current !== expected) throw new RefConflict(ref);
+    if (next === null) {
+      await git.deleteRef({ fs: repo.fs, dir: repo.dir, gitdir: repo.commonDir, ref });
+    } else {
+      await git.writeRef({ fs: repo.fs, dir: repo.dir, gitdir: repo.commonDir, ref, value: next, force: true });
+    }
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(lockFile, { force: true });
+  }
+}
+
+/**
+ * Resolves any revision git accepts that a user types at us: full or short ids, `HEAD`, branch,
+ * tag (peeled) and remote names, full ref names, with `~N`, `^`, `^N` suffixes.
+ */
+export async function resolveRevision(repo: Repo, rev: string): Promise<string> {
+  const m = /^(.*?)((?:[~^]\d*)*)$/.exec(rev.trim());
+  const base = m?.[1] ?? '';
+  const suffix = m?.[2] ?? '';
+  if (!base) throw usageError(`unknown revision '${rev}'`, 'unknown_revision');
+  let oid = await resolveBase(repo, base);
+  if (!oid) throw usageError(`unknown revision '${rev}': no commit, branch or tag is called '${base}'`, 'unknown_revision');
+  oid = await peelToCommit(repo, oid, rev);
+  for (const op of suffix.match(/[~^]\d*/g) ?? []) {
+    const n = op.length > 1 ? Number(op.slice(1)) : 1;
+    if (op[0] === '~') {
+      for (let i = 0; i < n; i++) oid = await parentOf(repo, oid, 0, rev);
+    } else if (n > 0) {
+      oid = await parentOf(repo, oid, n - 1, rev);
+    }
+  }
+  return oid;
+}
+
+async function parentOf(repo: Repo, oid: string, index: number, rev: string): Promise<string> {
+  const c = await readCommit(repo, oid);
+  const p = c.parents[index];
+  if (!p) throw usageError(`unknown revision '${rev}': ${oid.slice(0, 7)} has no parent ${index + 1}`, 'unknown_revision');
+  return p;
+}
+
+async function resolveBase(repo: Repo, base: string): Promise<string | null> {
+  if (base === 'HEAD' || base === '@') return resolveRef(repo, 'HEAD');
+  const candidates = base.startsWith('refs/')
+    ? [base]
+    : [`refs/heads/${base}`, `refs/tags/${base}`, `refs/remotes/${base}`, `refs/remotes/${base}/HEAD`, `refs/${base}`];
+  for (const ref of candidates) {
+    const oid = await resolveRef(repo, ref);
+    if (oid) return oid;
+  }
+  if (/^[0-9a-f]{4,40}$/i.test(base)) {
+    try {
+      return await git.expandOid({ ...gitArgs(repo), oid: base.toLowerCase() });
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+async function peelToCommit(repo: Repo, oid: string, rev: string): Promise<string> {
+  for (let i = 0; i < 10; i++) {
+    let obj;
+    try {
+      obj = await git.readObject({ ...gitArgs(repo), oid, format: 'parsed' });
+    } catch {
+      throw usageError(`unknown revision '${rev}': object ${oid} is not in the repository`, 'unknown_revision');
+    }
+    if (obj.type === 'commit') return oid;
+    if (obj.type === 'tag') {
+      oid = (obj.object as { object: string }).object;
+      continue;
+    }
+    throw usageError(`revision '${rev}' names a ${obj.type}, not a commit`, 'unknown_revision');
+  }
+  throw usageError(`revision '${rev}' is a chain of tags too deep to follow`, 'unknown_revision');
+}

@@ -1,0 +1,167 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import type { Repo } from '../git/repo.js';
+import { otDataDir } from '../git/repo.js';
+import { ensureEmptyTree, readCommit, writeCommit, type Person } from '../git/objects.js';
+import { compareAndSwapRef, listRefs, RefConflict, resolveRef } from '../git/refs.js';
+import { atomicWriteFile } from '../git/fs.js';
+import { EVENT_VERSION, TrailEvent, type NewEvent } from '../model/events.js';
+import { corruptError, OtError } from '../errors.js';
+
+/** Every trace is one ref; its events are a chain of commits, each carrying one event. */
+export const TRACE_REF_PREFIX = 'refs/ot/traces';
+
+const SAFE_ID = /^(?!_h_)[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
+
+/** The ref of a trace: its id when that is a safe ref name, else a hash of it. */
+export function traceRef(traceId: string): string {
+  const safe = SAFE_ID.test(traceId) && !traceId.endsWith('.lock') && !traceId.includes('..') && !traceId.endsWith('.');
+  return `${TRACE_REF_PREFIX}/${safe ? traceId : `_h_${createHash('sha1').update(traceId).digest('hex')}`}`;
+}
+
+const STORE_PERSON = { name: 'ot trail', email: 'ot-trail@localhost' };
+
+function person(at: string): Person {
+  return { ...STORE_PERSON, timestamp: Math.floor(Date.parse(at) / 1000), timezoneOffset: 0 };
+}
+
+export interface StoredEvent {
+  /** The commit that carries the event. For snapshot events it wraps the snapshot tree. */
+  commit: string;
+  event: TrailEvent;
+}
+
+/**
+ * Appends one event to a trace's chain. The event is validated before anything is written; the
+ * ref moves by compare-and-swap, so concurrent appends all land, each on top of the other.
+ */
+export async function appendEvent(repo: Repo, traceId: string, input: NewEvent): Promise<StoredEvent> {
+  const ref = traceRef(traceId);
+  for (let attempt = 0; ; attempt++) {
+    const tip = await resolveRef(repo, ref);
+    let seq = 0;
+    let tree: string;
+    if (tip) {
+      const prev = await readCommit(repo, tip);
+      seq = parseEventMessage(prev.message, tip).seq + 1;
+      tree = prev.tree;
+    } else {
+      tree = await ensureEmptyTree(repo);
+    }
+    const parsed = TrailEvent.safeParse({ ...input, v: EVENT_VERSION, seq, traceId });
+    if (!parsed.success) {
+      throw new OtError(`refusing to record an invalid ${input.type} event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    const event = parsed.data;
+    if ('snapshotTree' in event) tree = event.snapshotTree;
+    const commit = await writeCommit(repo, { tree, parents: tip ? [tip] : [], message: `${JSON.stringify(event)}\n`, author: person(event.at) });
+    try {
+      await compareAndSwapRef(repo, ref, tip, commit);
+      return { commit, event };
+    } catch (err) {
+      if (!(err instanceof RefConflict) || attempt > 200) throw err;
+    }
+  }
+}
+
+export function parseEventMessage(message: string, commit: string): TrailEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(message);
+  } catch {
+    throw corruptError(`trail event ${commit} is not JSON`);
+  }
+  const parsed = TrailEvent.safeParse(json);
+  if (!parsed.success) {
+    throw corruptError(`trail event ${commit} does not match the event schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** Reads a chain from `tip` back to (excluding) `stop`, oldest first. */
+async function readChain(repo: Repo, tip: string, stop: string | null): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  let oid: string | undefined = tip;
+  while (oid && oid !== stop) {
+    const c = await readCommit(repo, oid);
+    out.push({ commit: oid, event: parseEventMessage(c.message, oid) });
+    oid = c.parents[0];
+  }
+  if (stop && oid !== stop) return [];
+  return out.reverse();
+}
+
+interface ChainCache {
+  tip: string;
+  events: StoredEvent[];
+}
+
+function cacheFile(repo: Repo, ref: string): string {
+  return path.join(otDataDir(repo), 'events', `${createHash('sha1').update(ref).digest('hex')}.json`);
+}
+
+/**
+ * Events of one trace ref, oldest first. A derived cache keyed by the ref's tip avoids re-reading
+ * the chain; after an append only the new commits are read. The chain is always the truth.
+ */
+export async function readTraceEvents(repo: Repo, ref: string): Promise<StoredEvent[]> {
+  const tip = await resolveRef(repo, ref);
+  if (!tip) return [];
+  const file = cacheFile(repo, ref);
+  let cached: ChainCache | null = null;
+  try {
+    cached = JSON.parse(fs.readFileSync(file, 'utf8')) as ChainCache;
+  } catch {
+    cached = null;
+  }
+  if (cached && cached.tip === tip) return cached.events;
+  let events: StoredEvent[] | null = null;
+  if (cached) {
+    const fresh = await readChain(repo, tip, cached.tip);
+    // An empty result means the cached tip is not on the chain (gc rewrote it): read it all.
+    if (fresh.length > 0 && fresh[0]!.event.seq === cached.events.length) events = [...cached.events, ...fresh];
+  }
+  events ??= await readChain(repo, tip, null);
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    await atomicWriteFile(file, JSON.stringify({ tip, events } satisfies ChainCache));
+  } catch {
+    /* the cache is optional */
+  }
+  return events;
+}
+
+export async function listTraceRefs(repo: Repo): Promise<string[]> {
+  return listRefs(repo, TRACE_REF_PREFIX);
+}
+
+/** Every event of every trace, each trace's events in order. */
+export async function readAllEvents(repo: Repo): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  for (const ref of await listTraceRefs(repo)) out.push(...(await readTraceEvents(repo, ref)));
+  return out;
+}
+
+/** Drops a trace's ref (gc). The caller decides what to drop; this only deletes under the lock. */
+export async function deleteTraceRef(repo: Repo, ref: string): Promise<void> {
+  const tip = await resolveRef(repo, ref);
+  if (!tip) return;
+  await compareAndSwapRef(repo, ref, tip, null);
+  fs.rmSync(cacheFile(repo, ref), { force: true });
+}
+
+/** Reads the chain without the cache, for verify: every commit parsed, every link checked. */
+export async function readChainUncached(repo: Repo, ref: string): Promise<{ tip: string | null; chain: { commit: string; tree: string; parents: string[]; message: string }[] }> {
+  const tip = await resolveRef(repo, ref);
+  const chain: { commit: string; tree: string; parents: string[]; message: string }[] = [];
+  let oid: string | undefined = tip ?? undefined;
+  const seen = new Set<string>();
+  while (oid && !seen.has(oid)) {
+    seen.add(oid);
+    const c = await readCommit(repo, oid);
+    chain.push({ commit: oid, tree: c.tree, parents: c.parents, message: c.message });
+    oid = c.parents[0];
+  }
+  return { tip, chain: chain.reverse() };
+}

@@ -1,0 +1,156 @@
+import type { Repo } from '../git/repo.js';
+import type { Anchor, Limitation, Patch, StepKind, TrailEvent } from '../model/events.js';
+import { readAllEvents, readTraceEvents, traceRef, type StoredEvent } from './log.js';
+import { usageError } from '../errors.js';
+
+/** A step as the views see it: the fold of its start and end events. */
+export interface Step {
+  traceId: string;
+  stepId: string;
+  /** 0-based order of the step within its trace. */
+  index: number;
+  kind: StepKind;
+  tool: string | null;
+  agent: string | null;
+  intent: string | null;
+  turnId: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  beforeCommit: string;
+  afterCommit: string | null;
+  patchIds: string[];
+  tokens?: { prompt?: number; completion?: number; total?: number };
+  cost?: number;
+  limitations: Limitation[];
+}
+
+export interface Trace {
+  traceId: string;
+  agent: string | null;
+  startedAt: string;
+  endedAt: string;
+  steps: Step[];
+  turns: { turnId: string; intent: string; at: string }[];
+}
+
+/** Everything recorded, folded: the input of anchoring, survival and every view. */
+export interface Trail {
+  traces: Map<string, Trace>;
+  patches: Map<string, Patch>;
+  /** The current anchor of each anchored patch (the latest anchor event wins: rewrites move it). */
+  anchors: Map<string, Anchor>;
+  events: StoredEvent[];
+}
+
+export function foldTrail(events: StoredEvent[]): Trail {
+  const traces = new Map<string, Trace>();
+  const patches = new Map<string, Patch>();
+  const anchors = new Map<string, Anchor>();
+  const openTurn = new Map<string, { turnId: string; intent: string }>();
+  for (const { commit, event } of events) {
+    let trace = traces.get(event.traceId);
+    if (!trace) {
+      trace = { traceId: event.traceId, agent: null, startedAt: event.at, endedAt: event.at, steps: [], turns: [] };
+      traces.set(event.traceId, trace);
+    }
+    if (event.at < trace.startedAt) trace.startedAt = event.at;
+    if (event.at > trace.endedAt) trace.endedAt = event.at;
+    applyEvent(trace, commit, event, patches, anchors, openTurn);
+  }
+  return { traces, patches, anchors, events };
+}
+
+function applyEvent(
+  trace: Trace,
+  commit: string,
+  event: TrailEvent,
+  patches: Map<string, Patch>,
+  anchors: Map<string, Anchor>,
+  openTurn: Map<string, { turnId: string; intent: string }>,
+): void {
+  switch (event.type) {
+    case 'turn_start':
+      trace.agent ??= event.agent;
+      trace.turns.push({ turnId: event.turnId, intent: event.intent, at: event.at });
+      openTurn.set(event.traceId, { turnId: event.turnId, intent: event.intent });
+      break;
+    case 'turn_end':
+      openTurn.delete(event.traceId);
+      break;
+    case 'step_start': {
+      trace.agent ??= event.agent;
+      const turn = openTurn.get(event.traceId);
+      // A restarted step (same id) replaces the earlier, unfinished window.
+      const existing = trace.steps.find((s) => s.stepId === event.stepId && s.endedAt === null);
+      const step: Step = {
+        traceId: event.traceId,
+        stepId: event.stepId,
+        index: existing?.index ?? trace.steps.length,
+        kind: event.kind,
+        tool: event.tool,
+        agent: event.agent,
+        intent: event.intent ?? turn?.intent ?? null,
+        turnId: event.turnId ?? turn?.turnId ?? null,
+        startedAt: event.at,
+        endedAt: null,
+        beforeCommit: commit,
+        afterCommit: null,
+        patchIds: [],
+        tokens: event.tokens,
+        cost: event.cost,
+        limitations: event.limitations,
+      };
+      if (existing) trace.steps[existing.index] = step;
+      else trace.steps.push(step);
+      break;
+    }
+    case 'step_end': {
+      const step = [...trace.steps].reverse().find((s) => s.stepId === event.stepId);
+      if (!step) break;
+      step.endedAt = event.at;
+      step.afterCommit = commit;
+      step.tokens = event.tokens ?? step.tokens;
+      step.cost = event.cost ?? step.cost;
+      step.limitations = [...step.limitations, ...event.limitations];
+      for (const p of event.patches) {
+        if (!patches.has(p.patchId)) patches.set(p.patchId, p);
+        if (!step.patchIds.includes(p.patchId)) step.patchIds.push(p.patchId);
+      }
+      break;
+    }
+    case 'anchor':
+      for (const a of event.anchors) anchors.set(a.patchId, a);
+      break;
+    case 'unattribute':
+      for (const id of event.patchIds) {
+        const p = patches.get(id);
+        if (p) patches.set(id, { ...p, unattributed: p.unattributed ?? event.reason });
+      }
+      break;
+  }
+}
+
+/** The whole trail of the repository. */
+export async function loadTrail(repo: Repo): Promise<Trail> {
+  return foldTrail(await readAllEvents(repo));
+}
+
+/** One trace's trail, or a usage error naming the unknown id. */
+export async function loadTraceTrail(repo: Repo, traceId: string): Promise<Trail> {
+  const events = await readTraceEvents(repo, traceRef(traceId));
+  if (events.length === 0) throw usageError(`unknown trace '${traceId}': no trail is recorded for it (ot trail track lists the traces)`, 'unknown_trace');
+  return foldTrail(events);
+}
+
+/** Patches of the trail in a stable order: trace start, step index, file, line. */
+export function orderedPatches(trail: Trail): Patch[] {
+  const rank = new Map<string, number>();
+  let r = 0;
+  const traces = [...trail.traces.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.traceId.localeCompare(b.traceId));
+  for (const t of traces) for (const s of t.steps) for (const id of s.patchIds) if (!rank.has(id)) rank.set(id, r++);
+  return [...trail.patches.values()].sort((a, b) => (rank.get(a.patchId) ?? 0) - (rank.get(b.patchId) ?? 0) || a.path.localeCompare(b.path) || a.newStart - b.newStart);
+}
+
+export function stepOf(trail: Trail, patch: Patch): Step | undefined {
+  return trail.traces.get(patch.traceId)?.steps.find((s) => s.stepId === patch.stepId && s.patchIds.includes(patch.patchId));
+}

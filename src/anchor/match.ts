@@ -10,7 +10,17 @@ export const FUZZY_SIMILARITY = 0.85;
 /** The changes a commit made against its first parent (the root commit: against the empty tree). */
 export async function commitFileDiffs(repo: Repo, commit: string): Promise<FileDiff[]> {
   const c = await readCommit(repo, commit);
-  const parentTree = c.parents[0] ? (await readCommit(repo, c.parents[0])).tree : null;
+  let parentTree: string | null = null;
+  if (c.parents[0]) {
+    try {
+      parentTree = (await readCommit(repo, c.parents[0])).tree;
+    } catch (err) {
+      // The boundary of a shallow clone: the parent is not here, so what the commit changed is
+      // unknown. Nothing is anchored to it rather than everything (its whole tree is not its diff).
+      if (repo.shallow) return [];
+      throw err;
+    }
+  }
   return diffTreeFiles(repo, parentTree, c.tree);
 }
 

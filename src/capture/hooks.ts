@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Repo } from '../git/repo.js';
-import { configGet, otDataDir } from '../git/repo.js';
+import { configGetAny, otDataDir } from '../git/repo.js';
+import { usageError } from '../errors.js';
 
 export const GIT_HOOKS = ['post-commit', 'post-rewrite'] as const;
 const MARKER = '# ot-trail-hook v1';
@@ -15,10 +16,13 @@ export interface OtInvocation {
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The hooks directory git runs: `core.hooksPath` (relative to the work tree) or `<common dir>/hooks`. */
+/**
+ * The hooks directory git runs: `core.hooksPath` (the repository's, else the user's global one;
+ * relative to the work tree) or `<common dir>/hooks`.
+ */
 export async function hooksDir(repo: Repo): Promise<string> {
-  const configured = await configGet(repo, 'core.hookspath');
-  if (typeof configured === 'string' && configured) {
+  const configured = await configGetAny(repo, 'core', 'hookspath');
+  if (configured) {
     const expanded = configured.startsWith('~/') ? path.join(process.env.HOME ?? '', configured.slice(2)) : configured;
     return path.resolve(repo.dir, expanded);
   }
@@ -64,7 +68,7 @@ export async function installGitHooks(repo: Repo, ot: OtInvocation): Promise<Hoo
     const file = path.join(dir, name);
     const script = gitHookScript(name, ot);
     if (fs.existsSync(file) && !isOurs(file)) {
-      if (fs.existsSync(file + PREV_SUFFIX)) throw new Error(`${file}${PREV_SUFFIX} already exists; move it away before installing`);
+      if (fs.existsSync(file + PREV_SUFFIX)) throw usageError(`${file}${PREV_SUFFIX} already exists (a hook chained by an earlier install?); move it away, then install again`, 'hook_conflict');
       fs.renameSync(file, file + PREV_SUFFIX);
       fs.writeFileSync(file, script, { mode: 0o755 });
       changes.push({ file, action: 'chained' });
@@ -120,7 +124,7 @@ function readSettings(file: string): ClaudeSettings {
   } catch {
     /* fall through */
   }
-  throw new Error(`${file} is not a JSON object; fix or remove it, then install again`);
+  throw usageError(`${file} is not a JSON object; fix or remove it, then install again`, 'bad_settings');
 }
 
 const isOurGroup = (g: ClaudeHookGroup) => g.hooks?.some((h) => typeof h.command === 'string' && h.command.includes(CLAUDE_COMMAND_MARK));

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import ignoreModule, { type Ignore } from 'ignore';
 import type { Repo } from '../git/repo.js';
 import { excludesFile, otDataDir } from '../git/repo.js';
-import { compareTreeEntries, encodeTree, EMPTY_TREE, hashObject, MODE, writeObject, type TreeEntry } from '../git/objects.js';
+import { compareTreeEntries, encodeTree, EMPTY_TREE, hashObject, hasObject, MODE, writeObject, type TreeEntry } from '../git/objects.js';
 import { readGitIndex, type IndexEntry } from '../git/index-file.js';
 import { resolveRef } from '../git/refs.js';
 import { atomicWriteFile } from '../git/fs.js';
@@ -32,6 +32,8 @@ export interface Snapshot {
 type StatRow = [number, number, number, number, number, string];
 interface StatCache {
   v: 1;
+  /** The root tree of the snapshot that produced it: every row and tree below is in it. */
+  root?: string;
   /** When the walk that produced it started: entries modified after that are not trusted. */
   takenAt: number;
   files: Record<string, StatRow>;
@@ -60,7 +62,7 @@ interface Matcher {
   ig: Ignore;
 }
 
-function readIgnoreFile(file: string): string | null {
+function readIgnoreFile(file: string | Buffer): string | null {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch {
@@ -80,7 +82,8 @@ function isIgnored(matchers: Matcher[], rel: string, isDir: boolean): boolean {
   return false;
 }
 
-const modeOf = (st: fs.Stats): string => (st.isSymbolicLink() ? MODE.symlink : st.mode & 0o111 ? MODE.exec : MODE.file);
+// git records a file as executable when its owner may execute it (S_IXUSR), whatever the group and others bits.
+const modeOf = (st: fs.Stats): string => (st.isSymbolicLink() ? MODE.symlink : st.mode & 0o100 ? MODE.exec : MODE.file);
 const modeNumber = (mode: string): number => parseInt(mode, 8);
 
 /**
@@ -92,11 +95,14 @@ const modeNumber = (mode: string): number => parseInt(mode, 8);
 export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): Promise<Snapshot> {
   const maxFileSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
   const takenAt = Date.now();
-  const prev = loadStatCache(repo);
+  let prev = loadStatCache(repo);
+  // The cache names objects by id without storing them: trust it only while its snapshot is still in
+  // the repository (after `ot trail gc` and `git gc --prune` its objects may be gone).
+  if (prev && (!prev.root || !(await hasObject(repo, prev.root)))) prev = null;
   const index = readGitIndex(repo);
   const trustedBefore = (prev?.takenAt ?? 0) - RACY_MARGIN_MS;
   const knownTrees = new Set(prev?.trees ?? []);
-  const next: StatCache = { v: 1, takenAt, files: {}, trees: [] };
+  const next: StatCache = { v: 1, takenAt, root: EMPTY_TREE, files: {}, trees: [] };
   const limitations: Limitation[] = [];
   const pending: Promise<unknown>[] = [];
   let hashed = 0;
@@ -117,8 +123,13 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
   const info = readIgnoreFile(path.join(repo.commonDir, 'info', 'exclude'));
   if (info) rootMatchers.push({ base: '', ig: ignore().add(info) });
 
-  const fileOid = async (abs: Buffer, rel: string, st: fs.Stats): Promise<string | null> => {
-    const mode = modeOf(st);
+  /** The id of a file known without reading it (stat cache, index), null when left out, undefined when it must be read. */
+  const knownOid = (rel: string, st: fs.Stats, mode: string): string | null | undefined => {
+    // First, so a large file is left out whether or not git tracks it or the cache knows it.
+    if (st.size > maxFileSize) {
+      limitations.push({ path: rel, reason: `larger than the ${maxFileSize}-byte limit (${st.size} bytes); left out of the snapshot` });
+      return null;
+    }
     const row = prev?.files[rel];
     if (row && row[0] === st.mtimeMs && row[1] === st.ctimeMs && row[2] === st.size && row[3] === st.ino && row[4] === modeNumber(mode) && st.mtimeMs < trustedBefore) {
       return row[5];
@@ -134,10 +145,10 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
     ) {
       return ie.oid;
     }
-    if (st.size > maxFileSize) {
-      limitations.push({ path: rel, reason: `larger than the ${maxFileSize}-byte limit (${st.size} bytes); left out of the snapshot` });
-      return null;
-    }
+    return undefined;
+  };
+
+  const hashFile = async (abs: PathArg, rel: string, st: fs.Stats): Promise<string | null> => {
     let content: Buffer;
     try {
       content = st.isSymbolicLink() ? Buffer.from(fs.readlinkSync(abs, { encoding: 'buffer' })) : fs.readFileSync(abs);
@@ -149,19 +160,28 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
     hashed++;
     const oid = hashObject('blob', content);
     pending.push(writeObject(repo, 'blob', content, oid));
-    await flush(false);
+    if (pending.length >= WRITE_BATCH) await flush(false);
     return oid;
   };
 
   const gitlinkOid = async (absDir: string, rel: string): Promise<string | null> => {
-    const head = await resolveRef({ ...repo, dir: absDir, gitdir: nestedGitDir(absDir) ?? path.join(absDir, '.git'), commonDir: nestedGitDir(absDir) ?? path.join(absDir, '.git') }, 'HEAD');
+    const nested = nestedGitDir(absDir) ?? path.join(absDir, '.git');
+    const head = await resolveRef({ ...repo, dir: absDir, gitdir: nested, commonDir: nested, cache: {} }, 'HEAD');
     return head ?? index.entries.get(rel)?.oid ?? null;
   };
 
-  const walkDir = async (absDir: Buffer, rel: string, matchers: Matcher[], onlyTracked: boolean): Promise<string | null> => {
-    let names: fs.Dirent<Buffer>[];
+  const walkDir = async (absDir: PathArg, rel: string, matchers: Matcher[], onlyTracked: boolean): Promise<string | null> => {
+    // Names are read as strings (fast); a directory holding a name that is not UTF-8 is read again
+    // as bytes, and everything below it is addressed by byte paths, so no name is ever mangled.
+    let names: (fs.Dirent<string> | fs.Dirent<Buffer>)[];
     try {
-      names = fs.readdirSync(absDir, { withFileTypes: true, encoding: 'buffer' });
+      if (typeof absDir === 'string') {
+        names = fs.readdirSync(absDir, { withFileTypes: true });
+        if (names.some((d) => (d.name as string).includes('\ufffd'))) {
+          absDir = Buffer.from(absDir);
+          names = fs.readdirSync(absDir, { withFileTypes: true, encoding: 'buffer' });
+        }
+      } else names = fs.readdirSync(absDir, { withFileTypes: true, encoding: 'buffer' });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') limitations.push({ path: rel || '.', reason: `unreadable directory (${code}); left out of the snapshot` });
@@ -169,28 +189,36 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
     }
     let here = matchers;
     if (!onlyTracked) {
-      const gi = names.find((d) => d.name.equals(DOT_GITIGNORE));
+      const gi = names.find((d) => (typeof d.name === 'string' ? d.name === '.gitignore' : d.name.equals(DOT_GITIGNORE)));
       if (gi) {
-        const text = readIgnoreFile(path.join(absDir.toString(), '.gitignore'));
+        const text = readIgnoreFile(joinPath(absDir, '.gitignore'));
         if (text) here = [...matchers, { base: rel ? `${rel}/` : '', ig: ignore().add(text) }];
       }
     }
     const entries: TreeEntry[] = [];
     for (const d of names) {
-      const nameBuf = d.name;
-      if (nameBuf.equals(DOT_GIT)) continue;
-      const name = nameBuf.toString('utf8');
+      const raw = d.name;
+      const name = typeof raw === 'string' ? raw : raw.toString('utf8');
+      if (name === '.git') continue;
+      const nameBuf = typeof raw === 'string' ? Buffer.from(raw) : raw;
       const childRel = rel ? `${rel}/${name}` : name;
-      const childAbs = Buffer.concat([absDir, SLASH, nameBuf]);
-      let st: fs.Stats;
-      try {
-        st = fs.lstatSync(childAbs);
-      } catch {
-        continue;
+      const childAbs = joinPath(absDir, raw);
+      // Directories are known from the listing; files need their stat (the cache compares it).
+      let st: fs.Stats | undefined;
+      if (!d.isDirectory()) {
+        st = fs.lstatSync(childAbs, { throwIfNoEntry: false });
+        if (!st) continue;
       }
-      if (st.isDirectory()) {
+      if (!st || st.isDirectory()) {
         const tracked = trackedDirs.has(childRel);
-        const nested = fs.existsSync(path.join(childAbs.toString(), '.git'));
+        const ie = index.entries.get(childRel);
+        const nested = fs.existsSync(joinPath(childAbs, '.git'));
+        if (!nested && ie && ie.mode === GITLINK_MODE) {
+          // A submodule that is not checked out: git keeps its recorded commit, so do we.
+          entries.push({ mode: MODE.gitlink, name: nameBuf, oid: ie.oid });
+          files++;
+          continue;
+        }
         if (nested) {
           if (onlyTracked && !index.entries.has(childRel)) continue;
           if (!onlyTracked && !index.entries.has(childRel) && isIgnored(here, childRel, true)) continue;
@@ -212,9 +240,10 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
       if (!st.isFile() && !st.isSymbolicLink()) continue;
       const tracked = index.entries.has(childRel);
       if (onlyTracked ? !tracked : !tracked && isIgnored(here, childRel, false)) continue;
-      const oid = await fileOid(childAbs, childRel, st);
-      if (!oid) continue;
       const mode = modeOf(st);
+      let oid = knownOid(childRel, st, mode);
+      if (oid === undefined) oid = await hashFile(childAbs, childRel, st);
+      if (!oid) continue;
       entries.push({ mode, name: nameBuf, oid });
       files++;
       next.files[childRel] = [st.mtimeMs, st.ctimeMs, st.size, st.ino, modeNumber(mode), oid];
@@ -225,11 +254,12 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
     const oid = hashObject('tree', content);
     if (!knownTrees.has(oid)) pending.push(writeObject(repo, 'tree', content, oid));
     next.trees.push(oid);
-    await flush(false);
+    if (pending.length >= WRITE_BATCH) await flush(false);
     return oid;
   };
 
-  const root = (await walkDir(Buffer.from(repo.dir), '', rootMatchers, false)) ?? EMPTY_TREE;
+  const root = (await walkDir(repo.dir, '', rootMatchers, false)) ?? EMPTY_TREE;
+  next.root = root;
   if (root === EMPTY_TREE) pending.push(writeObject(repo, 'tree', Buffer.alloc(0), EMPTY_TREE));
   await flush(true);
   // Saved only after every object it names is written, so the cache never names a missing blob.
@@ -243,8 +273,16 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
 }
 
 const DOT_GIT = Buffer.from('.git');
+const GITLINK_MODE = 0o160000;
 const DOT_GITIGNORE = Buffer.from('.gitignore');
 const SLASH = Buffer.from('/');
+
+type PathArg = string | Buffer;
+/** `dir/name`, as a string while both are strings, as bytes once either is. */
+function joinPath(dir: PathArg, name: PathArg): PathArg {
+  if (typeof dir === 'string' && typeof name === 'string') return `${dir}/${name}`;
+  return Buffer.concat([typeof dir === 'string' ? Buffer.from(dir) : dir, SLASH, typeof name === 'string' ? Buffer.from(name) : name]);
+}
 
 function nestedGitDir(absDir: string): string | null {
   const dotgit = path.join(absDir, '.git');

@@ -92,44 +92,117 @@ export function diffIds(a: number[], b: number[]): LineHunk[] {
   return slideDown(hunks, a, b);
 }
 
-/** Slides pure insertions and deletions down past equal lines, as git's change compaction does. */
+/**
+ * git's change compaction (xdiff's xdl_change_compact, without the indent heuristic, which
+ * `git blame` does not use): each group of changed lines of one file is slid up as far as equal
+ * lines allow (merging with the groups it meets), then down as far as possible, then back up to
+ * line up with a change of the other file when one was passed. Done for the old file, then the
+ * new one, then the hunks are rebuilt from the two change maps.
+ */
 function slideDown(hunks: LineHunk[], a: number[], b: number[]): LineHunk[] {
-  for (let k = 0; k < hunks.length; k++) {
-    const h = hunks[k]!;
-    const next = hunks[k + 1];
-    if (h.oldCount === 0 && h.newCount > 0) {
-      // Insertion b[newStart, newStart+newCount) before a[oldStart]: may shift while b[end] === b[start].
-      while (
-        h.newStart + h.newCount < b.length &&
-        b[h.newStart + h.newCount] === b[h.newStart] &&
-        (!next || h.oldStart + 1 <= next.oldStart - 0) &&
-        (!next || h.newStart + h.newCount + 1 <= next.newStart)
-      ) {
-        h.newStart++;
-        h.oldStart++;
-      }
-    } else if (h.newCount === 0 && h.oldCount > 0) {
-      while (
-        h.oldStart + h.oldCount < a.length &&
-        a[h.oldStart + h.oldCount] === a[h.oldStart] &&
-        (!next || h.oldStart + h.oldCount + 1 <= next.oldStart) &&
-        (!next || h.newStart + 1 <= next.newStart)
-      ) {
-        h.oldStart++;
-        h.newStart++;
-      }
+  // Change flags with a sentinel 0 on each side: index i of the file is ch[i + 1].
+  const ca = new Uint8Array(a.length + 2);
+  const cb = new Uint8Array(b.length + 2);
+  for (const h of hunks) {
+    for (let i = 0; i < h.oldCount; i++) ca[h.oldStart + i + 1] = 1;
+    for (let j = 0; j < h.newCount; j++) cb[h.newStart + j + 1] = 1;
+  }
+  compact(a, ca, cb);
+  compact(b, cb, ca);
+  const out: LineHunk[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (ca[i + 1] || cb[j + 1]) {
+      const h: LineHunk = { oldStart: i, oldCount: 0, newStart: j, newCount: 0 };
+      while (i < a.length && ca[i + 1]) i++;
+      while (j < b.length && cb[j + 1]) j++;
+      h.oldCount = i - h.oldStart;
+      h.newCount = j - h.newStart;
+      out.push(h);
+    } else {
+      i++;
+      j++;
     }
   }
-  // Sliding can make a hunk touch the next one; git would show them as one group.
-  const merged: LineHunk[] = [];
-  for (const h of hunks) {
-    const last = merged[merged.length - 1];
-    if (last && last.oldStart + last.oldCount === h.oldStart && last.newStart + last.newCount === h.newStart) {
-      last.oldCount += h.oldCount;
-      last.newCount += h.newCount;
-    } else merged.push({ ...h });
+  return out;
+}
+
+/** xdl_change_compact on one file's records `r` and flags `ch` (1-based with sentinels), `o` the other file's flags. */
+function compact(r: number[], ch: Uint8Array, o: Uint8Array): void {
+  const n = r.length;
+  const no = o.length - 2;
+  // Groups: [start, end) in 0-based record indexes; flags at index + 1.
+  const g = { start: 0, end: 0 };
+  const go = { start: 0, end: 0 };
+  const init = (x: { start: number; end: number }, c: Uint8Array) => {
+    x.start = x.end = 0;
+    while (c[x.end + 1]) x.end++;
+  };
+  const next = (x: { start: number; end: number }, c: Uint8Array, len: number): boolean => {
+    if (x.end === len) return false;
+    x.start = x.end + 1;
+    x.end = x.start;
+    while (c[x.end + 1]) x.end++;
+    return true;
+  };
+  const previous = (x: { start: number; end: number }, c: Uint8Array): boolean => {
+    if (x.start === 0) return false;
+    x.end = x.start - 1;
+    for (x.start = x.end; c[x.start]; x.start--);
+    return true;
+  };
+  const slideDown = (): boolean => {
+    if (g.end < n && r[g.start] === r[g.end]) {
+      ch[g.start + 1] = 0;
+      g.start++;
+      ch[g.end + 1] = 1;
+      g.end++;
+      while (ch[g.end + 1]) g.end++;
+      return true;
+    }
+    return false;
+  };
+  const slideUp = (): boolean => {
+    if (g.start > 0 && r[g.start - 1] === r[g.end - 1]) {
+      g.start--;
+      ch[g.start + 1] = 1;
+      g.end--;
+      ch[g.end + 1] = 0;
+      while (ch[g.start]) g.start--;
+      return true;
+    }
+    return false;
+  };
+  init(g, ch);
+  init(go, o);
+  for (;;) {
+    if (g.end !== g.start) {
+      let groupsize: number;
+      let earliestEnd: number;
+      let endMatchingOther: number;
+      do {
+        groupsize = g.end - g.start;
+        endMatchingOther = -1;
+        while (slideUp()) previous(go, o);
+        earliestEnd = g.end;
+        if (go.end > go.start) endMatchingOther = g.end;
+        for (;;) {
+          if (!slideDown()) break;
+          next(go, o, no);
+          if (go.end > go.start) endMatchingOther = g.end;
+        }
+      } while (groupsize !== g.end - g.start);
+      if (g.end !== earliestEnd && endMatchingOther !== -1) {
+        while (go.end === go.start) {
+          slideUp();
+          previous(go, o);
+        }
+      }
+    }
+    if (!next(g, ch, n)) break;
+    next(go, o, no);
   }
-  return merged;
 }
 
 function bigrams(s: string): Map<string, number> {

@@ -1,6 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
 
 /**
  * The file-system client handed to isomorphic-git. It is node's fs.promises except that every
@@ -11,12 +12,18 @@ import { randomBytes } from 'node:crypto';
 async function atomicWriteFile(file: fs.PathLike, data: string | Uint8Array, options?: fs.WriteFileOptions): Promise<void> {
   const target = file.toString();
   const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await fsp.writeFile(tmp, data, options);
-    await fsp.rename(tmp, target);
-  } catch (err) {
-    await fsp.rm(tmp, { force: true }).catch(() => {});
-    throw err;
+  // A concurrent `git gc --auto` (started in the background by the user's commit) prunes empty
+  // `objects/xx` directories: when ours vanishes between creation and write, make it again.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fsp.writeFile(tmp, data, options);
+      await fsp.rename(tmp, target);
+      return;
+    } catch (err) {
+      await fsp.rm(tmp, { force: true }).catch(() => {});
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw err;
+      await fsp.mkdir(path.dirname(target), { recursive: true });
+    }
   }
 }
 

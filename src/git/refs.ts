@@ -44,6 +44,8 @@ export class RefConflict extends OtError {
 }
 
 const STALE_LOCK_MS = 10_000;
+/** A lock still without its holder's pid after this long was left by a process killed right after creating it. */
+const EMPTY_LOCK_MS = 1_000;
 
 function pidAlive(pid: number): boolean {
   try {
@@ -54,19 +56,73 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** A lock left by a killed process: its holder is gone, or it is far older than any update takes. */
+/**
+ * A lock left by a killed process: its holder (the pid on its second line) is gone, it never got a
+ * holder written although it is older than creating one takes, or it is far older than any update.
+ * A lock git itself holds has no pid line and is only ever taken for an instant; it is honoured
+ * until it is STALE_LOCK_MS old.
+ */
 function lockIsStale(lockFile: string): boolean {
   try {
     const st = fs.statSync(lockFile);
-    if (Date.now() - st.mtimeMs > STALE_LOCK_MS) return true;
-    const pid = Number(fs.readFileSync(lockFile, 'utf8').split('\n')[1]);
-    return Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
+    const age = Date.now() - st.mtimeMs;
+    if (age > STALE_LOCK_MS) return true;
+    const text = fs.readFileSync(lockFile, 'utf8');
+    if (text === '') return age > EMPTY_LOCK_MS;
+    const pid = Number(text.split('\n')[1]);
+    return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !pidAlive(pid);
   } catch {
     return false;
   }
 }
 
+/**
+ * Removes a stale lock without racing another process that breaks it at the same moment: the
+ * breaker takes `<lock>.break` exclusively and checks staleness again under it, so a fresh lock
+ * taken by a live process in between is never removed.
+ */
+function breakStaleLock(lockFile: string): void {
+  const breaker = `${lockFile}.break`;
+  let fd: number;
+  try {
+    fd = fs.openSync(breaker, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // A breaker killed while holding `.break` (it holds it for microseconds) leaves it behind.
+    try {
+      if (Date.now() - fs.statSync(breaker).mtimeMs > EMPTY_LOCK_MS) fs.rmSync(breaker, { force: true });
+    } catch {
+      /* gone already */
+    }
+    return;
+  }
+  try {
+    if (lockIsStale(lockFile)) fs.rmSync(lockFile, { force: true });
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(breaker, { force: true });
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Takes `<file>.lock` exclusively, waiting for a live holder and breaking a dead one's. */
+async function acquireLock(lockFile: string, what: string): Promise<number> {
+  const deadline = Date.now() + 30_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return fs.openSync(lockFile, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (lockIsStale(lockFile)) {
+        breakStaleLock(lockFile);
+        continue;
+      }
+      if (Date.now() > deadline) throw new OtError(`could not lock ${what}: ${lockFile} is held by another process (remove it if no git or ot process is running)`, 1, 'locked');
+      await sleep(Math.min(50, 2 + attempt * 3) * (0.5 + Math.random()));
+    }
+  }
+}
 
 /**
  * Updates `ref` to `next` (or deletes it when `next` is null) only if it still points at
@@ -79,21 +135,7 @@ export async function compareAndSwapRef(repo: Repo, ref: string, expected: strin
   const refFile = path.join(repo.commonDir, ref);
   const lockFile = `${refFile}.lock`;
   fs.mkdirSync(path.dirname(refFile), { recursive: true });
-  const deadline = Date.now() + 30_000;
-  let fd: number | undefined;
-  for (let attempt = 0; fd === undefined; attempt++) {
-    try {
-      fd = fs.openSync(lockFile, 'wx');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (lockIsStale(lockFile)) {
-        fs.rmSync(lockFile, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new OtError(`could not lock ${ref}: ${lockFile} is held by another process`, 1, 'locked');
-      await sleep(Math.min(50, 2 + attempt * 3) * (0.5 + Math.random()));
-    }
-  }
+  let fd: number | undefined = await acquireLock(lockFile, ref);
   try {
     fs.writeSync(fd, `${next ?? '0'.repeat(40)}\n${process.pid}\n`);
     fs.closeSync(fd);
@@ -101,13 +143,57 @@ export async function compareAndSwapRef(repo: Repo, ref: string, expected: strin
     const current = await resolveRef(repo, ref);
     if (current !== expected) throw new RefConflict(ref);
     if (next === null) {
-      await git.deleteRef({ fs: repo.fs, dir: repo.dir, gitdir: repo.commonDir, ref });
+      await deleteRefFiles(repo, ref);
     } else {
       await git.writeRef({ fs: repo.fs, dir: repo.dir, gitdir: repo.commonDir, ref, value: next, force: true });
     }
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(lockFile, { force: true });
+  }
+}
+
+/**
+ * Deletes a ref the way git does: the loose file, and its line in `packed-refs` rewritten under
+ * `packed-refs.lock` (isomorphic-git's deleteRef rewrites packed-refs without git's lock and drops
+ * its header and peeled lines). Every other byte of packed-refs is kept.
+ */
+async function deleteRefFiles(repo: Repo, ref: string): Promise<void> {
+  fs.rmSync(path.join(repo.commonDir, ref), { force: true });
+  const packed = path.join(repo.commonDir, 'packed-refs');
+  let text: string;
+  try {
+    text = fs.readFileSync(packed, 'utf8');
+  } catch {
+    return;
+  }
+  if (!text.split('\n').some((l) => l.endsWith(` ${ref}`))) return;
+  const lock = `${packed}.lock`;
+  const fd = await acquireLock(lock, 'packed-refs');
+  let renamed = false;
+  try {
+    const lines = fs.readFileSync(packed, 'utf8').split('\n');
+    const out: string[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i]!.endsWith(` ${ref}`) && /^[0-9a-f]{40} /.test(lines[i]!)) {
+        if (lines[i + 1]?.startsWith('^')) i++;
+        continue;
+      }
+      out.push(lines[i]!);
+    }
+    fs.writeSync(fd, out.join('\n'));
+    fs.closeSync(fd);
+    fs.renameSync(lock, packed);
+    renamed = true;
+  } finally {
+    if (!renamed) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* closed */
+      }
+      fs.rmSync(lock, { force: true });
+    }
   }
 }
 

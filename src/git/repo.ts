@@ -149,6 +149,22 @@ export function parseConfigValue(text: string, section: string, key: string): st
   return value;
 }
 
+/** A value as git resolves it: the repository's config, else the user's global config (no includes). */
+export async function configGetAny(repo: Repo, section: string, key: string): Promise<string | undefined> {
+  const local = await configGet(repo, `${section}.${key}`);
+  if (local !== undefined && local !== null) return String(local);
+  let found: string | undefined;
+  for (const file of globalConfigFiles()) {
+    try {
+      const v = parseConfigValue(fs.readFileSync(file, 'utf8'), section, key);
+      if (v !== undefined) found = v;
+    } catch {
+      /* absent */
+    }
+  }
+  return found;
+}
+
 /** `core.excludesFile` as git resolves it: repo config, else global config, else the XDG default. */
 export async function excludesFile(repo: Repo): Promise<string> {
   const expand = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);

@@ -6,6 +6,7 @@ import { otDataDir } from '../git/repo.js';
 import { ensureEmptyTree, readCommit, writeCommit, type Person } from '../git/objects.js';
 import { compareAndSwapRef, listRefs, RefConflict, resolveRef } from '../git/refs.js';
 import { atomicWriteFile } from '../git/fs.js';
+import { z } from 'zod';
 import { EVENT_VERSION, TrailEvent, type NewEvent } from '../model/events.js';
 import { corruptError, OtError } from '../errors.js';
 
@@ -43,7 +44,7 @@ export async function appendEvent(repo: Repo, traceId: string, input: NewEvent):
     let seq = 0;
     let tree: string;
     if (tip) {
-      const prev = await readCommit(repo, tip);
+      const prev = await readEventCommit(repo, tip, ref);
       seq = parseEventMessage(prev.message, tip).seq + 1;
       tree = prev.tree;
     } else {
@@ -79,12 +80,21 @@ export function parseEventMessage(message: string, commit: string): TrailEvent {
   return parsed.data;
 }
 
+/** Reads an event commit; a missing or unreadable one is a corrupt store (exit 3), named. */
+async function readEventCommit(repo: Repo, oid: string, ref: string): ReturnType<typeof readCommit> {
+  try {
+    return await readCommit(repo, oid);
+  } catch (err) {
+    throw corruptError(`trail event ${oid} of ${ref} is missing or unreadable (${(err as Error).message}); run ot trail verify`);
+  }
+}
+
 /** Reads a chain from `tip` back to (excluding) `stop`, oldest first. */
-async function readChain(repo: Repo, tip: string, stop: string | null): Promise<StoredEvent[]> {
+async function readChain(repo: Repo, ref: string, tip: string, stop: string | null): Promise<StoredEvent[]> {
   const out: StoredEvent[] = [];
   let oid: string | undefined = tip;
   while (oid && oid !== stop) {
-    const c = await readCommit(repo, oid);
+    const c = await readEventCommit(repo, oid, ref);
     out.push({ commit: oid, event: parseEventMessage(c.message, oid) });
     oid = c.parents[0];
   }
@@ -95,6 +105,23 @@ async function readChain(repo: Repo, tip: string, stop: string | null): Promise<
 interface ChainCache {
   tip: string;
   events: StoredEvent[];
+}
+
+/** The cache is derived data, but what it returns is validated like the chain itself. */
+const ChainCacheSchema = z.object({
+  tip: z.string(),
+  events: z.array(z.object({ commit: z.string().regex(/^[0-9a-f]{40}$/), event: TrailEvent })),
+});
+
+function loadChainCache(file: string): ChainCache | null {
+  try {
+    const parsed = ChainCacheSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+    if (!parsed.success) return null;
+    // Each event's number is its place in the chain; anything else is not a cache of this chain.
+    return parsed.data.events.every((e, i) => e.event.seq === i) ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }
 
 function cacheFile(repo: Repo, ref: string): string {
@@ -109,20 +136,15 @@ export async function readTraceEvents(repo: Repo, ref: string): Promise<StoredEv
   const tip = await resolveRef(repo, ref);
   if (!tip) return [];
   const file = cacheFile(repo, ref);
-  let cached: ChainCache | null = null;
-  try {
-    cached = JSON.parse(fs.readFileSync(file, 'utf8')) as ChainCache;
-  } catch {
-    cached = null;
-  }
+  const cached = loadChainCache(file);
   if (cached && cached.tip === tip) return cached.events;
   let events: StoredEvent[] | null = null;
   if (cached) {
-    const fresh = await readChain(repo, tip, cached.tip);
+    const fresh = await readChain(repo, ref, tip, cached.tip);
     // An empty result means the cached tip is not on the chain (gc rewrote it): read it all.
     if (fresh.length > 0 && fresh[0]!.event.seq === cached.events.length) events = [...cached.events, ...fresh];
   }
-  events ??= await readChain(repo, tip, null);
+  events ??= await readChain(repo, ref, tip, null);
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     await atomicWriteFile(file, JSON.stringify({ tip, events } satisfies ChainCache));

@@ -53,8 +53,11 @@ export function foldTrail(events: StoredEvent[]): Trail {
       trace = { traceId: event.traceId, agent: null, startedAt: event.at, endedAt: event.at, steps: [], turns: [] };
       traces.set(event.traceId, trace);
     }
-    if (event.at < trace.startedAt) trace.startedAt = event.at;
-    if (event.at > trace.endedAt) trace.endedAt = event.at;
+    // A trace spans its own activity; anchor and unattribute events come later, from hooks.
+    if (event.type !== 'anchor' && event.type !== 'unattribute') {
+      if (event.at < trace.startedAt) trace.startedAt = event.at;
+      if (event.at > trace.endedAt) trace.endedAt = event.at;
+    }
     applyEvent(trace, commit, event, patches, anchors, openTurn);
   }
   return { traces, patches, anchors, events };

@@ -62,9 +62,10 @@ export const hookCommand = {
   builder: (y: Argv) => y.positional('source', { type: 'string', choices: ['git', 'claude-code'] }),
   handler: async (argv: GlobalArgs & { source: string; name?: string; args?: string[] }) => {
     const { logHookError } = await import('../../capture/hooks.js');
-    let repo = null;
+    const { openRepo } = await import('../../git/repo.js');
+    let repo: Awaited<ReturnType<typeof openRepo>> | null = null;
+    let where = argv.C ?? process.cwd();
     try {
-      const { openRepo } = await import('../../git/repo.js');
       const input = await readStdin();
       if (argv.source === 'claude-code') {
         const { ClaudeHookInput, handleClaudeHook } = await import('../../capture/claude-code.js');
@@ -72,11 +73,17 @@ export const hookCommand = {
         try {
           json = JSON.parse(input);
         } catch {
-          throw new Error(`Claude Code hook input is not JSON: ${input.slice(0, 200)}`);
+          throw new Error(`Claude Code hook input is not JSON: ${JSON.stringify(input.slice(0, 200))}`);
         }
-        const parsed = ClaudeHookInput.parse(json);
-        repo = await openRepo(parsed.cwd ?? argv.C ?? process.cwd(), { requireWorktree: true });
-        await handleClaudeHook(repo, parsed);
+        const parsed = ClaudeHookInput.safeParse(json);
+        if (!parsed.success) {
+          const cwd = (json as { cwd?: unknown } | null)?.cwd;
+          if (typeof cwd === 'string') where = cwd;
+          throw new Error(`Claude Code hook input is missing or has wrong fields: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`);
+        }
+        where = parsed.data.cwd ?? where;
+        repo = await openRepo(where, { requireWorktree: true });
+        await handleClaudeHook(repo, parsed.data);
       } else {
         repo = await openRepo(argv.C ?? process.cwd());
         const { anchorCommit, moveAnchors, parseRewriteInput } = await import('../../anchor/anchor.js');
@@ -85,7 +92,12 @@ export const hookCommand = {
         else throw new Error(`unknown git hook '${argv.name}'`);
       }
     } catch (err) {
-      logHookError(repo, `${argv.source} ${argv.name ?? ''}`.trim(), err);
+      // Log under the git dir of the repository the hook ran in; when there is none (or it is one
+      // we refuse to write into), say it on stderr. Either way the user's command goes on.
+      repo ??= await openRepo(where).catch(() => null);
+      const hook = `${argv.source} ${argv.name ?? ''}`.trim();
+      if (repo) logHookError(repo, hook, err);
+      else process.stderr.write(`ot trail hook ${hook}: ${err instanceof Error ? err.message : String(err)} (not logged: no usable repository at ${where})\n`);
     }
     process.exitCode = ExitCode.ok;
   },

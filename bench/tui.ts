@@ -1,0 +1,85 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { OT_BIN, Scenario } from '../fixtures/scenario.js';
+
+/**
+ * Time to the first frame of the interface: the real `ot trail` binary started in a tmux pane
+ * (a real pseudo-terminal, CI unset) until the traces list with its data is on the screen, read
+ * back with capture-pane. Baseline: `git log --oneline` on the same repository. Target <= 0.5 s.
+ */
+const RUNS = 5;
+const TARGET_MS = 500;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function buildRepo(): Promise<Scenario> {
+  const s = new Scenario({ hooks: 'direct' });
+  s.write('README.md', '# bench\n');
+  await s.commit('Initial import');
+  // 6 traces of 8 write steps each, a commit after every two steps: 48 steps, 24 commits.
+  for (let t = 0; t < 6; t++) {
+    const trace = `bench-trace-${t}`;
+    await s.turn(trace, `Work item ${t}: add module ${t}`, undefined, t % 2 ? 'codex' : 'claude-code');
+    for (let k = 0; k < 8; k++) {
+      await s.agentStep({ trace, step: `s${k}`, agent: t % 2 ? 'codex' : 'claude-code' }, () =>
+        s.write(`src/m${t}/f${k}.ts`, Array.from({ length: 20 }, (_, i) => `export const v${k}_${i} = ${i};`).join('\n') + '\n'),
+      );
+      if (k % 2 === 1) await s.commit(`module ${t} part ${k >> 1}`);
+    }
+    await s.endTurn(trace);
+  }
+  return s;
+}
+
+export async function benchTui(): Promise<string[]> {
+  const tmuxOk = spawnSync('tmux', ['-V']).status === 0;
+  if (!tmuxOk) return ['tui first frame: skipped (tmux is not installed)'];
+  const s = await buildRepo();
+  const socket = `ot-bench-tui-${process.pid}`;
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const frames: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const session = `b${i}`;
+      const t0 = performance.now();
+      tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', '-c', s.dir, `env -u CI TERM=xterm-256color ${process.execPath} ${OT_BIN} trail; sleep 30`);
+      let ms = -1;
+      while (performance.now() - t0 < 10_000) {
+        if (tmux('capture-pane', '-p', '-t', session).includes('bench-trace-0')) {
+          ms = performance.now() - t0;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      tmux('send-keys', '-t', session, 'q');
+      tmux('kill-session', '-t', session);
+      if (ms < 0) return ['tui first frame: FAILED (the traces list did not appear within 10 s)'];
+      frames.push(ms);
+    }
+    const gitRuns: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const t0 = performance.now();
+      execFileSync('git', ['log', '--oneline'], { cwd: s.dir, stdio: 'ignore' });
+      gitRuns.push(performance.now() - t0);
+    }
+    // The share of Ink itself: importing ink and react in a fresh process.
+    const ink = spawnSync(process.execPath, ['--input-type=module', '-e', "const t = performance.now(); await import('ink'); await import('react'); process.stdout.write(String(performance.now() - t));"], { encoding: 'utf8' });
+    const f = median(frames);
+    const g = median(gitRuns);
+    return [
+      `tui first frame (ot trail in tmux, 6 traces / 48 steps / 24 commits): median ${f.toFixed(0)} ms of ${RUNS} [${frames.map((x) => x.toFixed(0)).join(', ')}] (target <= ${TARGET_MS} ms: ${f <= TARGET_MS ? 'met' : 'NOT met'})`,
+      `  baseline git log --oneline: median ${g.toFixed(1)} ms; ratio ${(f / g).toFixed(1)}x`,
+      `  of which importing ink + react in a fresh process: ${Number(ink.stdout).toFixed(0)} ms`,
+    ];
+  } finally {
+    try {
+      tmux('kill-server');
+    } catch {
+      /* already gone */
+    }
+    s.cleanup();
+  }
+}

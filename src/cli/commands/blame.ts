@@ -1,0 +1,143 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Argv } from 'yargs';
+import { runCommand, type CommandContext, type GlobalArgs } from '../context.js';
+import { usageError } from '../../errors.js';
+
+/**
+ * `ot trail blame commit|file|pr render`: which step wrote what (contract section 5). Thin: the
+ * views (src/views/) build plain data, the renderers (src/render/) print it; everything loads lazily.
+ */
+
+interface TuiArgs {
+  tui?: boolean;
+}
+
+const tuiOption = (y: Argv) => y.option('tui', { type: 'boolean', default: false, describe: 'open the interactive interface (on a terminal; ignored when piped or under CI)' });
+
+type TuiTarget = { kind: 'traces' } | { kind: 'pr'; base?: string; head?: string } | { kind: 'trace'; traceId: string };
+
+/** Opens the interface when asked and possible; says so on stderr (terminal only) when not. */
+async function maybeTui(ctx: CommandContext, argv: TuiArgs, target: () => TuiTarget): Promise<boolean> {
+  if (!argv.tui) return false;
+  if (!ctx.io.interactive || ctx.json) {
+    ctx.io.note('ot: --tui needs a terminal (stdin and stdout, CI unset) and no --json: printing instead');
+    return false;
+  }
+  const { openTui } = await import('../../tui/open.js');
+  await openTui(target(), ctx.cwd);
+  return true;
+}
+
+const commitCommand = {
+  command: 'commit <rev>',
+  describe: 'each hunk of a commit with the trace and step that wrote it, its intent and survival at HEAD',
+  builder: (y: Argv) => tuiOption(y.positional('rev', { type: 'string', describe: 'any revision git accepts (id, short id, HEAD~2, tag, branch)' })),
+  handler: (argv: GlobalArgs & TuiArgs & { rev: string }) =>
+    runCommand(argv, async (ctx) => {
+      const { loadBlameCommit } = await import('../../views/load.js');
+      const repo = await ctx.openRepo();
+      const { view } = await loadBlameCommit(repo, String(argv.rev));
+      const first = view.traces[0]?.traceId;
+      if (await maybeTui(ctx, argv, () => (view.traces.length === 1 && first ? { kind: 'trace', traceId: first } : { kind: 'traces' }))) return;
+      if (ctx.json) {
+        const { blameCommitJson, renderJson } = await import('../../render/view-json.js');
+        process.stdout.write(renderJson(blameCommitJson(view)));
+      } else {
+        const { renderBlameCommitText } = await import('../../render/blame-text.js');
+        process.stdout.write(renderBlameCommitText(view, { color: ctx.io.color }));
+      }
+    }),
+};
+
+const fileCommand = {
+  command: 'file <path>',
+  describe: 'every line of a file with the trace, step and anchor commit that wrote it (PATH[:LINE[-LINE]])',
+  builder: (y: Argv) =>
+    tuiOption(
+      y
+        .positional('path', { type: 'string', describe: 'a file, optionally with :LINE or :START-END' })
+        .option('at', { type: 'string', default: 'HEAD', describe: 'the revision to read the file and judge survival at' }),
+    ),
+  handler: (argv: GlobalArgs & TuiArgs & { path: string; at?: string }) =>
+    runCommand(argv, async (ctx) => {
+      const { loadBlameFile } = await import('../../views/load.js');
+      const repo = await ctx.openRepo();
+      const { view } = await loadBlameFile(repo, String(argv.path), path.resolve(ctx.cwd), argv.at ?? 'HEAD');
+      const traces = [...new Set(view.steps.map((s) => s.traceId))];
+      if (await maybeTui(ctx, argv, () => (traces.length === 1 ? { kind: 'trace', traceId: traces[0]! } : { kind: 'traces' }))) return;
+      if (ctx.json) {
+        const { blameFileJson, renderJson } = await import('../../render/view-json.js');
+        process.stdout.write(renderJson(blameFileJson(view)));
+      } else {
+        const { renderBlameFileText } = await import('../../render/blame-text.js');
+        process.stdout.write(renderBlameFileText(view, { color: ctx.io.color }));
+      }
+    }),
+};
+
+type PrFormat = 'markdown' | 'json' | 'text';
+
+const prRenderCommand = {
+  command: 'render',
+  describe: 'the pull-request card: intent alignment, code scope, wall time, agents, one row per commit',
+  builder: (y: Argv) =>
+    tuiOption(
+      y
+        .option('base', { type: 'string', describe: 'where the branch starts (default: merge-base with origin/HEAD, else main or master)' })
+        .option('head', { type: 'string', describe: 'the branch tip (default HEAD)' })
+        .option('format', { choices: ['markdown', 'json', 'text'] as const, describe: 'output format (default markdown; --json means json)' })
+        .option('o', { alias: 'output', type: 'string', requiresArg: true, describe: 'write the card to this file instead of stdout (never coloured)' }),
+    ),
+  handler: (argv: GlobalArgs & TuiArgs & { base?: string; head?: string; format?: PrFormat; o?: string }) =>
+    runCommand(argv, async (ctx) => {
+      if (argv.json && argv.format && argv.format !== 'json') throw usageError(`--json and --format ${argv.format} disagree: pass one of them`, 'bad_format');
+      const format: PrFormat = argv.json ? 'json' : (argv.format ?? 'markdown');
+      if (argv.tui && ctx.io.interactive && !argv.o && format !== 'json') {
+        if (await maybeTui(ctx, argv, () => ({ kind: 'pr', base: argv.base, head: argv.head }))) return;
+      } else if (argv.tui) ctx.io.note('ot: --tui needs a terminal (stdin and stdout, CI unset), no --json and no -o: printing instead');
+      const { loadPrCard } = await import('../../views/load.js');
+      const repo = await ctx.openRepo();
+      const { card } = await loadPrCard(repo, { base: argv.base, head: argv.head });
+      const toFile = argv.o !== undefined;
+      let text: string;
+      if (format === 'json') {
+        const { prCardJson, renderJson } = await import('../../render/view-json.js');
+        text = renderJson(prCardJson(card));
+      } else if (format === 'markdown') {
+        const { renderPrMarkdown } = await import('../../render/pr-markdown.js');
+        text = renderPrMarkdown(card);
+      } else {
+        const { renderPrText } = await import('../../render/pr-text.js');
+        text = renderPrText(card, { color: !toFile && ctx.io.color });
+      }
+      if (toFile) {
+        const file = path.resolve(ctx.cwd, argv.o!);
+        try {
+          fs.writeFileSync(file, text);
+        } catch (err) {
+          throw usageError(`cannot write ${file}: ${(err as Error).message}`, 'bad_output');
+        }
+        ctx.io.note(`ot: wrote the card (${format}, ${card.commits.length} commit${card.commits.length === 1 ? '' : 's'}) to ${file}`);
+      } else process.stdout.write(text);
+    }),
+};
+
+const prCommand = {
+  command: 'pr',
+  describe: 'the pull-request card of a branch',
+  builder: (y: Argv) => y.command(prRenderCommand as never).demandCommand(1, 'name a pr command: ot trail blame pr render'),
+  handler: () => undefined,
+};
+
+export const blameCommand = {
+  command: 'blame',
+  describe: 'which step wrote what: blame commit REV, blame file PATH, blame pr render',
+  builder: (y: Argv) =>
+    y
+      .command(commitCommand as never)
+      .command(fileCommand as never)
+      .command(prCommand as never)
+      .demandCommand(1, 'name a blame command: commit, file or pr render'),
+  handler: () => undefined,
+};

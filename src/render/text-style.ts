@@ -1,0 +1,49 @@
+import type { SurvivalState } from '../model/survival.js';
+
+/** ANSI styling for the text renderers; every function is the identity when colour is off. */
+export interface Style {
+  bold(s: string): string;
+  dim(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  red(s: string): string;
+  cyan(s: string): string;
+  state(state: SurvivalState | 'unattributed', s?: string): string;
+}
+
+const wrap = (on: boolean, open: number, close: number) => (s: string) => (on ? `\x1b[${open}m${s}\x1b[${close}m` : s);
+
+export function textStyle(color: boolean): Style {
+  const green = wrap(color, 32, 39);
+  const yellow = wrap(color, 33, 39);
+  const red = wrap(color, 31, 39);
+  const dim = wrap(color, 2, 22);
+  const cyan = wrap(color, 36, 39);
+  const byState: Record<SurvivalState | 'unattributed', (s: string) => string> = {
+    alive_on_path: green,
+    moved: green,
+    alive_transformed: cyan,
+    repaired: cyan,
+    partially_preserved: yellow,
+    reverted: red,
+    lost: red,
+    pending: yellow,
+    unknown: dim,
+    unattributed: dim,
+  };
+  return { bold: wrap(color, 1, 22), dim, green, yellow, red, cyan, state: (st, s) => byState[st](s ?? st) };
+}
+
+/** `1h 05m`, `41m`, `12s`, `0s`: a duration for a card. */
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  const rest = m % 60;
+  if (h < 48) return `${h}h ${String(rest).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

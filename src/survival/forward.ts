@@ -1,0 +1,651 @@
+import type { Repo } from '../git/repo.js';
+import { isBinary, MODE, readBlob, readTree } from '../git/objects.js';
+import { diffTrees, type TreeDelta } from '../git/tree-diff.js';
+import { diffLines, lineSimilarity, splitLines, textSimilarity, type LineHunk, type Lines } from '../diff/lines.js';
+import { RENAME_SIMILARITY } from '../diff/file-changes.js';
+import type { Anchor, Patch } from '../model/events.js';
+import type { HistCommit, History } from './history.js';
+
+/**
+ * The owner of one line while history is replayed forward. Immutable: a change makes a new owner.
+ * `prev` links to the line of an older patch that this line is an edit (or a move) of, when a newer
+ * patch claimed it, so the older patch still counts it as edited (or moved).
+ */
+export interface Owner {
+  p: number;
+  k: number;
+  edited: boolean;
+  moved: boolean;
+  /** Some edit of this line was made by someone else (another author, another trace). */
+  other: boolean;
+  prev: Owner | null;
+}
+
+/** One file of the state: its content (loaded lazily by id) and the owner of each line. */
+export interface FileState {
+  oid: string;
+  text: Lines | null;
+  owners: (Owner | null)[];
+  /** Number of non-null owners. */
+  owned: number;
+  /** Patches waiting for lines to come back in this file: pure deletions (then reverted), reverted patches (then revived). */
+  watch: number[];
+}
+
+export interface LineState {
+  files: Map<string, FileState>;
+}
+
+export const EMPTY_STATE: LineState = { files: new Map() };
+
+export interface PatchRecord {
+  /** The last commit that removed lines of the patch. */
+  removal: { commit: string; fileDeleted: boolean; revert: boolean } | null;
+  /** The last commit that edited or moved lines of the patch. */
+  change: string | null;
+  /** A revert of the revert brought the lines back. */
+  revived: string | null;
+  /** A pure deletion whose lines came back. */
+  comeback: string | null;
+  unknown: string | null;
+}
+
+export const newRecord = (): PatchRecord => ({ removal: null, change: null, revived: null, comeback: null, unknown: null });
+
+export interface PassInput {
+  repo: Repo;
+  history: History;
+  patches: Patch[];
+  /** Effective anchors by commit: index into `patches` and the anchor. */
+  anchorsAt: Map<string, { p: number; anchor: Anchor }[]>;
+  /** Author email of each patch's anchor commit (lower case), '' when unanchored. */
+  anchorEmail: string[];
+  /** Commits whose revert reverts each patch (its anchor commits, old and new). */
+  revertTargets: string[][];
+  records: PatchRecord[];
+}
+
+interface Source {
+  path: string;
+  oid: string;
+  fs: FileState | null;
+  identical: boolean;
+}
+
+interface Removed {
+  o: Owner;
+  text: string;
+  /** Where the line was (parent side) and the lineage of that file in the commit (null: file deleted). */
+  from: string;
+  i: number;
+  lineage: string | null;
+  hunkAdded: string[] | null;
+  fileDeleted: boolean;
+}
+
+class MissingObject extends Error {
+  constructor(readonly oid: string) {
+    super(`missing object ${oid}`);
+  }
+}
+
+const alnum = (s: string) => (s.match(/[A-Za-z0-9]/g) ?? []).length;
+const MOVE_MIN_LINES = 3;
+const MOVE_MIN_ALNUM = 40;
+const EDIT_SIMILARITY = 0.5;
+const REVERT_RE = /This reverts commit ([0-9a-f]{7,40})/g;
+
+/** Replays history forward once for every patch, keeping the line owners of each file. */
+export class ForwardPass {
+  readonly states = new Map<string, LineState>();
+  private blobCache = new Map<string, Lines>();
+  private treeCache = new Map<string, Map<string, { oid: string; type: string; mode: string }>>();
+  /** Commits processed by this pass. */
+  processed = 0;
+  /** Commits whose state (and the records at that point) must be kept, for the cache. */
+  keep = new Set<string>();
+  readonly recordsAt = new Map<string, PatchRecord[]>();
+  /** Optional hook called after each commit with its old (first parent) and new state. */
+  onCommit?: (c: HistCommit, before: LineState, after: LineState) => void;
+
+  constructor(private readonly input: PassInput) {}
+
+  async lines(oid: string): Promise<Lines> {
+    const hit = this.blobCache.get(oid);
+    if (hit) return hit;
+    let buf: Buffer;
+    try {
+      buf = await readBlob(this.input.repo, oid);
+    } catch {
+      throw new MissingObject(oid);
+    }
+    const l = isBinary(buf) ? { lines: [], noEol: false } : splitLines(buf.toString('utf8'));
+    if (this.blobCache.size > 4000) this.blobCache.clear();
+    this.blobCache.set(oid, l);
+    return l;
+  }
+
+  async text(fs: FileState): Promise<Lines> {
+    fs.text ??= await this.lines(fs.oid);
+    return fs.text;
+  }
+
+  private async blobAt(tree: string, path: string): Promise<string | null> {
+    let cur = tree;
+    const parts = path.split('/');
+    for (let i = 0; i < parts.length; i++) {
+      let m = this.treeCache.get(cur);
+      if (!m) {
+        m = new Map((await readTree(this.input.repo, cur)).map((e) => [e.path, { oid: e.oid, type: e.type, mode: e.mode }]));
+        if (this.treeCache.size > 2000) this.treeCache.clear();
+        this.treeCache.set(cur, m);
+      }
+      const e = m.get(parts[i]!);
+      if (!e) return null;
+      if (i === parts.length - 1) return e.type === 'blob' ? e.oid : null;
+      if (e.type !== 'tree') return null;
+      cur = e.oid;
+    }
+    return null;
+  }
+
+  /** Runs the pass over `order` (parents before children); states of commits outside are taken as given. */
+  async run(order: string[]): Promise<void> {
+    const { history } = this.input;
+    const remaining = new Map<string, number>();
+    for (const oid of order) for (const p of history.commits.get(oid)!.parents) remaining.set(p, (remaining.get(p) ?? 0) + 1);
+    for (const oid of order) {
+      const c = history.commits.get(oid)!;
+      const state = await this.commit(c);
+      this.states.set(oid, state);
+      if (this.keep.has(oid)) this.recordsAt.set(oid, structuredClone(this.input.records));
+      // A state is kept until its last child in this pass is done (and always for the tip).
+      for (const p of c.parents) {
+        const n = (remaining.get(p) ?? 1) - 1;
+        remaining.set(p, n);
+        if (n <= 0 && p !== history.at && !this.keep.has(p)) this.states.delete(p);
+      }
+    }
+  }
+
+  private sameAuthor(c: HistCommit, p: number): boolean {
+    return c.authorEmail === this.input.anchorEmail[p];
+  }
+
+  private isRevert(c: HistCommit, p: number, hunkAdded: string[] | null, fileDeleted: boolean): boolean {
+    for (const m of c.message.matchAll(REVERT_RE)) {
+      const h = m[1]!;
+      if (this.input.revertTargets[p]!.some((t) => t.startsWith(h))) return true;
+    }
+    const patch = this.input.patches[p]!;
+    if (fileDeleted) return patch.beforeBlob === null;
+    if (!hunkAdded) return false;
+    if (patch.removed.length === 0) return hunkAdded.length === 0;
+    return containsRun(hunkAdded, patch.removed) >= 0;
+  }
+
+  private async commit(c: HistCommit): Promise<LineState> {
+    this.processed++;
+    const { history, patches, records } = this.input;
+    const parents = c.parents.filter((p) => history.commits.has(p));
+    const pstates = parents.map((p) => this.states.get(p) ?? EMPTY_STATE);
+    const here = this.input.anchorsAt.get(c.oid) ?? [];
+    const active = pstates.some((s) => s.files.size > 0);
+    if (!active && here.length === 0) {
+      this.onCommit?.(c, EMPTY_STATE, EMPTY_STATE);
+      return EMPTY_STATE;
+    }
+    const merge = parents.length > 1;
+    // Tree deltas against each parent that matters (every parent of a merge).
+    const deltas: (Map<string, TreeDelta> | null)[] = [];
+    for (let j = 0; j < parents.length; j++) {
+      if (pstates[j]!.files.size > 0 || merge) {
+        const ptree = history.commits.get(parents[j]!)!.tree;
+        deltas.push(new Map((await diffTrees(this.input.repo, ptree, c.tree)).map((d) => [d.path, d])));
+      } else deltas.push(null);
+    }
+    const isFile = (mode: string | null) => mode !== null && mode !== MODE.gitlink && mode !== MODE.tree;
+
+    // 1. Sources of each target path, per parent (renames followed for tracked files).
+    const targets = new Map<string, (Source | null)[]>();
+    const addSource = (t: string, j: number, s: Source) => {
+      let arr = targets.get(t);
+      if (!arr) targets.set(t, (arr = parents.map(() => null)));
+      if (!arr[j]) arr[j] = s;
+    };
+    const deletedFiles: { path: string; fs: FileState }[] = [];
+    for (let j = 0; j < parents.length; j++) {
+      const st = pstates[j]!;
+      const d = deltas[j];
+      if (!d || st.files.size === 0) continue;
+      const gone: [string, FileState][] = [];
+      for (const [q, fs] of st.files) {
+        const delta = d.get(q);
+        if (!delta) addSource(q, j, { path: q, oid: fs.oid, fs, identical: true });
+        else if (delta.newOid && isFile(delta.newMode)) addSource(q, j, { path: q, oid: fs.oid, fs, identical: delta.newOid === fs.oid });
+        else gone.push([q, fs]);
+      }
+      if (gone.length) {
+        const renamed = await this.renames(gone, d);
+        for (const [q, fs] of gone) {
+          const to = renamed.get(q);
+          if (to) addSource(to, j, { path: q, oid: fs.oid, fs, identical: d.get(to)!.newOid === fs.oid });
+          else if (j === 0) deletedFiles.push({ path: q, fs });
+        }
+      }
+    }
+    for (const { anchor } of here) if (!targets.has(anchor.path)) targets.set(anchor.path, parents.map(() => null));
+    // Untracked sides (merges need every parent's version to decide where a line came from).
+    for (const [t, srcs] of targets) {
+      for (let j = 0; j < parents.length; j++) {
+        if (srcs[j] || !deltas[j]) continue;
+        const delta = deltas[j]!.get(t);
+        if (!delta) {
+          if (!pstates[j]!.files.size && !merge) continue;
+          const oid = await this.blobAt(c.tree, t);
+          if (oid) srcs[j] = { path: t, oid, fs: null, identical: true };
+        } else if (delta.oldOid && isFile(delta.oldMode)) srcs[j] = { path: t, oid: delta.oldOid, fs: null, identical: false };
+      }
+    }
+
+    // 2. Each target's owners.
+    const files = new Map<string, FileState>();
+    const removed: Removed[] = [];
+    const fresh = new Map<string, Set<number>>();
+    const editBase = new Map<Owner, Owner>();
+    const mine = new Set<FileState>();
+    for (const [t, srcs] of targets) {
+      try {
+        const r = await this.target(c, t, srcs, deltas, editBase);
+        if (!r) continue;
+        files.set(t, r.fs);
+        fresh.set(t, r.fresh);
+        if (!r.shared) mine.add(r.fs);
+        removed.push(...r.removed);
+      } catch (err) {
+        if (!(err instanceof MissingObject)) throw err;
+        for (const s of srcs) for (const o of s?.fs?.owners ?? []) if (o) records[o.p]!.unknown ??= `missing object ${err.oid} (${t} at ${c.oid.slice(0, 12)})`;
+        for (const { p, anchor } of here) if (anchor.path === t) records[p]!.unknown ??= `missing object ${err.oid} (${t} at ${c.oid.slice(0, 12)})`;
+      }
+    }
+    for (const { path, fs } of deletedFiles) {
+      const text = fs.owned ? (await this.text(fs).catch(() => null))?.lines ?? [] : [];
+      fs.owners.forEach((o, i) => {
+        if (o) removed.push({ o, text: text[i] ?? '', from: path, i, lineage: null, hunkAdded: null, fileDeleted: true });
+      });
+    }
+
+    const mutable = (t: string): FileState => {
+      const fs = files.get(t)!;
+      if (mine.has(fs)) return fs;
+      const copy = { ...fs, owners: [...fs.owners], watch: [...fs.watch] };
+      files.set(t, copy);
+      mine.add(copy);
+      return copy;
+    };
+
+    // 3. Anchors recorded at this commit claim their lines.
+    const claimed = new Set<Owner>();
+    for (const { p, anchor } of here) {
+      const patch = patches[p]!;
+      if (!files.has(anchor.path)) continue;
+      const fs = mutable(anchor.path);
+      if (patch.added.length === 0) {
+        if (patch.removed.length > 0 && !fs.watch.includes(p)) fs.watch.push(p);
+        continue;
+      }
+      anchor.lines.forEach((line, k) => {
+        const idx = line - 1;
+        if (idx < 0 || idx >= fs.owners.length || k >= patch.added.length) return;
+        const cur = fs.owners[idx] ?? null;
+        let prev: Owner | null = null;
+        if (cur && cur.p !== p) {
+          const base = editBase.get(cur) ?? cur;
+          prev = { ...base, edited: true, other: base.other || patches[base.p]!.traceId !== patch.traceId };
+        }
+        const o: Owner = { p, k, edited: false, moved: false, other: false, prev };
+        claimed.add(o);
+        fs.owners[idx] = o;
+        fresh.get(anchor.path)!.add(idx);
+      });
+      fs.owned = fs.owners.reduce((n, o) => n + (o ? 1 : 0), 0);
+    }
+
+    // 4. Blocks moved across files (removed here, added in another file of the same commit).
+    const consumed = new Set<Removed>();
+    if (removed.length && !merge) await this.moves(c, removed, consumed, files, fresh, deltas[0] ?? null, claimed, mutable, mine);
+
+    // 5. Removals: a revert or a deletion.
+    let present: Set<number> | null = null;
+    for (const r of removed) {
+      if (consumed.has(r)) continue;
+      if (merge) {
+        present ??= presentKeys(files);
+        if (present.has(r.o.p * 2 ** 21 + r.o.k)) continue;
+      }
+      const rec = records[r.o.p]!;
+      const revert = this.isRevert(c, r.o.p, r.hunkAdded, r.fileDeleted);
+      rec.removal = { commit: c.oid, fileDeleted: r.fileDeleted, revert };
+      rec.revived = null;
+      if (revert && r.lineage && files.has(r.lineage)) {
+        const fs = mutable(r.lineage);
+        if (!fs.watch.includes(r.o.p)) fs.watch.push(r.o.p);
+      }
+    }
+
+    // 6. Lines coming back: pure deletions undone, reverted patches revived.
+    for (const [t, fs0] of files) {
+      if (!fs0.watch.length) continue;
+      const fr = fresh.get(t)!;
+      if (fr.size === 0) continue;
+      const fs = mutable(t);
+      const text = (await this.text(fs)).lines;
+      for (const p of [...fs.watch]) {
+        const patch = patches[p]!;
+        const want = patch.added.length ? patch.added : patch.removed;
+        const at = findFreshRun(text, want, fr, patch.added.length ? fs.owners : null);
+        if (at < 0) continue;
+        fs.watch = fs.watch.filter((x) => x !== p);
+        if (patch.added.length === 0) {
+          records[p]!.comeback = c.oid;
+          continue;
+        }
+        for (let k = 0; k < want.length; k++) fs.owners[at + k] = { p, k, edited: false, moved: false, other: false, prev: null };
+        fs.owned = fs.owners.reduce((n, o) => n + (o ? 1 : 0), 0);
+        records[p]!.revived = c.oid;
+        records[p]!.removal = null;
+      }
+    }
+
+    // Unchanged tracked files of the first parent are carried over by `targets` (identical sources).
+    const out: LineState = { files: new Map() };
+    for (const [t, fs] of files) if (fs.owned > 0 || fs.watch.length > 0) out.files.set(t, fs);
+    this.onCommit?.(c, pstates[0] ?? EMPTY_STATE, out);
+    return out;
+  }
+
+  /** Renames of tracked files that left their path: exact ids first, then content similarity (git's 50%). */
+  private async renames(gone: [string, FileState][], d: Map<string, TreeDelta>): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const added = [...d.values()].filter((x) => !x.oldOid && x.newOid && x.newMode !== MODE.gitlink);
+    if (!added.length) return out;
+    const taken = new Set<string>();
+    for (const [q, fs] of gone) {
+      const hit = added.find((a) => a.newOid === fs.oid && !taken.has(a.path));
+      if (hit) {
+        out.set(q, hit.path);
+        taken.add(hit.path);
+      }
+    }
+    const rest = gone.filter(([q]) => !out.has(q));
+    const restAdded = added.filter((a) => !taken.has(a.path));
+    if (!rest.length || !restAdded.length || rest.length * restAdded.length > 10_000) return out;
+    const scored: { s: number; q: string; to: string }[] = [];
+    for (const [q, fs] of rest) {
+      const a = (await this.text(fs)).lines;
+      for (const n of restAdded) {
+        const b = (await this.lines(n.newOid!)).lines;
+        const s = textSimilarity(a, b);
+        if (s >= RENAME_SIMILARITY) scored.push({ s, q, to: n.path });
+      }
+    }
+    scored.sort((x, y) => y.s - x.s || x.to.localeCompare(y.to));
+    for (const { q, to } of scored) {
+      if (out.has(q) || taken.has(to)) continue;
+      out.set(q, to);
+      taken.add(to);
+    }
+    return out;
+  }
+
+  private async target(
+    c: HistCommit,
+    t: string,
+    srcs: (Source | null)[],
+    deltas: (Map<string, TreeDelta> | null)[],
+    editBase: Map<Owner, Owner>,
+  ): Promise<{ fs: FileState; fresh: Set<number>; removed: Removed[]; shared: boolean } | null> {
+    // git blame: a parent holding the very same blob takes the whole file.
+    const same = srcs.find((s) => s?.identical);
+    if (same) {
+      if (same.fs) return { fs: same.fs, fresh: new Set(), removed: [], shared: true };
+      const text = await this.lines(same.oid);
+      return { fs: { oid: same.oid, text, owners: new Array(text.lines.length).fill(null), owned: 0, watch: [] }, fresh: new Set(), removed: [], shared: false };
+    }
+    let newOid: string | null = null;
+    for (const d of deltas) {
+      const x = d?.get(t);
+      if (x?.newOid) {
+        newOid = x.newOid;
+        break;
+      }
+    }
+    newOid ??= await this.blobAt(c.tree, t);
+    if (!newOid) return null;
+    const text = await this.lines(newOid);
+    const n = text.lines.length;
+    const owners: (Owner | null | undefined)[] = new Array(n).fill(undefined);
+    const sides: { src: Source; old: Lines; hunks: LineHunk[]; kept: Uint8Array }[] = [];
+    for (const s of srcs) {
+      if (!s) continue;
+      const old = s.fs ? await this.text(s.fs) : await this.lines(s.oid);
+      const hunks = diffLines(old, text);
+      const kept = new Uint8Array(old.lines.length);
+      let i = 0;
+      let j = 0;
+      const so = s.fs?.owners ?? null;
+      const keep = (until: number) => {
+        while (j < until) {
+          if (owners[j] === undefined) {
+            owners[j] = so?.[i] ?? null;
+            kept[i] = 1;
+          }
+          i++;
+          j++;
+        }
+      };
+      for (const h of hunks) {
+        keep(h.newStart);
+        i += h.oldCount;
+        j += h.newCount;
+      }
+      keep(n);
+      sides.push({ src: s, old, hunks, kept });
+    }
+    // Edited lines: a changed line paired with a removed owned line of the same hunk.
+    for (const side of sides) {
+      const so = side.src.fs?.owners;
+      if (!so || !side.src.fs!.owned) continue;
+      for (const h of side.hunks) {
+        // A hunk that restores a patch's before-content undoes it: its lines are removed, not edited.
+        const undone = new Set<number>();
+        const hunkNew = text.lines.slice(h.newStart, h.newStart + h.newCount);
+        for (let i = h.oldStart; i < h.oldStart + h.oldCount; i++) {
+          const o = so[i];
+          if (o && !undone.has(o.p) && this.input.patches[o.p]!.removed.length && containsRun(hunkNew, this.input.patches[o.p]!.removed) >= 0) undone.add(o.p);
+        }
+        const rem: number[] = [];
+        for (let i = h.oldStart; i < h.oldStart + h.oldCount; i++) if (so[i] && !side.kept[i] && !undone.has(so[i]!.p)) rem.push(i);
+        const add: number[] = [];
+        for (let j = h.newStart; j < h.newStart + h.newCount; j++) if (owners[j] === undefined) add.push(j);
+        if (!rem.length || !add.length) continue;
+        const pair = (j: number, i: number) => {
+          const o = so[i]!;
+          const e: Owner = { ...o, edited: true, other: o.other || !this.sameAuthor(c, o.p) };
+          editBase.set(e, o);
+          owners[j] = e;
+          side.kept[i] = 1;
+          this.input.records[o.p]!.change = c.oid;
+        };
+        if (rem.length * add.length > 4000) {
+          for (let x = 0; x < Math.min(rem.length, add.length); x++) {
+            if (lineSimilarity(side.old.lines[rem[x]!]!, text.lines[add[x]!]!) >= EDIT_SIMILARITY) pair(add[x]!, rem[x]!);
+          }
+          continue;
+        }
+        let lo = 0;
+        for (const j of add) {
+          let best = -1;
+          let bs = EDIT_SIMILARITY;
+          for (let r = lo; r < rem.length; r++) {
+            const s = lineSimilarity(side.old.lines[rem[r]!]!, text.lines[j]!);
+            if (s >= bs && (best < 0 || s > bs)) {
+              best = r;
+              bs = s;
+              if (s === 1) break;
+            }
+          }
+          if (best >= 0) {
+            pair(j, rem[best]!);
+            lo = best + 1;
+          }
+        }
+      }
+    }
+    const fresh = new Set<number>();
+    for (let j = 0; j < n; j++) {
+      if (owners[j] === undefined) {
+        owners[j] = null;
+        fresh.add(j);
+      }
+    }
+    const removed: Removed[] = [];
+    const first = sides[0];
+    if (first && first.src === srcs[0] && first.src.fs) {
+      const so = first.src.fs.owners;
+      for (const h of first.hunks) {
+        const added = text.lines.slice(h.newStart, h.newStart + h.newCount);
+        for (let i = h.oldStart; i < h.oldStart + h.oldCount; i++) {
+          const o = so[i];
+          if (o && !first.kept[i]) removed.push({ o, text: first.old.lines[i]!, from: first.src.path, i, lineage: t, hunkAdded: added, fileDeleted: false });
+        }
+      }
+    }
+    const watch = [...new Set(srcs.flatMap((s) => s?.fs?.watch ?? []))];
+    const final = owners as (Owner | null)[];
+    return {
+      fs: { oid: newOid, text, owners: final, owned: final.reduce((m, o) => m + (o ? 1 : 0), 0), watch },
+      fresh,
+      removed,
+      shared: false,
+    };
+  }
+
+  private async moves(
+    c: HistCommit,
+    removed: Removed[],
+    consumed: Set<Removed>,
+    files: Map<string, FileState>,
+    fresh: Map<string, Set<number>>,
+    delta: Map<string, TreeDelta> | null,
+    claimed: Set<Owner>,
+    mutable: (t: string) => FileState,
+    mine: Set<FileState>,
+  ): Promise<void> {
+    // Every file this commit added lines to is a possible destination.
+    if (delta) {
+      for (const d of delta.values()) {
+        if (!d.newOid || d.newMode === MODE.gitlink || files.has(d.path)) continue;
+        try {
+          const text = await this.lines(d.newOid);
+          const old = d.oldOid ? await this.lines(d.oldOid) : { lines: [], noEol: false };
+          const fr = new Set<number>();
+          for (const h of diffLines(old, text)) for (let j = h.newStart; j < h.newStart + h.newCount; j++) fr.add(j);
+          if (!fr.size) continue;
+          const nfs: FileState = { oid: d.newOid, text, owners: new Array(text.lines.length).fill(null), owned: 0, watch: [] };
+          files.set(d.path, nfs);
+          mine.add(nfs);
+          fresh.set(d.path, fr);
+        } catch {
+          /* an unreadable destination is no destination */
+        }
+      }
+    }
+    // Removed lines in order per source file, indexed by text.
+    removed.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.i - b.i));
+    const byText = new Map<string, number[]>();
+    removed.forEach((r, x) => {
+      const l = byText.get(r.text);
+      if (l) l.push(x);
+      else byText.set(r.text, [x]);
+    });
+    for (const [t, fr] of fresh) {
+      if (!fr.size) continue;
+      const fs0 = files.get(t)!;
+      const text = (await this.text(fs0)).lines;
+      const idx = [...fr].sort((a, b) => a - b);
+      for (let s = 0; s < idx.length; s++) {
+        const j = idx[s]!;
+        const o = fs0.owners[j];
+        if (o && !(claimed.has(o) && !o.prev)) continue;
+        let best = -1;
+        let bestLen = 0;
+        for (const x of byText.get(text[j]!) ?? []) {
+          const r = removed[x]!;
+          if (consumed.has(r) || r.lineage === t) continue;
+          let len = 1;
+          while (
+            x + len < removed.length &&
+            fr.has(j + len) &&
+            removed[x + len]!.from === r.from &&
+            removed[x + len]!.i === r.i + len &&
+            !consumed.has(removed[x + len]!) &&
+            removed[x + len]!.text === text[j + len]
+          ) {
+            const on = files.get(t)!.owners[j + len];
+            if (on && !(claimed.has(on) && !on.prev)) break;
+            len++;
+          }
+          if (len > bestLen) {
+            best = x;
+            bestLen = len;
+          }
+        }
+        if (best < 0) continue;
+        let chars = 0;
+        for (let q = 0; q < bestLen; q++) chars += alnum(removed[best + q]!.text);
+        if (bestLen < MOVE_MIN_LINES && chars < MOVE_MIN_ALNUM) continue;
+        const fs = mutable(t);
+        for (let q = 0; q < bestLen; q++) {
+          const r = removed[best + q]!;
+          consumed.add(r);
+          const mv: Owner = { ...r.o, moved: true };
+          const cur = fs.owners[j + q];
+          fs.owners[j + q] = cur ? { ...cur, prev: mv } : mv;
+          this.input.records[r.o.p]!.change = c.oid;
+        }
+        fs.owned = fs.owners.reduce((m, o) => m + (o ? 1 : 0), 0);
+        s += bestLen - 1;
+      }
+    }
+  }
+}
+
+/** Every (patch, line) still held somewhere in the files (a merge may keep a line through another parent). */
+function presentKeys(files: Map<string, FileState>): Set<number> {
+  const out = new Set<number>();
+  for (const fs of files.values()) for (const x of fs.owners) for (let y: Owner | null = x; y; y = y.prev) out.add(y.p * 2 ** 21 + y.k);
+  return out;
+}
+
+/** Index of the first occurrence of `want` as a contiguous run in `lines`, or -1. */
+export function containsRun(lines: string[], want: string[]): number {
+  if (!want.length) return -1;
+  for (let i = 0; i + want.length <= lines.length; i++) {
+    let ok = true;
+    for (let k = 0; k < want.length && ok; k++) ok = lines[i + k] === want[k];
+    if (ok) return i;
+  }
+  return -1;
+}
+
+function findFreshRun(lines: string[], want: string[], fresh: Set<number>, owners: (Owner | null)[] | null): number {
+  if (!want.length) return -1;
+  for (const start of [...fresh].sort((a, b) => a - b)) {
+    if (start + want.length > lines.length) continue;
+    let ok = true;
+    for (let k = 0; k < want.length && ok; k++) ok = fresh.has(start + k) && lines[start + k] === want[k] && (!owners || !owners[start + k]);
+    if (ok) return start;
+  }
+  return -1;
+}

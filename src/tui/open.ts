@@ -1,0 +1,64 @@
+import type { AppData } from './app.js';
+
+/**
+ * The one way into the interactive interface. Ink and React are imported here, dynamically, so no
+ * plain command pays for them; callers must only call this on a terminal (IO.interactive: stdout
+ * and stdin are TTYs and CI is unset) and must themselves import this module lazily.
+ */
+export type TuiTarget = { kind: 'traces' } | { kind: 'pr'; base?: string; head?: string } | { kind: 'trace'; traceId: string };
+
+/** Reads what the target needs; failures become an error screen, not a crash. */
+export async function loadTarget(target: TuiTarget, repoDir: string): Promise<AppData> {
+  const { loadExplorer } = await import('../views/explorer.js');
+  try {
+    if (target.kind === 'traces') {
+      const { model } = await loadExplorer(repoDir, { timeline: true });
+      return { kind: 'explorer', model, loadPr: async () => (await (await import('./pr-data.js')).loadPrModel(repoDir)).pr };
+    }
+    if (target.kind === 'trace') {
+      const { model } = await loadExplorer(repoDir, { traceId: target.traceId, timeline: true });
+      return { kind: 'explorer', model, open: [{ kind: 'trace', traceId: target.traceId }] };
+    }
+    const { loadPrExplorer } = await import('./pr-data.js');
+    return await loadPrExplorer(repoDir, target.base, target.head);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const code = (err as { code?: string }).code;
+    const hint =
+      code === 'not_a_repository' || code === 'no_directory'
+        ? 'run ot trail inside a git repository, or pass -C DIR'
+        : code === 'unknown_trace'
+          ? 'ot trail (on its own) lists the recorded traces'
+          : code === 'unknown_revision'
+            ? 'pass --base and --head revisions git knows'
+            : 'ot trail verify checks the trail store';
+    return { kind: 'error', title: target.kind === 'pr' ? 'cannot build the pull-request card' : 'cannot read the trail', message, hint };
+  }
+}
+
+export interface OpenOptions {
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+  /** Called once the first frame with the target's data is on screen (the benchmark's clock). */
+  onFirstFrame?: (ms: number) => void;
+}
+
+/** Opens the interface over `target` in the repository at `repoDir`; resolves when the user quits. */
+export async function openTui(target: TuiTarget, repoDir: string, options: OpenOptions = {}): Promise<void> {
+  const t0 = performance.now();
+  const data = loadTarget(target, repoDir);
+  const [{ render }, React, { App }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
+  const stdout = options.stdout ?? process.stdout;
+  const stdin = options.stdin ?? process.stdin;
+  // The alternate screen: the interface takes the whole terminal and gives it back as it was.
+  const alt = Boolean(stdout.isTTY);
+  if (alt) stdout.write('\x1b[?1049h\x1b[H');
+  const onReady = options.onFirstFrame ? () => setImmediate(() => options.onFirstFrame?.(performance.now() - t0)) : undefined;
+  const instance = render(React.createElement(App, { data, onReady }), { stdout, stdin, exitOnCtrlC: true, patchConsole: false });
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    instance.cleanup();
+    if (alt) stdout.write('\x1b[?1049l');
+  }
+}

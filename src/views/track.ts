@@ -1,0 +1,55 @@
+import type { Repo } from '../git/repo.js';
+import { loadTrail, orderedPatches, stepOf, type Trail } from '../store/trail.js';
+import { computeSurvival } from '../survival/engine.js';
+import { SurvivalState } from '../model/survival.js';
+import { TRACK_SCHEMA, TrackReport, type TrackPatch } from '../model/track.js';
+import { usageError } from '../errors.js';
+
+export interface TrackOptions {
+  trace?: string;
+  /** Only traces active at or after this time (ms since the epoch). */
+  since?: number;
+  at?: string;
+  timeline?: boolean;
+}
+
+/** The view model of `ot trail track`: every patch with its state and counts, and a summary per state. */
+export async function trackView(repo: Repo, options: TrackOptions = {}, trail?: Trail): Promise<TrackReport> {
+  trail ??= await loadTrail(repo);
+  if (options.trace && !trail.traces.has(options.trace)) {
+    throw usageError(`unknown trace '${options.trace}': no trail is recorded for it (ot trail track lists the traces)`, 'unknown_trace');
+  }
+  let traces = [...trail.traces.values()];
+  if (options.trace) traces = traces.filter((t) => t.traceId === options.trace);
+  if (options.since !== undefined) traces = traces.filter((t) => Date.parse(t.endedAt) >= options.since!);
+  const traceIds = traces.map((t) => t.traceId).sort();
+  const report = await computeSurvival(repo, trail, { at: options.at, timeline: options.timeline, traceIds });
+  const patches: TrackPatch[] = [];
+  for (const p of orderedPatches(trail)) {
+    const ps = report.patches.get(p.patchId);
+    if (!ps) continue;
+    patches.push({
+      patchId: p.patchId,
+      traceId: p.traceId,
+      stepId: p.stepId,
+      stepIndex: stepOf(trail, p)?.index ?? null,
+      path: p.path,
+      newStart: p.newStart,
+      newLines: p.newLines,
+      anchor: ps.anchor ? { commit: ps.anchor.commit, firmness: ps.anchor.firmness } : null,
+      survival: ps.survival,
+      ...(options.timeline ? { timeline: ps.timeline ?? [] } : {}),
+    });
+  }
+  const byState = Object.fromEntries(SurvivalState.options.map((s) => [s, 0])) as Record<SurvivalState, number>;
+  const lines = { total: 0, alive: 0, moved: 0, edited: 0, deleted: 0 };
+  for (const p of patches) {
+    byState[p.survival.state]++;
+    lines.total += p.survival.totalLines;
+    lines.alive += p.survival.aliveLines;
+    lines.moved += p.survival.movedLines;
+    lines.edited += p.survival.editedLines;
+    lines.deleted += p.survival.deletedLines;
+  }
+  return TrackReport.parse({ schema: TRACK_SCHEMA, at: report.at, traces: traceIds, patches, summary: { patches: patches.length, byState, lines } });
+}

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { scenario, trail } from './helpers.js';
+import { anchorCommit } from '../src/anchor/anchor.js';
+
+/** Lines of `file` at `commit` that `git blame` gives to `commit` itself (1-based): the oracle for line precision. */
+function blamedTo(s: ReturnType<typeof scenario>, commit: string, file: string): number[] {
+  const out = s.git('blame', '--porcelain', commit, '--', file);
+  const lines: number[] = [];
+  for (const l of out.split('\n')) {
+    const m = /^([0-9a-f]{40}) \d+ (\d+)/.exec(l);
+    if (m && m[1] === commit) lines.push(Number(m[2]));
+  }
+  return lines;
+}
+
+describe('anchoring at commit time', () => {
+  it('anchors exactly, at line precision, the lines git blame gives the commit', async () => {
+    const s = scenario();
+    s.write('m.ts', `${Array.from({ length: 12 }, (_, i) => `const c${i} = ${i};`).join('\n')}\n`);
+    await s.commit('base');
+    const a = await s.agentStep({ trace: 't', step: 'ins' }, () => s.replace('m.ts', 'const c4 = 4;\n', 'const c4 = 4;\nconst n1 = "new";\nconst n2 = "new";\n'));
+    const b = await s.agentStep({ trace: 't', step: 'edit' }, () => s.replace('m.ts', 'const c9 = 9;', 'const c9 = 90;'));
+    const sha = await s.commit('agent work');
+    const t = await trail(s);
+    expect(t.anchors.get(a.patches[0]!.patchId)).toEqual({ patchId: a.patches[0]!.patchId, commit: sha, firmness: 'exact', path: 'm.ts', lines: [6, 7] });
+    expect(t.anchors.get(b.patches[0]!.patchId)).toMatchObject({ commit: sha, firmness: 'exact', lines: [12] });
+    expect([...t.anchors.values()].flatMap((x) => x.lines).sort((p, q) => p - q)).toEqual(blamedTo(s, sha, 'm.ts'));
+  });
+
+  it('anchors fuzzily when a human touched the lines up (similarity >= 0.85), not when they were rewritten', async () => {
+    const s = scenario();
+    s.write('f.ts', 'start\n');
+    s.write('g.ts', 'start\n');
+    await s.commit('base');
+    const a = await s.agentStep({ trace: 't', step: 'a' }, () => s.write('f.ts', 'start\nexport function computeTotalPrice(items) { return sum(items); }\n'));
+    const b = await s.agentStep({ trace: 't', step: 'b' }, () => s.write('g.ts', 'start\nexport function computeTotalPrice(items) { return sum(items); }\n'));
+    s.replace('f.ts', 'return sum(items);', 'return sum(items) ;');
+    s.write('g.ts', 'start\nconst completely = different.code(here);\n');
+    const sha = await s.commit('touched up');
+    const t = await trail(s);
+    expect(t.anchors.get(a.patches[0]!.patchId)).toMatchObject({ commit: sha, firmness: 'fuzzy', path: 'f.ts', lines: [2] });
+    expect(t.anchors.has(b.patches[0]!.patchId)).toBe(false);
+  });
+
+  it('never takes a commit that restores the before-content as the landing', async () => {
+    const s = scenario({ hooks: 'none' });
+    const before = 'export const requestTimeoutMilliseconds = 1000;';
+    const after = 'export const requestTimeoutMilliseconds = 2000;';
+    s.write('cfg.ts', `${before}\n`);
+    s.commit('base');
+    const p = await s.agentStep({ trace: 't', step: 'bump' }, () => s.replace('cfg.ts', before, after));
+    const landed = await s.commit('bump (no hook ran)');
+    s.replace('cfg.ts', after, before);
+    const restore = await s.commit('restore');
+    // The restore's added line is 0.9+ similar to the patch's, but it is the patch's before-content.
+    let r = await anchorCommit(await s.repo(), restore);
+    expect(r.anchors).toEqual([]);
+    // The control: a commit adding a similar line that is not the before-content does anchor fuzzily.
+    s.replace('cfg.ts', before, 'export const requestTimeoutMilliseconds = 3000;');
+    const similar = await s.commit('similar');
+    r = await anchorCommit(await s.repo(), similar);
+    expect(r.anchors).toEqual([expect.objectContaining({ patchId: p.patches[0]!.patchId, firmness: 'fuzzy' })]);
+    // And the real landing is exact.
+    const t0 = await trail(s);
+    expect(t0.anchors.get(p.patches[0]!.patchId)!.commit).toBe(similar);
+    r = await anchorCommit(await s.repo(), landed);
+    expect(r.anchors).toEqual([]); // already anchored: not pending
+  });
+
+  it('anchors a pure deletion where the commit removes the same lines', async () => {
+    const s = scenario();
+    s.write('d.txt', 'keep\ndrop me\nand me\nkeep too\n');
+    await s.commit('base');
+    const p = await s.agentStep({ trace: 't', step: 'del' }, () => s.write('d.txt', 'keep\nkeep too\n'));
+    expect(p.patches[0]).toMatchObject({ added: [], removed: ['drop me', 'and me'] });
+    const sha = await s.commit('deletion');
+    expect((await trail(s)).anchors.get(p.patches[0]!.patchId)).toMatchObject({ commit: sha, firmness: 'exact', lines: [] });
+  });
+});
+
+describe('post-rewrite through real git with installed hooks', () => {
+  it('git commit --amend moves anchors to the amended commit', async () => {
+    const s = scenario({ hooks: 'installed' });
+    s.write('a.txt', 'base\n');
+    await s.commit('base');
+    const p = await s.agentStep({ trace: 't', step: '1' }, () => s.write('a.txt', 'base\nagent line\n'));
+    const first = await s.commit('agent');
+    expect((await trail(s)).anchors.get(p.patches[0]!.patchId)!.commit).toBe(first);
+    s.write('b.txt', 'human addition\n');
+    s.git('add', 'b.txt');
+    s.git('commit', '-q', '--amend', '-m', 'agent, amended');
+    const amended = s.head();
+    expect(amended).not.toBe(first);
+    const a = (await trail(s)).anchors.get(p.patches[0]!.patchId)!;
+    expect(a).toMatchObject({ commit: amended, firmness: 'exact', path: 'a.txt', lines: [2] });
+    expect(s.ot('trail', 'verify').code).toBe(0);
+  });
+
+  it('git rebase moves anchors to the rebased commits', async () => {
+    const s = scenario({ hooks: 'installed' });
+    s.write('main.txt', 'm\n');
+    s.write('feat.txt', 'f\n');
+    await s.commit('base');
+    s.checkout('feature', true);
+    const p1 = await s.agentStep({ trace: 't', step: '1' }, () => s.write('feat.txt', 'f\nfirst\n'));
+    await s.commit('feature 1');
+    const p2 = await s.agentStep({ trace: 't', step: '2' }, () => s.write('feat.txt', 'f\nfirst\nsecond\n'));
+    await s.commit('feature 2');
+    s.checkout('main');
+    s.write('main.txt', 'm\nmain moved\n');
+    await s.commit('main moves');
+    s.checkout('feature');
+    s.git('rebase', '-q', 'main');
+    const [c2, c1] = [s.rev('HEAD'), s.rev('HEAD~1')];
+    const t = await trail(s);
+    expect(t.anchors.get(p1.patches[0]!.patchId)).toMatchObject({ commit: c1, firmness: 'exact', lines: [2] });
+    expect(t.anchors.get(p2.patches[0]!.patchId)).toMatchObject({ commit: c2, firmness: 'exact', lines: [3] });
+    const evs = t.events.filter((e) => e.event.type === 'anchor').map((e) => (e.event as { source: string }).source);
+    expect(evs).toContain('post-rewrite');
+  });
+});

@@ -1,0 +1,201 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { events, scenario, tempDir } from './helpers.js';
+import { appendEvent, TRACE_REF_PREFIX } from '../src/store/log.js';
+import { verifyStore } from '../src/store/maintenance.js';
+import { OtError } from '../src/errors.js';
+import type { Scenario } from '../fixtures/scenario.js';
+
+async function recorded(): Promise<Scenario> {
+  const s = scenario();
+  s.write('app.ts', 'export const a = 1;\n');
+  await s.commit('base');
+  await s.turn('t1', 'make a bigger');
+  await s.agentStep({ trace: 't1', step: 's1' }, () => s.replace('app.ts', 'a = 1', 'a = 2'));
+  await s.agentStep({ trace: 't1', step: 's2' }, () => s.write('notes.md', 'unique snapshot-only content 8d1f\n'));
+  await s.commit('agent work');
+  return s;
+}
+
+const otRefs = (s: Scenario) => s.git('for-each-ref', '--format=%(refname) %(objectname)', 'refs/ot').trim();
+
+describe('the event log', () => {
+  it('validates every event before writing anything', async () => {
+    const s = await recorded();
+    const before = otRefs(s);
+    const bad = appendEvent(await s.repo(), 't1', { type: 'step_start', at: 'yesterday', stepId: 'x', agent: null, tool: null, kind: 'write', intent: null, turnId: null, snapshotTree: 'not-an-oid', limitations: [] });
+    await expect(bad).rejects.toThrow(OtError);
+    await expect(bad).rejects.toThrow(/refusing to record an invalid step_start event: .*at.*snapshotTree: a 40-hex object id/s);
+    expect(otRefs(s)).toBe(before);
+  });
+
+  it('is read back validated, also through its derived cache', async () => {
+    const s = await recorded();
+    const evs = await events(s, 't1');
+    expect(evs.map((e) => e.event.type)).toEqual(['turn_start', 'step_start', 'step_end', 'step_start', 'step_end', 'anchor']);
+    expect(evs.map((e) => e.event.seq)).toEqual([0, 1, 2, 3, 4, 5]);
+    // A tampered cache is not believed: the chain is the truth.
+    const dir = path.join(s.dir, '.git', 'ot', 'events');
+    for (const f of fs.readdirSync(dir)) {
+      const c = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+      c.events[1].event.kind = 'no-such-kind';
+      fs.writeFileSync(path.join(dir, f), JSON.stringify(c));
+    }
+    expect((await events(s, 't1')).map((e) => e.event)).toEqual(evs.map((e) => e.event));
+  });
+});
+
+describe('ot trail verify', () => {
+  it('passes on a real trail', async () => {
+    const s = await recorded();
+    const r = s.ot('trail', 'verify');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ok: 1 trace, 6 events/);
+    const j = JSON.parse(s.ot('trail', 'verify', '--json').stdout);
+    expect(j).toMatchObject({ schema: 'ot.trail.verify/1', ok: true, traces: 1, events: 6, problems: [] });
+  });
+
+  it('finds a hand-written ref to a commit whose message is not JSON, and exits 3', async () => {
+    const s = await recorded();
+    const empty = s.git('hash-object', '-t', 'tree', '-w', '/dev/null').trim();
+    const c = s.git('commit-tree', empty, '-m', 'hello, I am not an event').trim();
+    s.git('update-ref', `${TRACE_REF_PREFIX}/intruder`, c);
+    const r = s.ot('trail', 'verify');
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/^CORRUPT: 2 traces/);
+    expect(r.stdout).toContain(`problem: ${TRACE_REF_PREFIX}/intruder @ ${c.slice(0, 12)}: the event is not JSON`);
+    // Other commands reading it say the store is corrupt (3), naming the commit.
+    const e = s.ot('trail', 'export', '--trace', 'intruder', '--out', tempDir());
+    expect(e.code).toBe(3);
+    expect(e.stderr).toContain(`trail event ${c} is not JSON`);
+  });
+
+  it('finds a missing snapshot object and a broken chain', async () => {
+    const s = await recorded();
+    const blob = s.git('hash-object', s.path('notes.md')).trim();
+    // notes.md is committed too; keep it only in the snapshot by dropping that commit.
+    s.git('reset', '-q', '--hard', 'HEAD~1');
+    s.git('reflog', 'expire', '--expire=now', '--all');
+    fs.rmSync(path.join(s.dir, '.git', 'objects', blob.slice(0, 2), blob.slice(2)));
+    let r = s.ot('trail', 'verify');
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(new RegExp(`problem: refs/ot/traces/t1 @ [0-9a-f]{12}: blob ${blob} \\(notes\\.md\\) is missing`));
+    // Remove a link of the chain: every reader says so.
+    const evs = await events(s, 't1');
+    const mid = evs[2]!.commit;
+    fs.rmSync(path.join(s.dir, '.git', 'objects', mid.slice(0, 2), mid.slice(2)));
+    r = s.ot('trail', 'verify');
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('refs/ot/traces/t1: the chain is broken');
+    fs.rmSync(path.join(s.dir, '.git', 'ot'), { recursive: true });
+    const st = s.ot('trail', 'step', 'start', '--trace', 't1', '--step', 'next');
+    expect(st.code).toBe(3);
+    expect(st.stderr).toContain(`trail event ${mid} of refs/ot/traces/t1 is missing or unreadable`);
+  });
+});
+
+describe('ot trail export', () => {
+  it('writes trace.json, trail.jsonl.gz and manifest.json with their sha256s and counts', async () => {
+    const s = await recorded();
+    const out = tempDir();
+    const r = s.ot('trail', 'export', '--trace', 't1', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('exported t1');
+    expect(fs.readdirSync(out).sort()).toEqual(['manifest.json', 'trace.json', 'trail.jsonl.gz']);
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.schema).toBe('ot.trail.manifest/1');
+    expect(manifest.schemas).toEqual({ trace: 'ot.trail.trace/1', event: 1 });
+    for (const f of manifest.files) {
+      const bytes = fs.readFileSync(path.join(out, f.name));
+      expect(f.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(f.bytes).toBe(bytes.length);
+    }
+    expect(manifest.files.map((f: { name: string }) => f.name).sort()).toEqual(['trace.json', 'trail.jsonl.gz']);
+    const lines = gunzipSync(fs.readFileSync(path.join(out, 'trail.jsonl.gz'))).toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const evs = await events(s, 't1');
+    expect(lines.map((l) => l.commit)).toEqual(evs.map((e) => e.commit));
+    const trace = JSON.parse(fs.readFileSync(path.join(out, 'trace.json'), 'utf8'));
+    expect(trace).toMatchObject({ schema: 'ot.trail.trace/1', traceId: 't1' });
+    expect(trace.steps.map((x: { intent: string }) => x.intent)).toEqual(['make a bigger', 'make a bigger']);
+    const patches = lines.filter((l) => l.type === 'step_end').flatMap((l) => l.patches);
+    const anchors = lines.filter((l) => l.type === 'anchor').flatMap((l) => l.anchors);
+    expect(manifest.counts).toEqual({ events: 6, steps: 2, patches: patches.length, anchors: anchors.length });
+    expect(patches.length).toBe(2);
+    expect(anchors.length).toBe(2);
+  });
+});
+
+describe('ot trail gc', () => {
+  async function threeTraces(): Promise<Scenario> {
+    const s = scenario();
+    s.write('f.txt', 'f\n');
+    await s.commit('base');
+    await s.agentStep({ trace: 'new', step: '1' }, () => s.write('n.txt', 'n\n'));
+    const repo = await s.repo();
+    const { turnStart } = await import('../src/capture/step.js');
+    await turnStart(repo, { traceId: 'old-1', turnId: 'x', intent: 'long ago', at: '2020-01-01T00:00:00.000Z' });
+    await turnStart(repo, { traceId: 'old-2', turnId: 'y', intent: 'long ago', at: '2021-01-01T00:00:00.000Z' });
+    return s;
+  }
+
+  it('drops by age and says what it dropped; --dry-run drops nothing', async () => {
+    const s = await threeTraces();
+    const before = otRefs(s);
+    const dry = s.ot('trail', 'gc', '--older-than', '2022-06-01', '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/^would drop 2 traces, kept 1:/);
+    expect(dry.stdout).toContain('old-1  1 events, last 2020-01-01T00:00:00.000Z');
+    expect(otRefs(s)).toBe(before);
+    const r = s.ot('trail', 'gc', '--older-than', '2022-06-01', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ schema: 'ot.trail.gc/1', dryRun: false, kept: 1 });
+    expect(j.dropped.map((d: { traceId: string }) => d.traceId).sort()).toEqual(['old-1', 'old-2']);
+    expect(otRefs(s).split('\n').map((l) => l.split(' ')[0])).toEqual(['refs/ot/traces/new']);
+    expect(s.ot('trail', 'verify').code).toBe(0);
+  });
+
+  it('drops by trace, also when git gc packed the refs, touching no other byte of packed-refs', async () => {
+    const s = await threeTraces();
+    s.git('tag', '-a', 'v1', '-m', 'annotated');
+    s.git('pack-refs', '--all');
+    const state = s.userState();
+    const packed = fs.readFileSync(s.path('.git/packed-refs'), 'utf8');
+    const r = s.ot('trail', 'gc', '--trace', 'old-2');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^dropped 1 trace, kept 2:\n  old-2  1 events/);
+    expect(otRefs(s).split('\n').map((l) => l.split(' ')[0])).toEqual(['refs/ot/traces/new', 'refs/ot/traces/old-1']);
+    const after = fs.readFileSync(s.path('.git/packed-refs'), 'utf8');
+    expect(after).toBe(packed.split('\n').filter((l) => !l.endsWith(' refs/ot/traces/old-2')).join('\n'));
+    expect(s.userState()).toBe(state);
+    execFileSync('git', ['fsck', '--no-dangling'], { cwd: s.dir, stdio: 'ignore' });
+  });
+
+  it('refuses an unknown trace or no criterion, dropping nothing (exit 2)', async () => {
+    const s = await threeTraces();
+    const before = otRefs(s);
+    const r = s.ot('trail', 'gc', '--trace', 'old-1', '--trace', 'nope');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown trace: nope; nothing was dropped');
+    const n = s.ot('trail', 'gc');
+    expect(n.code).toBe(2);
+    expect(n.stderr).toContain('needs --older-than DURATION or --trace ID');
+    expect(s.ot('trail', 'gc', '--older-than', 'soon').code).toBe(2);
+    expect(otRefs(s)).toBe(before);
+  });
+});
+
+describe('derived data', () => {
+  it('is rebuilt when missing and never the only copy', async () => {
+    const s = await recorded();
+    const evs = await events(s, 't1');
+    fs.rmSync(path.join(s.dir, '.git', 'ot'), { recursive: true });
+    expect(await events(s, 't1')).toEqual(evs);
+    expect((await verifyStore(await s.repo())).ok).toBe(true);
+  });
+});

@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { HUMAN, Scenario } from '../fixtures/scenario.js';
+import { loadTrail } from '../src/store/trail.js';
+import { computeSurvival, lastPassStats } from '../src/survival/engine.js';
+import { appendEvent } from '../src/store/log.js';
+import { spawnSync } from 'node:child_process';
+
+const scenarios: Scenario[] = [];
+const make = (o?: ConstructorParameters<typeof Scenario>[0]) => {
+  const s = new Scenario(o);
+  scenarios.push(s);
+  return s;
+};
+afterEach(() => {
+  for (const s of scenarios.splice(0)) s.cleanup();
+});
+
+const lines = (tag: string, n = 4) => Array.from({ length: n }, (_, i) => `export const ${tag}${i} = '${tag}-${i * 13}';`).join('\n') + '\n';
+
+async function states(s: Scenario, cache = false) {
+  const repo = await s.repo();
+  const trail = await loadTrail(repo);
+  const r = await computeSurvival(repo, trail, { cache });
+  return new Map([...r.patches].map(([id, ps]) => [trail.patches.get(id)!.stepId, ps]));
+}
+
+/** Three agent commits, each one step, anchored by the (in-process) post-commit hook. */
+async function three(s: Scenario) {
+  s.write('base.ts', 'export {};\n');
+  await s.commit('base', HUMAN);
+  const shas: string[] = [];
+  for (const tag of ['one', 'two', 'three']) {
+    await s.agentStep({ trace: 't', step: tag }, () => s.write(`${tag}.ts`, lines(tag)));
+    shas.push(await s.commit(`add ${tag}`));
+  }
+  return shas;
+}
+
+describe('rewrites without hooks: anchors re-found from content', () => {
+  it('rebase -i (reorder, squash) keeps each surviving patch alive, anchored to the new commit git pairs it with', async () => {
+    const s = make();
+    const [one, , three3] = await three(s);
+    const before = await states(s);
+    const res = s.rebaseInteractive(`${one}~1`, (todo) => {
+      const l = todo.split('\n').filter((x) => /^pick /.test(x));
+      return [l[2], l[0], l[1]!.replace(/^pick/, 'squash')].join('\n') + '\n';
+    });
+    expect(res.code).toBe(0);
+    const after = await states(s);
+    // git range-diff pairs the old commits with the new ones.
+    const rd = s.git('range-diff', `${one}~1..${three3}`, `${one}~1..HEAD`);
+    expect(rd).toMatch(/=|!/);
+    for (const step of ['one', 'two', 'three']) {
+      expect(after.get(step)!.survival.state).toBe(before.get(step)!.survival.state);
+      expect(after.get(step)!.survival.aliveLines).toBe(4);
+      expect(s.git('merge-base', '--is-ancestor', after.get(step)!.anchor!.commit, 'HEAD')).toBe('');
+    }
+    // The reordered commit is a pure pick: same patch id as git computes, anchored exactly.
+    const pid = (c: string) => gitPatchId(s, c);
+    const newThree = after.get('three')!.anchor!.commit;
+    expect(pid(newThree)).toBe(pid(three3));
+    expect(after.get('three')!.anchor!.firmness).toBe('exact');
+  });
+
+  it('amend, cherry-pick onto another branch and merge --squash: alive on the branch they reached', async () => {
+    const s = make();
+    s.write('base.ts', 'export {};\n');
+    const base = await s.commit('base', HUMAN);
+    s.checkout('feature', true);
+    await s.agentStep({ trace: 't', step: 'f1' }, () => s.write('f1.ts', lines('f1')));
+    await s.commit('f1');
+    await s.agentStep({ trace: 't', step: 'f2' }, () => s.write('f2.ts', lines('f2')));
+    await s.commit('f2');
+    s.write('f2.ts', s.read('f2.ts') + '// amended\n');
+    s.git('commit', '-q', '-a', '--amend', '-m', 'f2 amended');
+    expect((await states(s)).get('f2')!.survival.state).toBe('alive_on_path');
+    s.checkout('main');
+    s.git('checkout', '-q', '-b', 'picked', base);
+    s.git('cherry-pick', 'feature~1');
+    expect((await states(s)).get('f1')!.survival).toMatchObject({ state: 'alive_on_path', aliveLines: 4 });
+    expect((await states(s)).get('f2')!.survival).toMatchObject({ state: 'lost', lostKind: 'off_path' });
+    s.checkout('main');
+    s.git('merge', '--squash', 'feature');
+    s.git('commit', '-q', '-m', 'Squashed feature (#12)');
+    const st = await states(s);
+    expect(st.get('f1')!.survival).toMatchObject({ state: 'alive_on_path', aliveLines: 4 });
+    expect(st.get('f2')!.survival).toMatchObject({ state: 'alive_on_path', aliveLines: 4 });
+    expect(st.get('f1')!.anchor!.commit).toBe(s.head());
+  });
+});
+
+/** `git patch-id --stable` of a commit: the oracle of commit pairing. */
+function gitPatchId(s: Scenario, c: string): string {
+  return spawnSync('git', ['patch-id', '--stable'], { cwd: s.dir, input: s.git('show', c), encoding: 'utf8' }).stdout.split(' ')[0]!;
+}
+
+describe('cache', () => {
+  it('one new commit costs that commit; anchors and events change the answer without HEAD moving', async () => {
+    const s = make();
+    await three(s);
+    const full = await states(s, true);
+    const fullCount = lastPassStats.commitsProcessed;
+    expect(fullCount).toBeGreaterThanOrEqual(3);
+    const again = await states(s, true);
+    expect(lastPassStats.cacheHit).toBe(true);
+    expect([...again].map(([k, v]) => [k, v.survival])).toEqual([...full].map(([k, v]) => [k, v.survival]));
+    // One commit on top touching one patch: only that commit is replayed, only that patch changes.
+    s.write('two.ts', s.read('two.ts').replace("export const two0 = 'two-0';\n", ''));
+    await s.commit('drop a line of two', HUMAN);
+    const next = await states(s, true);
+    expect(lastPassStats.commitsProcessed).toBe(1);
+    expect(next.get('two')!.survival.state).toBe('partially_preserved');
+    expect(next.get('one')!.survival).toEqual(full.get('one')!.survival);
+    expect(next.get('three')!.survival).toEqual(full.get('three')!.survival);
+    const uncached = await states(s, false);
+    expect([...next].map(([k, v]) => [k, v.survival])).toEqual([...uncached].map(([k, v]) => [k, v.survival]));
+    // Move an anchor (a new anchor event) without moving HEAD: the answer changes.
+    const repo = await s.repo();
+    const trail = await loadTrail(repo);
+    const one = [...trail.patches.values()].find((p) => p.stepId === 'one')!;
+    const a = trail.anchors.get(one.patchId)!;
+    await appendEvent(repo, 't', { type: 'anchor', at: new Date().toISOString(), source: 'anchor-command', anchors: [{ ...a, lines: [1, 2] }] });
+    const moved = await states(s, true);
+    expect(lastPassStats.cacheHit).toBe(false);
+    expect(moved.get('one')!.survival.aliveLines).toBe(2);
+  });
+});

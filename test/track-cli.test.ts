@@ -1,0 +1,47 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { HUMAN, Scenario } from '../fixtures/scenario.js';
+import { TrackReport } from '../src/model/track.js';
+
+const scenarios: Scenario[] = [];
+afterEach(() => {
+  for (const s of scenarios.splice(0)) s.cleanup();
+});
+
+describe('ot trail track', () => {
+  it('prints the table and summary, the JSON of the contract, and exits 2 on unknown trace or revision', async () => {
+    const s = new Scenario({ hooks: 'installed' });
+    scenarios.push(s);
+    s.write('a.ts', 'export const a = 1;\n');
+    s.git('add', '-A');
+    s.gitAs(HUMAN, 'commit', '-q', '-m', 'base');
+    s.ot('trail', 'step', 'start', '--trace', 'T1', '--step', 'S1', '--kind', 'write');
+    s.write('a.ts', 'export const a = 1;\nexport const b = 2;\nexport const c = 3;\n');
+    s.ot('trail', 'step', 'end', '--trace', 'T1', '--step', 'S1');
+    s.git('add', '-A');
+    s.git('commit', '-q', '-m', 'agent');
+    const anchor = s.head();
+    s.git('revert', '--no-edit', 'HEAD');
+    const json = s.ot('trail', 'track', '--json');
+    expect(json.code, json.stderr).toBe(0);
+    const doc = TrackReport.parse(JSON.parse(json.stdout));
+    expect(doc.schema).toBe('ot.trail.track/1');
+    expect(doc.patches).toHaveLength(1);
+    expect(doc.patches[0]).toMatchObject({ traceId: 'T1', stepId: 'S1', path: 'a.ts', anchor: { commit: anchor, firmness: 'exact' } });
+    expect(doc.patches[0]!.survival).toMatchObject({ state: 'reverted', totalLines: 2, deletedLines: 2, byCommit: s.head() });
+    expect(doc.summary.byState.reverted).toBe(1);
+    const atAnchor = JSON.parse(s.ot('trail', 'track', 'T1', '--at', anchor, '--json', '--timeline').stdout);
+    expect(atAnchor.patches[0].survival.state).toBe('alive_on_path');
+    expect(atAnchor.patches[0].timeline).toHaveLength(1);
+    const text = s.ot('trail', 'track', '--color', 'never');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/T1\/S1\s+a\.ts:2-3\s+\w{8}\s+reverted/);
+    expect(text.stdout).toMatch(/^reverted\s+█+/m);
+    expect(text.stdout).not.toMatch(/\u001b\[/);
+    const bad = s.ot('trail', 'track', 'nope');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown trace 'nope'/);
+    const badRev = s.ot('trail', 'track', '--at', 'no-such-branch');
+    expect(badRev.code).toBe(2);
+    expect(badRev.stderr).toMatch(/unknown revision/);
+  });
+});

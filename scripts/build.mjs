@@ -9,9 +9,9 @@ const common = {
   format: 'esm',
   target: 'node20',
   sourcemap: 'linked',
-  // Dependencies are bundled (one file loads far faster than hundreds of ESM modules); Ink and
-  // React stay external and are imported only when the interface opens.
-  external: ['ink', 'react', 'react/jsx-runtime', 'ink-testing-library', 'yoga-layout'],
+  // Everything is bundled (one file loads far faster than hundreds of ESM modules). Ink and React
+  // sit behind a dynamic import, so they land in their own chunk, loaded only when the interface opens.
+  external: ['react-devtools-core'],
   banner: { js: "import { createRequire as __otCreateRequire } from 'node:module'; const require = __otCreateRequire(import.meta.url);" },
   jsx: 'automatic',
   define: { OT_VERSION: JSON.stringify(pkg.version) },

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -28,7 +29,12 @@ async function waitFor(session: string, expected: string | RegExp, timeoutMs = 1
   let last = '';
   while (Date.now() < until) {
     last = screen(session);
-    if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) return last;
+    if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) {
+      // Let the frame that showed it finish before the next key is typed (a loaded machine drew
+      // the screen before the interface was ready for the next key, and once lost an Enter).
+      await new Promise((r) => setTimeout(r, 120));
+      return last;
+    }
     await new Promise((r) => setTimeout(r, 40));
   }
   throw new Error(`timed out waiting for ${String(expected)}; the screen was:\n${last}`);
@@ -159,6 +165,11 @@ describe('ot trail in a terminal', () => {
 });
 
 describe('Ink is loaded only when the interface opens', () => {
+  // Ink and React are bundled into chunks of their own; esbuild marks each bundled module with a
+  // `// node_modules/<package>/...` comment, which is how a chunk holding them is recognised.
+  const holdsUi = (file: string) => /^\/\/ node_modules\/(ink|react|react-reconciler|yoga-layout)\//m.test(fs.readFileSync(file, 'utf8'));
+  const chunks = () => fs.readdirSync(path.join(PROJECT_ROOT, 'dist', 'chunks')).filter((f) => f.endsWith('.js')).map((f) => path.join(PROJECT_ROOT, 'dist', 'chunks', f));
+
   it('is absent from the static import graph of dist/cli.js', () => {
     const seen = new Set<string>();
     const bare = new Set<string>();
@@ -176,27 +187,34 @@ describe('Ink is loaded only when the interface opens', () => {
     walk(DIST_CLI);
     expect(seen.size).toBeGreaterThan(1);
     expect([...bare].filter((b) => /^(ink|react|yoga-layout)(\/|$)/.test(b))).toEqual([]);
-    // The interface is in the bundle, behind a dynamic import.
-    const all = [...fs.readdirSync(path.join(PROJECT_ROOT, 'dist', 'chunks'))].filter((f) => f.endsWith('.js')).map((f) => fs.readFileSync(path.join(PROJECT_ROOT, 'dist', 'chunks', f), 'utf8'));
-    expect(all.some((t) => /import\(["']ink["']\)/.test(t))).toBe(true);
+    expect([...seen].filter(holdsUi)).toEqual([]);
+    // The interface is in the bundle all the same, in chunks reached only dynamically.
+    expect(chunks().some(holdsUi)).toBe(true);
   });
 
-  it('is never resolved by `ot --version`, `ot trail verify` or piped `ot trail`, and is by the interface', async () => {
+  it('is never loaded by `ot --version`, `ot trail verify` or piped `ot trail`, and is by the interface', async () => {
     const log = path.join(tmp, 'resolved.log');
-    fs.writeFileSync(path.join(tmp, 'hooks.mjs'), `import fs from 'node:fs';\nexport async function resolve(spec, ctx, next) {\n  if (/^(ink|react|yoga-layout)(\\/|$)/.test(spec)) fs.appendFileSync(${JSON.stringify(log)}, spec + '\\n');\n  return next(spec, ctx);\n}\n`);
+    fs.writeFileSync(path.join(tmp, 'hooks.mjs'), `import fs from 'node:fs';\nexport async function resolve(spec, ctx, next) {\n  const r = await next(spec, ctx);\n  fs.appendFileSync(${JSON.stringify(log)}, r.url + '\\n');\n  return r;\n}\n`);
     fs.writeFileSync(path.join(tmp, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
     const register = path.join(tmp, 'register.mjs');
+    const uiLoaded = () =>
+      (fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '')
+        .split('\n')
+        .filter((u) => u.startsWith('file:'))
+        .map((u) => fileURLToPath(u))
+        .filter((f) => /\/(node_modules\/(ink|react|yoga-layout)\/|dist\/chunks\/)/.test(f) && (f.includes('node_modules') || holdsUi(f)));
     const run = (...args: string[]) => spawnSync(process.execPath, ['--import', register, OT_BIN, ...args], { cwd: s.dir, encoding: 'utf8', env: { ...process.env, CI: '' } });
     for (const args of [['--version'], ['trail', 'verify'], ['trail']]) {
       const r = run(...args);
       expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     }
-    expect(fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '').toBe('');
+    expect(fs.readFileSync(log, 'utf8')).toContain('dist/cli.js');
+    expect(uiLoaded()).toEqual([]);
     // The same probe sees Ink when the interface does open: it can fail.
     start('probe', `node --import ${register} ${OT_BIN} trail`);
     await waitFor('probe', 'trace-alpha');
     keys('probe', 'q');
     await waitFor('probe', 'OT_EXIT=0');
-    expect(fs.readFileSync(log, 'utf8')).toMatch(/^ink$/m);
+    expect(uiLoaded().length).toBeGreaterThan(0);
   });
 });

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import * as nodeFs from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
 import { gitArgs, type Repo } from './repo.js';
+import { gitFs } from './fs.js';
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -56,8 +58,34 @@ export function encodeTree(entries: TreeEntry[]): Buffer {
   return out;
 }
 
+/**
+ * The client isomorphic-git reads objects through: node's synchronous calls behind promises. A read
+ * is a few small system calls (the loose-object probe, the pack directory, the git dir's stat), each
+ * a thread-pool round trip when asynchronous; synchronous they cost microseconds. Writes keep the
+ * atomic client. A repository opened with another client (tests inject faults) keeps its own.
+ */
+const NO_PATH = Object.assign(new Error('no path'), { code: 'EINVAL' });
+const sync = <A extends unknown[], R>(f: (...a: A) => R) => (...a: A): Promise<R> => {
+  if (a[0] === undefined) return Promise.reject(NO_PATH);
+  try {
+    return Promise.resolve(f(...a));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+};
+const readFs = {
+  promises: {
+    ...gitFs.promises,
+    readFile: sync(nodeFs.readFileSync as (...a: unknown[]) => unknown),
+    stat: sync(nodeFs.statSync as (...a: unknown[]) => unknown),
+    lstat: sync(nodeFs.lstatSync as (...a: unknown[]) => unknown),
+    readdir: sync(nodeFs.readdirSync as (...a: unknown[]) => unknown),
+  },
+};
+const readArgs = (repo: Repo) => ({ ...gitArgs(repo), fs: repo.fs === gitFs ? (readFs as unknown as Repo['fs']) : repo.fs });
+
 export async function readBlob(repo: Repo, oid: string): Promise<Buffer> {
-  const { blob } = await git.readBlob({ ...gitArgs(repo), oid });
+  const { blob } = await git.readBlob({ ...readArgs(repo), oid });
   return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
 }
 
@@ -69,7 +97,7 @@ export interface ReadTreeEntry {
 }
 
 export async function readTree(repo: Repo, oid: string): Promise<ReadTreeEntry[]> {
-  const { tree } = await git.readTree({ ...gitArgs(repo), oid });
+  const { tree } = await git.readTree({ ...readArgs(repo), oid });
   return tree as ReadTreeEntry[];
 }
 
@@ -90,7 +118,7 @@ export interface Commit {
 }
 
 export async function readCommit(repo: Repo, oid: string): Promise<Commit> {
-  const { commit } = await git.readCommit({ ...gitArgs(repo), oid });
+  const { commit } = await git.readCommit({ ...readArgs(repo), oid });
   return { oid, tree: commit.tree, parents: commit.parent, message: commit.message, author: commit.author, committer: commit.committer };
 }
 

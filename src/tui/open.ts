@@ -47,7 +47,9 @@ export interface OpenOptions {
 export async function openTui(target: TuiTarget, repoDir: string, options: OpenOptions = {}): Promise<void> {
   const t0 = performance.now();
   const data = loadTarget(target, repoDir);
-  const [{ render }, React, { App }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
+  const [{ render }, reactModule, { App }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
+  // React is CommonJS: bundled, its exports sit on `default`; loaded by node, they are named too.
+  const React = (reactModule as unknown as { default?: typeof reactModule }).default ?? reactModule;
   const stdout = options.stdout ?? process.stdout;
   const stdin = options.stdin ?? process.stdin;
   // The alternate screen: the interface takes the whole terminal and gives it back as it was.

@@ -22,6 +22,7 @@ import {
   type RangePair,
 } from '../fixtures/scenario.js';
 import { loadTrail } from '../src/store/trail.js';
+import { hookLogPath } from '../src/capture/hooks.js';
 
 const made: Scenario[] = [];
 const make = (o: ConstructorParameters<typeof Scenario>[0]) => {
@@ -320,14 +321,19 @@ describe('installed hooks (post-rewrite) and content re-finding agree', () => {
     // Then amend the tip (three) with an extra line in its file.
     s.write('three.ts', s.read('three.ts') + '// amended\n');
     s.git('commit', '-q', '-a', '--amend', '--no-edit');
-    const trail = await loadTrail(await s.repo());
-    return { s, c, trail, after: await survivalByStep(s) };
+    const repo = await s.repo();
+    const trail = await loadTrail(repo);
+    const hookLog = fs.existsSync(hookLogPath(repo)) ? fs.readFileSync(hookLogPath(repo), 'utf8') : '';
+    return { s, c, trail, hookLog, after: await survivalByStep(s) };
   }
 
   it('rebase -i (reorder, fixup, edit+amend) then amend: the same anchors and states either way', async () => {
     const hooked = await run('installed');
     const bare = await run('none');
-    // The hooks really ran: the recorded anchors already name commits of the rewritten history.
+    // The hooks really ran, without error: the recorded anchors already name commits of the rewritten history.
+    expect(hooked.hookLog).toBe('');
+    expect(hooked.trail.anchors.size).toBe(4);
+    expect(bare.trail.anchors.size).toBe(4);
     for (const [id, a] of hooked.trail.anchors) {
       expect(hooked.s.git('merge-base', '--is-ancestor', a.commit, 'HEAD'), id).toBe('');
       expect(Object.values(hooked.c)).not.toContain(a.commit);

@@ -129,6 +129,35 @@ describe('squash merges without hooks, the branch deleted', () => {
   });
 });
 
+describe('a squash whose diff slides a patch across a hunk edge', () => {
+  it('a function appended after a closing brace: re-found exact, at the lines that hold it', async () => {
+    const s = make({ hooks: 'none' });
+    s.write('a.ts', 'function a() {\n  return 1;\n}\n');
+    await s.commit('base', HUMAN);
+    s.checkout('feature', true);
+    await agentCommit(s, 'b', 'add b', () => s.write('a.ts', s.read('a.ts') + '\nfunction b() {\n  return 2;\n}\n'));
+    await agentCommit(s, 'a', 'a returns 10', () => s.replace('a.ts', 'return 1;', 'return 10;'));
+    const before = await survivalByStep(s);
+    s.checkout('main');
+    s.git('merge', '--squash', 'feature');
+    s.gitAs(HUMAN, 'commit', '-q', '-m', 'Feature (#3)');
+    s.git('branch', '-q', '-D', 'feature');
+    // git's diff of the squash aligns b's closing brace with a()'s: its added run is
+    // "return 10; } <blank> function b() { return 2;", so no run of added lines is b's patch.
+    expect(s.git('show', '--format=', 'HEAD')).toContain('+  return 10;\n+}\n+\n+function b() {\n+  return 2;\n }');
+    const after = await survivalByStep(s);
+    const b = after.get('b')!;
+    expect(before.get('b')!.survival.state).toBe('alive_on_path');
+    expect(b.anchor).toMatchObject({ commit: s.head(), firmness: 'exact', lines: [4, 5, 6, 7] });
+    expect(anchoredText(s, b)).toEqual(b.patch.added);
+    expect(b.survival).toMatchObject({ state: 'alive_on_path', aliveLines: 4 });
+    // Blame follows git's alignment: b's last brace is base's line, an equally minimal diff.
+    expect(blameAliveLines(s, 'HEAD', b)).toBe(3);
+    expect(after.get('a')!.anchor).toMatchObject({ commit: s.head(), firmness: 'exact', lines: [2] });
+    expect(after.get('a')!.survival.state).toBe('alive_on_path');
+  });
+});
+
 describe('cherry-pick onto another branch, conflicts resolved by hand, no hooks', () => {
   it('the picked patch is alive on the other branch, anchored to the picked commit; the original stays anchored on its branch', async () => {
     const s = make({ hooks: 'none' });

@@ -13,7 +13,9 @@ import { commitFileDiffs, matchPatches } from './match.js';
  *    white space removed and line numbers left out, as `git patch-id --stable`), then re-match the
  *    patch's lines in the new commit's diff;
  * 2. find the patch's added lines, white space normalised, as a contiguous run of lines some commit
- *    added (a hash index of every added line): `exact` when byte-identical, else `fuzzy`;
+ *    added (a hash index of every added line): `exact` when byte-identical, else `fuzzy`; then, for
+ *    what is still missing, the same run in the new file when the commit added most of it but the
+ *    diff slid it (a repeated `}` or blank line aligned on the other side of the hunk);
  * 3. a fuzzy match (at least 85% similar, same file) against each commit touching the file.
  */
 export interface RefindItem {
@@ -59,6 +61,45 @@ export function stablePatchId(files: FileDiff[]): string | null {
 }
 
 /**
+ * The patch's added lines (white space normalised) as a contiguous run of the new file of `f` of
+ * which the commit added at least half: the patch landed whole, but the diff aligned a repeated
+ * line (a closing brace, a blank line) at the other end of the hunk, so no single run of added
+ * lines holds it. Byte-identical runs first, then the run with the most added lines, then the
+ * one nearest the patch's recorded position. Returns the 0-based start.
+ */
+export function slideRun(f: FileDiff, added: string[], newStart: number, free: (line: number) => boolean): { at: number; identical: boolean } | null {
+  const nl = f.newLines?.lines ?? [];
+  const n = added.length;
+  if (!n || n > nl.length) return null;
+  const isAdded = new Uint8Array(nl.length);
+  for (const h of f.hunks) for (let j = h.newStart; j < h.newStart + h.newCount; j++) isAdded[j] = 1;
+  const want = added.map(norm);
+  const tried = new Set<number>();
+  let best: { at: number; identical: boolean; count: number } | null = null;
+  for (const h of f.hunks) {
+    if (!h.newCount) continue;
+    for (let i = Math.max(0, h.newStart - n + 1); i <= Math.min(nl.length - n, h.newStart + h.newCount - 1); i++) {
+      if (tried.has(i)) continue;
+      tried.add(i);
+      let count = 0;
+      let ok = true;
+      let identical = true;
+      for (let k = 0; k < n && ok; k++) {
+        ok = norm(nl[i + k]!) === want[k] && free(i + k + 1);
+        identical &&= nl[i + k] === added[k];
+        count += isAdded[i + k]!;
+      }
+      if (!ok || count * 2 < n) continue;
+      const cmp = best
+        ? Number(identical) - Number(best.identical) || count - best.count || Math.abs(best.at - (newStart - 1)) - Math.abs(i - (newStart - 1))
+        : 1;
+      if (cmp > 0) best = { at: i, identical, count };
+    }
+  }
+  return best && { at: best.at, identical: best.identical };
+}
+
+/**
  * Re-finds anchors for `items` among `history` (commits oldest first, parents before children).
  * Each committed line goes to one patch only; items are taken newest patch first.
  */
@@ -87,6 +128,20 @@ export async function refindAnchors(repo: Repo, history: RefindCommit[], items: 
     return true;
   };
 
+  /** Takes the patch's run in one of `files` found by `slideRun` (`exactOnly`: byte-identical runs only). */
+  const slid = (it: RefindItem, c: RefindCommit, files: FileDiff[], via: RefindVia, exactOnly: boolean): boolean => {
+    const p = it.patch;
+    if (!p.added.length) return false;
+    const ordered = [...files].sort((a, b) => Number(b.path === p.path || b.oldPath === p.path) - Number(a.path === p.path || a.oldPath === p.path));
+    for (const f of ordered) {
+      const r = slideRun(f, p.added, p.newStart, (line) => !claimed.has(claimKey(c.oid, f.path, line)));
+      if (!r || (exactOnly && !r.identical)) continue;
+      const lines = p.added.map((_, k) => r.at + k + 1);
+      if (take(it, { patchId: p.patchId, commit: c.oid, firmness: r.identical ? 'exact' : 'fuzzy', path: f.path, lines }, via)) return true;
+    }
+    return false;
+  };
+
   // 1. Commit pairs by patch id.
   const byOld = new Map<string, RefindItem[]>();
   for (const it of items) if (it.oldCommit) byOld.set(it.oldCommit, [...(byOld.get(it.oldCommit) ?? []), it]);
@@ -106,10 +161,14 @@ export async function refindAnchors(repo: Repo, history: RefindCommit[], items: 
       if ((await pid(c.oid)) !== want) continue;
       const files = (await diffs(c.oid))!;
       const anchors = matchPatches(c.oid, files, group.map((g) => g.patch));
+      // Exact runs first; a fuzzy one (or none) may be a diff slider of byte-identical lines.
+      anchors.sort((a, b) => Number(a.firmness === 'fuzzy') - Number(b.firmness === 'fuzzy'));
       for (const a of anchors) {
         const it = group.find((g) => g.patch.patchId === a.patchId)!;
+        if (a.firmness === 'fuzzy' && slid(it, c, files, 'patch-id', true)) continue;
         take(it, a, 'patch-id');
       }
+      for (const it of group) if (!out.has(it.patch.patchId)) slid(it, c, files, 'patch-id', false);
       break;
     }
   }
@@ -151,6 +210,15 @@ export async function refindAnchors(repo: Repo, history: RefindCommit[], items: 
         const lines = add.map((_, k) => hit.j + k + 1);
         if (take(it, { patchId: it.patch.patchId, commit: hit.commit.oid, firmness: identical ? 'exact' : 'fuzzy', path: hit.file.path, lines }, 'hunk-hash')) break;
       }
+    }
+  }
+
+  // 2b. The run whole in the new file, slid across a hunk's edge by the diff.
+  rest = items.filter((it) => !out.has(it.patch.patchId) && it.patch.added.length > 0);
+  for (const it of rest) {
+    for (const c of candidates(it.since)) {
+      const files = await diffs(c.oid);
+      if (files && slid(it, c, files, 'hunk-hash', false)) break;
     }
   }
 

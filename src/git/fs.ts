@@ -27,6 +27,34 @@ async function atomicWriteFile(file: fs.PathLike, data: string | Uint8Array, opt
   }
 }
 
+/** Temp names unique to this process without a random draw per write (pids are reused; the token is not). */
+const TMP_TOKEN = `${process.pid}-${randomBytes(4).toString('hex')}`;
+let tmpCounter = 0;
+
+/**
+ * The synchronous twin of `atomicWriteFile` (temp file, then rename; the `objects/xx` directory made
+ * again when a concurrent gc pruned it). For many small writes, where a thread-pool round trip per
+ * system call costs more than the call.
+ */
+export function atomicWriteFileSync(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${TMP_TOKEN}-${tmpCounter++}`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(tmp, data);
+      fs.renameSync(tmp, file);
+      return;
+    } catch (err) {
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {
+        /* nothing to clean */
+      }
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw err;
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+    }
+  }
+}
+
 export const gitFs = { promises: { ...fsp, writeFile: atomicWriteFile } };
 export type GitFs = typeof gitFs;
 export { atomicWriteFile };

@@ -3,7 +3,7 @@ import * as nodeFs from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
 import { gitArgs, type Repo } from './repo.js';
-import { gitFs } from './fs.js';
+import { atomicWriteFileSync, gitFs } from './fs.js';
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -19,12 +19,19 @@ export function hashObject(type: ObjectType, content: Uint8Array): string {
 
 /**
  * Writes an object and returns its id. We hash and deflate with node (fast, synchronous) and hand
- * isomorphic-git the deflated bytes; it skips objects already stored loose.
+ * isomorphic-git the deflated bytes; it skips objects already stored loose. With the default client,
+ * an object already stored loose is found before deflating, and isomorphic-git writes through the
+ * synchronous client below (a snapshot writes thousands of small objects).
  */
 export async function writeObject(repo: Repo, type: ObjectType, content: Uint8Array, knownOid?: string): Promise<string> {
   const oid = knownOid ?? hashObject(type, content);
-  const wrapped = Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]);
-  await git.writeObject({ fs: repo.fs, gitdir: repo.commonDir, type, object: deflateSync(wrapped, { level: 1 }), format: 'deflated', oid });
+  const fast = repo.fs === gitFs;
+  if (fast && nodeFs.existsSync(`${repo.commonDir}/objects/${oid.slice(0, 2)}/${oid.slice(2)}`)) return oid;
+  const header = `${type} ${content.length}\0`;
+  const wrapped = Buffer.allocUnsafe(header.length + content.length);
+  wrapped.write(header, 0, 'latin1');
+  wrapped.set(content, header.length);
+  await git.writeObject({ fs: fast ? writeFs : repo.fs, gitdir: repo.commonDir, type, object: deflateSync(wrapped, { level: 1 }), format: 'deflated', oid });
   return oid;
 }
 
@@ -61,31 +68,92 @@ export function encodeTree(entries: TreeEntry[]): Buffer {
 /**
  * The client isomorphic-git reads objects through: node's synchronous calls behind promises. A read
  * is a few small system calls (the loose-object probe, the pack directory, the git dir's stat), each
- * a thread-pool round trip when asynchronous; synchronous they cost microseconds. Writes keep the
- * atomic client. A repository opened with another client (tests inject faults) keeps its own.
+ * a thread-pool round trip when asynchronous; synchronous they cost microseconds. The listing of
+ * `objects/pack` is kept for the command (one Repo), and dropped and read again when an object is
+ * not found (a concurrent repack). Writes keep the atomic client. A repository opened with another
+ * client (tests inject faults) keeps its own.
  */
 const NO_PATH = Object.assign(new Error('no path'), { code: 'EINVAL' });
-const sync = <A extends unknown[], R>(f: (...a: A) => R) => (...a: A): Promise<R> => {
+const sync = <R>(f: (...a: never[]) => R) => (...a: unknown[]): Promise<R> => {
   if (a[0] === undefined) return Promise.reject(NO_PATH);
   try {
-    return Promise.resolve(f(...a));
+    return Promise.resolve((f as (...x: unknown[]) => R)(...a));
   } catch (err) {
     return Promise.reject(err);
   }
 };
-const readFs = {
+const NO_FILE = Object.assign(new Error('no such file'), { code: 'ENOENT' });
+const LOOSE = /[\\/]objects[\\/][0-9a-f]{2}[\\/][0-9a-f]{38}$/;
+const readFileSync = sync(nodeFs.readFileSync);
+/** The loose-object probe of every read: most objects are packed, and a failed open is costly (an exception). */
+const readFile = (p: unknown, ...rest: unknown[]): Promise<unknown> =>
+  typeof p === 'string' && LOOSE.test(p) && !nodeFs.existsSync(p) ? Promise.reject(NO_FILE) : readFileSync(p, ...rest);
+/**
+ * The client isomorphic-git writes objects through with the default client: synchronous calls
+ * behind promises, writes still atomic (temp file, then rename). isomorphic-git wraps the client
+ * anew on every call and probes it by calling `readFile()` without a path; the probe is answered
+ * at once instead of building a node error each time.
+ */
+const writeFs = {
   promises: {
     ...gitFs.promises,
-    readFile: sync(nodeFs.readFileSync as (...a: unknown[]) => unknown),
-    stat: sync(nodeFs.statSync as (...a: unknown[]) => unknown),
-    lstat: sync(nodeFs.lstatSync as (...a: unknown[]) => unknown),
-    readdir: sync(nodeFs.readdirSync as (...a: unknown[]) => unknown),
+    readFile: sync(nodeFs.readFileSync),
+    stat: sync(nodeFs.statSync),
+    lstat: sync(nodeFs.lstatSync),
+    mkdir: sync(nodeFs.mkdirSync),
+    writeFile: sync(atomicWriteFileSync as (...a: never[]) => void),
   },
-};
-const readArgs = (repo: Repo) => ({ ...gitArgs(repo), fs: repo.fs === gitFs ? (readFs as unknown as Repo['fs']) : repo.fs });
+} as unknown as Repo['fs'];
+
+interface ReadClient {
+  base: Repo['fs'];
+  fs: Repo['fs'];
+  packs: Map<string, string[]>;
+  commits: Map<string, Commit>;
+  trees: Map<string, ReadTreeEntry[]>;
+}
+const clients = new WeakMap<object, ReadClient>();
+function readClient(repo: Repo): ReadClient {
+  let c = clients.get(repo.cache);
+  if (c && c.base === repo.fs) return c;
+  const packs = new Map<string, string[]>();
+  const readdir = sync(nodeFs.readdirSync as (...a: never[]) => string[]);
+  const fs =
+    repo.fs === gitFs
+      ? ({
+          promises: {
+            ...gitFs.promises,
+            readFile,
+            stat: sync(nodeFs.statSync),
+            lstat: sync(nodeFs.lstatSync),
+            readdir: async (p: unknown, ...rest: unknown[]) => {
+              if (typeof p !== 'string' || !p.endsWith('objects/pack') || rest.length) return readdir(p, ...rest);
+              let hit = packs.get(p);
+              if (!hit) packs.set(p, (hit = await readdir(p)));
+              return hit;
+            },
+          },
+        } as unknown as Repo['fs'])
+      : repo.fs;
+  c = { base: repo.fs, fs, packs, commits: new Map(), trees: new Map() };
+  clients.set(repo.cache, c);
+  return c;
+}
+
+/** One isomorphic-git read through the read client; a miss is retried once with the pack listing read again. */
+async function withReadClient<T>(repo: Repo, f: (args: ReturnType<typeof gitArgs>) => Promise<T>): Promise<T> {
+  const c = readClient(repo);
+  try {
+    return await f({ ...gitArgs(repo), fs: c.fs });
+  } catch (err) {
+    if (c.packs.size === 0) throw err;
+    c.packs.clear();
+    return f({ ...gitArgs(repo), fs: c.fs });
+  }
+}
 
 export async function readBlob(repo: Repo, oid: string): Promise<Buffer> {
-  const { blob } = await git.readBlob({ ...readArgs(repo), oid });
+  const { blob } = await withReadClient(repo, (a) => git.readBlob({ ...a, oid }));
   return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
 }
 
@@ -96,9 +164,16 @@ export interface ReadTreeEntry {
   type: 'blob' | 'tree' | 'commit';
 }
 
+/** A tree's entries (parsed once per command; callers get their own array and entries). */
 export async function readTree(repo: Repo, oid: string): Promise<ReadTreeEntry[]> {
-  const { tree } = await git.readTree({ ...readArgs(repo), oid });
-  return tree as ReadTreeEntry[];
+  const memo = readClient(repo).trees;
+  let t = memo.get(oid);
+  if (!t) {
+    t = (await withReadClient(repo, (a) => git.readTree({ ...a, oid }))).tree as ReadTreeEntry[];
+    if (memo.size >= 100_000) memo.clear();
+    memo.set(oid, t);
+  }
+  return t.map((e) => ({ ...e }));
 }
 
 export interface Person {
@@ -117,9 +192,17 @@ export interface Commit {
   committer: Person;
 }
 
+/** A commit (read once per command: objects never change; callers get their own copy of the parents). */
 export async function readCommit(repo: Repo, oid: string): Promise<Commit> {
-  const { commit } = await git.readCommit({ ...readArgs(repo), oid });
-  return { oid, tree: commit.tree, parents: commit.parent, message: commit.message, author: commit.author, committer: commit.committer };
+  const memo = readClient(repo).commits;
+  let c = memo.get(oid);
+  if (!c) {
+    const { commit } = await withReadClient(repo, (a) => git.readCommit({ ...a, oid }));
+    c = { oid, tree: commit.tree, parents: commit.parent, message: commit.message, author: commit.author, committer: commit.committer };
+    if (memo.size >= 200_000) memo.clear();
+    memo.set(oid, c);
+  }
+  return { ...c, parents: [...c.parents], author: { ...c.author }, committer: { ...c.committer } };
 }
 
 export async function writeCommit(

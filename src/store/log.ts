@@ -113,12 +113,43 @@ const ChainCacheSchema = z.object({
   events: z.array(z.object({ commit: z.string().regex(/^[0-9a-f]{40}$/), event: TrailEvent })),
 });
 
-function loadChainCache(file: string): ChainCache | null {
+/**
+ * The cache file is `{"sum":"<sha1 of the rest>",` followed by the rest of `{tip, events}`. Only we
+ * write it, from events already validated; when the sum matches the text is what we wrote and is
+ * parsed without validating every event again (the slow part of loading a long trail). A cache
+ * that does not match (edited, truncated, older format) is validated in full, as before.
+ */
+const SUM_HEAD = '{"sum":"';
+const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+
+function encodeChainCache(c: ChainCache): string {
+  const rest = JSON.stringify(c).slice(1);
+  return `${SUM_HEAD}${sha1(rest)}",${rest}`;
+}
+
+function loadChainCache(file: string): (ChainCache & { summed: boolean }) | null {
   try {
-    const parsed = ChainCacheSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
-    if (!parsed.success) return null;
+    const text = fs.readFileSync(file, 'utf8');
+    let data: ChainCache | null = null;
+    let summed = false;
+    const n = SUM_HEAD.length;
+    if (text.startsWith(SUM_HEAD) && text.slice(n + 40, n + 42) === '",') {
+      const rest = text.slice(n + 42);
+      if (sha1(rest) === text.slice(n, n + 40)) {
+        const raw = JSON.parse(`{${rest}`) as ChainCache;
+        if (typeof raw.tip === 'string' && Array.isArray(raw.events)) {
+          data = { tip: raw.tip, events: raw.events };
+          summed = true;
+        }
+      }
+    }
+    if (!data) {
+      const parsed = ChainCacheSchema.safeParse(JSON.parse(text));
+      if (!parsed.success) return null;
+      data = parsed.data;
+    }
     // Each event's number is its place in the chain; anything else is not a cache of this chain.
-    return parsed.data.events.every((e, i) => e.event.seq === i) ? parsed.data : null;
+    return data.events.every((e, i) => e.event.seq === i) ? { ...data, summed } : null;
   } catch {
     return null;
   }
@@ -137,7 +168,11 @@ export async function readTraceEvents(repo: Repo, ref: string): Promise<StoredEv
   if (!tip) return [];
   const file = cacheFile(repo, ref);
   const cached = loadChainCache(file);
-  if (cached && cached.tip === tip) return cached.events;
+  if (cached && cached.tip === tip) {
+    // A cache in the older format (or a validated edit) is written again with its sum, once.
+    if (!cached.summed) await atomicWriteFile(file, encodeChainCache({ tip, events: cached.events })).catch(() => {});
+    return cached.events;
+  }
   let events: StoredEvent[] | null = null;
   if (cached) {
     const fresh = await readChain(repo, ref, tip, cached.tip);
@@ -147,7 +182,7 @@ export async function readTraceEvents(repo: Repo, ref: string): Promise<StoredEv
   events ??= await readChain(repo, ref, tip, null);
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    await atomicWriteFile(file, JSON.stringify({ tip, events } satisfies ChainCache));
+    await atomicWriteFile(file, encodeChainCache({ tip, events }));
   } catch {
     /* the cache is optional */
   }

@@ -108,7 +108,8 @@ function applyEvent(
       break;
     }
     case 'step_end': {
-      const step = [...trace.steps].reverse().find((s) => s.stepId === event.stepId);
+      let step: Step | undefined;
+      for (let i = trace.steps.length - 1; i >= 0 && !step; i--) if (trace.steps[i]!.stepId === event.stepId) step = trace.steps[i];
       if (!step) break;
       step.endedAt = event.at;
       step.afterCommit = commit;

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
+import { createHash } from 'node:crypto';
 import { otDataDir, type Repo } from '../git/repo.js';
 import type { Anchor, Patch } from '../model/events.js';
-import { ancestorsIn, firstParentChain, type History } from './history.js';
+import { ancestorsIn, firstParentChain, type HistCommit, type History } from './history.js';
 import { newRecord, type FileState, type ForwardPass, type LineState, type Owner, type PatchRecord } from './forward.js';
 
 /**
@@ -18,30 +18,92 @@ import { newRecord, type FileState, type ForwardPass, type LineState, type Owner
  * commit costs that commit; after a rewrite the pass resumes from the newest checkpoint below the
  * merge-base (checkpoints are kept at the tip and 8 and 64 first-parent commits below it).
  */
-export const CACHE_VERSION = 1;
+export const CACHE_VERSION = 2;
 const KEEP_FILES = 12;
 const DEPTHS = [0, 8, 64];
 
-const OwnerRow = z.tuple([z.number().int(), z.number().int(), z.number().int(), z.number().int()]);
-const RecordRow = z.object({
-  p: z.number().int(),
-  removal: z.object({ commit: z.string(), fileDeleted: z.boolean(), revert: z.boolean() }).nullable(),
-  change: z.string().nullable(),
-  revived: z.string().nullable(),
-  comeback: z.string().nullable(),
-  unknown: z.string().nullable(),
-});
-const CheckpointFile = z.object({
-  v: z.literal(CACHE_VERSION),
-  commit: z.string().regex(/^[0-9a-f]{40}$/),
-  patchIds: z.array(z.string()),
-  /** patch index (into patchIds) and anchor key, for every effective anchor inside the commit's history. */
-  anchors: z.array(z.tuple([z.number().int(), z.string()])),
-  owners: z.array(OwnerRow),
-  files: z.array(z.object({ path: z.string(), oid: z.string(), owners: z.array(z.number().int()), watch: z.array(z.number().int()) })),
-  records: z.array(RecordRow),
-});
-type CheckpointFile = z.infer<typeof CheckpointFile>;
+/**
+ * Checkpoint file. Written only by us; the file carries the SHA-1 of its body, and a body whose sum
+ * does not match (edited, truncated, another version) is not used. The anchors the checkpoint was
+ * computed with are kept as one hash (the sorted `patchId anchor-key` lines of every effective anchor
+ * inside the commit's history).
+ */
+interface CheckpointFile {
+  v: number;
+  commit: string;
+  patchIds: string[];
+  anchors: string;
+  /** [patch index (into patchIds), line index, flags (1 edited, 2 moved, 4 other), prev row or -1] */
+  owners: [number, number, number, number][];
+  files: { path: string; oid: string; owners: number[]; watch: number[] }[];
+  records: ({ p: number } & PatchRecord)[];
+}
+
+/** The history of the last walk (commits never change: an update reads only the new ones). */
+interface HistoryFile {
+  v: number;
+  /** [oid, tree, parents, author email, author time, commit time, message] */
+  commits: [string, string, string[], string, number, number, string][];
+}
+
+const HISTORY_FILE = 'history.json';
+const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+const HEAD = '{"sum":"';
+
+function writeSummed(file: string, body: unknown): void {
+  const rest = JSON.stringify(body);
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, `${HEAD}${sha1(rest)}","body":${rest}}`);
+  fs.renameSync(tmp, file);
+}
+
+function readSummed(file: string): unknown {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    const n = HEAD.length;
+    if (!text.startsWith(HEAD) || text.slice(n + 40, n + 49) !== '","body":' || !text.endsWith('}')) return null;
+    const rest = text.slice(n + 49, -1);
+    return sha1(rest) === text.slice(n, n + 40) ? JSON.parse(rest) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The commits of the last walk, for `walkHistory`'s `known`; null when absent or unusable. */
+export function loadHistory(repo: Repo): Map<string, HistCommit> | null {
+  const f = readSummed(path.join(dir(repo), HISTORY_FILE)) as HistoryFile | null;
+  if (!f || f.v !== CACHE_VERSION || !Array.isArray(f.commits)) return null;
+  const out = new Map<string, HistCommit>();
+  for (const [oid, tree, parents, authorEmail, authorTime, commitTime, message] of f.commits) {
+    out.set(oid, { oid, tree, parents, authorEmail, authorTime, commitTime, message });
+  }
+  return out;
+}
+
+/** Keeps the walked history when the walk read new commits; failures are ignored (the cache is optional). */
+export function saveHistory(repo: Repo, h: History): void {
+  if (h.read === 0) return;
+  try {
+    fs.mkdirSync(dir(repo), { recursive: true });
+    const commits = h.order.map((o): HistoryFile['commits'][number] => {
+      const c = h.commits.get(o)!;
+      return [c.oid, c.tree, c.parents, c.authorEmail, c.authorTime, c.commitTime, c.message];
+    });
+    writeSummed(path.join(dir(repo), HISTORY_FILE), { v: CACHE_VERSION, commits } satisfies HistoryFile);
+  } catch {
+    /* the cache is optional */
+  }
+}
+
+/** One hash of the effective anchors inside `done` (a commit's history). */
+function anchorsHash(done: Set<string>, patches: Patch[], effective: (Anchor | null)[]): string {
+  const rows: string[] = [];
+  effective.forEach((a, i) => {
+    if (a && done.has(a.commit)) rows.push(`${patches[i]!.patchId} ${keyOf(a)}`);
+  });
+  rows.sort();
+  return sha1(rows.join('\n'));
+}
 
 export interface Checkpoint {
   commit: string;
@@ -80,25 +142,11 @@ export function loadCheckpoint(
 }
 
 function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index: Map<string, number>, effective: (Anchor | null)[]): Checkpoint | null {
-  let file: CheckpointFile;
-  try {
-    const parsed = CheckpointFile.safeParse(JSON.parse(fs.readFileSync(path.join(dir(repo), `${commit}.json`), 'utf8')));
-    if (!parsed.success || parsed.data.commit !== commit) return null;
-    file = parsed.data;
-  } catch {
-    return null;
-  }
+  const file = readSummed(path.join(dir(repo), `${commit}.json`)) as CheckpointFile | null;
+  if (!file || file.v !== CACHE_VERSION || file.commit !== commit) return null;
   const done = ancestorsIn(h.commits, commit);
   // The anchors inside X's history now must be exactly the ones the checkpoint was made with.
-  const now = new Map<string, string>();
-  effective.forEach((a, i) => {
-    if (a && done.has(a.commit)) now.set(patches[i]!.patchId, keyOf(a));
-  });
-  if (now.size !== file.anchors.length) return null;
-  for (const [pi, key] of file.anchors) {
-    const id = file.patchIds[pi];
-    if (id === undefined || now.get(id) !== key) return null;
-  }
+  if (anchorsHash(done, patches, effective) !== file.anchors) return null;
   // Every later commit must join X's history at X or at a commit with nothing anchored below it.
   const active = new Set<string>();
   const anchorCommits = new Set(effective.filter((a): a is Anchor => a !== null).map((a) => a.commit));
@@ -143,14 +191,11 @@ export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], effect
       const recs = commit === h.at ? records : pass.recordsAt.get(commit);
       if (!state || !recs) continue;
       const target = path.join(dir(repo), `${commit}.json`);
-      const body = encode(commit, h, patches, effective, state, recs);
-      const tmp = `${target}.tmp-${process.pid}`;
-      fs.writeFileSync(tmp, JSON.stringify(body));
-      fs.renameSync(tmp, target);
+      writeSummed(target, encode(commit, h, patches, effective, state, recs));
     }
     const all = fs
       .readdirSync(dir(repo))
-      .filter((n) => n.endsWith('.json'))
+      .filter((n) => n.endsWith('.json') && n !== HISTORY_FILE)
       .map((n) => ({ n, t: fs.statSync(path.join(dir(repo), n)).mtimeMs }))
       .sort((a, b) => b.t - a.t);
     for (const { n } of all.slice(KEEP_FILES)) fs.rmSync(path.join(dir(repo), n), { force: true });
@@ -171,10 +216,7 @@ function encode(commit: string, h: History, patches: Patch[], effective: (Anchor
     }
     return x;
   };
-  const anchors: [number, string][] = [];
-  effective.forEach((a, i) => {
-    if (a && done.has(a.commit)) anchors.push([P(i), keyOf(a)]);
-  });
+  const anchors = anchorsHash(done, patches, effective);
   const ids = new Map<Owner, number>();
   const rows: [number, number, number, number][] = [];
   const enc = (o: Owner): number => {

@@ -10,7 +10,7 @@ import { splitLines } from '../diff/lines.js';
 import { readBlob } from '../git/objects.js';
 import { ancestorsIn, CUTOFF_SLACK, firstParentChain, walkHistory, type History } from './history.js';
 import { containsRun, EMPTY_STATE, ForwardPass, newRecord, type FileState, type LineState, type Owner, type PatchRecord } from './forward.js';
-import { checkpointCommits, loadCheckpoint, saveCheckpoints, type Checkpoint } from './cache.js';
+import { checkpointCommits, loadCheckpoint, loadHistory, saveCheckpoints, saveHistory, type Checkpoint } from './cache.js';
 import type { LineOwner, PatchSurvival, SurvivalOptions, SurvivalReport } from './types.js';
 
 /** Per patch: lines alive (unchanged, same lineage), moved, edited; and whether an edit was someone else's. */
@@ -66,7 +66,10 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
   const offPath: boolean[] = patches.map(() => false);
   let history: History | null = null;
 
+  const useCache = options.cache !== false && !options.timeline;
   if (at) {
+    // Commits of the last walk, kept by the cache: only new commits are read.
+    const known = useCache ? loadHistory(repo) : null;
     // How far back to walk: the oldest anchor commit (and the oldest unanchored step), less slack.
     const anchorTimes = new Map<string, { time: number; email: string } | null>();
     let cutoff = Number.POSITIVE_INFINITY;
@@ -74,18 +77,23 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       const a = trail.anchors.get(p.patchId);
       if (a) {
         if (!anchorTimes.has(a.commit)) {
-          try {
-            const c = await readCommit(repo, a.commit);
-            anchorTimes.set(a.commit, { time: Math.min(c.committer.timestamp, c.author.timestamp), email: c.author.email.toLowerCase() });
-          } catch {
-            anchorTimes.set(a.commit, null);
+          const k = known?.get(a.commit);
+          if (k) anchorTimes.set(a.commit, { time: Math.min(k.commitTime, k.authorTime), email: k.authorEmail });
+          else {
+            try {
+              const c = await readCommit(repo, a.commit);
+              anchorTimes.set(a.commit, { time: Math.min(c.committer.timestamp, c.author.timestamp), email: c.author.email.toLowerCase() });
+            } catch {
+              anchorTimes.set(a.commit, null);
+            }
           }
         }
         const t = anchorTimes.get(a.commit);
         if (t) cutoff = Math.min(cutoff, t.time);
       } else cutoff = Math.min(cutoff, stepTime(p));
     }
-    history = await walkHistory(repo, at, Number.isFinite(cutoff) ? cutoff - CUTOFF_SLACK : null);
+    history = await walkHistory(repo, at, Number.isFinite(cutoff) ? cutoff - CUTOFF_SLACK : null, known ?? undefined);
+    if (useCache) saveHistory(repo, history);
     const shallowNote = history.missing.size > 0 ? (repo.shallow ? 'shallow history' : `missing objects (${[...history.missing].slice(0, 3).map((o) => o.slice(0, 12)).join(', ')})`) : null;
 
     // Effective anchors: recorded and in history, else re-found from content.
@@ -143,7 +151,6 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       revertTargets: anchorHistory.map((s) => [...s]),
       records,
     });
-    const useCache = options.cache !== false && !options.timeline;
     let order = h.order;
     const key = anchorKey(patches, effective);
     let resumed: Checkpoint | null = null;

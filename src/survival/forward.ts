@@ -255,6 +255,13 @@ export class ForwardPass {
     const editBase = new Map<Owner, Owner>();
     const mine = new Set<FileState>();
     for (const [t, srcs] of targets) {
+      // A tracked file a parent holds unchanged is carried over as is (no await: most files, most commits).
+      const same = srcs.find((s) => s?.identical);
+      if (same?.fs) {
+        files.set(t, same.fs);
+        fresh.set(t, new Set());
+        continue;
+      }
       try {
         const r = await this.target(c, t, srcs, deltas, editBase);
         if (!r) continue;

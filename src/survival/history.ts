@@ -21,6 +21,8 @@ export interface History {
   missing: Set<string>;
   /** Parents not walked because they are older than the cutoff (known to exist, outside the window). */
   cut: Set<string>;
+  /** Commits read from the repository (the others came from `known`). */
+  read: number;
 }
 
 /** Clock skew tolerated between an anchor commit and its descendants (seconds). */
@@ -28,8 +30,9 @@ export const CUTOFF_SLACK = 86_400;
 
 /**
  * Walks the history of `at` newest first (by commit time, as git's date order does), not opening
- * parents older than `cutoff` (seconds since the epoch; null: walk everything), nor commits in
- * `known` (already described elsewhere). One read per commit.
+ * parents older than `cutoff` (seconds since the epoch; null: walk everything). One read per commit;
+ * commits in `known` (the survival cache's copy of an earlier walk: a commit never changes) are
+ * taken from there instead of being read, so the walk is the same and only new commits cost a read.
  */
 export async function walkHistory(
   repo: Repo,
@@ -42,30 +45,30 @@ export async function walkHistory(
   const cut = new Set<string>();
   const queue: HistCommit[] = [];
   const seen = new Set<string>();
+  let read = 0;
   const push = async (oid: string): Promise<void> => {
     if (seen.has(oid)) return;
     seen.add(oid);
-    const k = known?.get(oid);
-    if (k) {
-      commits.set(oid, k);
-      return;
+    let hc = known?.get(oid);
+    if (!hc) {
+      let c;
+      try {
+        c = await readCommit(repo, oid);
+      } catch {
+        missing.add(oid);
+        return;
+      }
+      read++;
+      hc = {
+        oid,
+        tree: c.tree,
+        parents: c.parents,
+        authorEmail: c.author.email.toLowerCase(),
+        authorTime: c.author.timestamp,
+        commitTime: c.committer.timestamp,
+        message: c.message,
+      };
     }
-    let c;
-    try {
-      c = await readCommit(repo, oid);
-    } catch {
-      missing.add(oid);
-      return;
-    }
-    const hc: HistCommit = {
-      oid,
-      tree: c.tree,
-      parents: c.parents,
-      authorEmail: c.author.email.toLowerCase(),
-      authorTime: c.author.timestamp,
-      commitTime: c.committer.timestamp,
-      message: c.message,
-    };
     if (cutoff !== null && hc.commitTime < cutoff && oid !== at) {
       cut.add(oid);
       return;
@@ -78,24 +81,12 @@ export async function walkHistory(
     // Newest first; the queue stays small (the walk's frontier).
     let best = 0;
     for (let i = 1; i < queue.length; i++) if (queue[i]!.commitTime > queue[best]!.commitTime) best = i;
-    const c = queue.splice(best, 1)[0]!;
+    const c = queue[best]!;
+    queue[best] = queue[queue.length - 1]!;
+    queue.pop();
     for (const p of c.parents) await push(p);
   }
-  if (known) {
-    // Commits taken from `known` bring their own ancestry along.
-    const stack = [...commits.values()].filter((c) => known.has(c.oid));
-    while (stack.length) {
-      const c = stack.pop()!;
-      for (const p of c.parents) {
-        const k = known.get(p);
-        if (k && !commits.has(p)) {
-          commits.set(p, k);
-          stack.push(k);
-        }
-      }
-    }
-  }
-  return { at, commits, order: topoOrder(commits, at), missing, cut };
+  return { at, commits, order: topoOrder(commits, at), missing, cut, read };
 }
 
 /** Parents before children: an iterative depth-first post-order from `at`, first parents first. */

@@ -1,26 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { reportWith } from './helpers.js';
 import { buildMixedCommit, buildPrRepo, INTENT_PARSER, type PrRepo } from '../fixtures/scenarios/pr.js';
 import { HUMAN, Scenario } from '../fixtures/scenario.js';
-import { loadTrail, type Trail } from '../src/store/trail.js';
+import { loadTrail } from '../src/store/trail.js';
 import { buildBlameCommit } from '../src/views/blame-commit.js';
-import type { SurvivalReport } from '../src/survival/types.js';
-import type { Survival, SurvivalState } from '../src/model/survival.js';
 
 const made: Scenario[] = [];
 afterEach(() => {
   for (const s of made.splice(0)) s.cleanup();
 });
-
-/** A survival report whose states are this test's input (the engine's verdicts are tested elsewhere). */
-function reportWith(trail: Trail, at: string, states: Record<string, SurvivalState>): SurvivalReport {
-  const patches: SurvivalReport['patches'] = new Map();
-  for (const p of trail.patches.values()) {
-    const state = states[p.stepId] ?? 'unknown';
-    const survival: Survival = { state, totalLines: p.added.length, aliveLines: state === 'alive_on_path' ? p.added.length : 0, movedLines: 0, editedLines: 0, deletedLines: state === 'alive_on_path' ? 0 : p.added.length, byCommit: null, lostKind: null, reason: null };
-    patches.set(p.patchId, { patchId: p.patchId, survival, anchor: trail.anchors.get(p.patchId) ?? null });
-  }
-  return { at, patches, lines: new Map() };
-}
 
 describe('blame commit view', () => {
   let pr: PrRepo;

@@ -1,26 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { reportWith } from './helpers.js';
 import { buildPrRepo, INTENT_CLI, INTENT_COMMENTS, INTENT_PARSER, type PrRepo } from '../fixtures/scenarios/pr.js';
 import type { Scenario } from '../fixtures/scenario.js';
-import { loadTrail, type Trail } from '../src/store/trail.js';
+import { loadTrail } from '../src/store/trail.js';
 import { buildPrCard, resolvePrRange } from '../src/views/pr.js';
 import { commitsInRange, mergeBase } from '../src/git/history.js';
-import type { SurvivalReport } from '../src/survival/types.js';
-import type { Survival, SurvivalState } from '../src/model/survival.js';
 
 const made: Scenario[] = [];
 afterEach(() => {
   for (const s of made.splice(0)) s.cleanup();
 });
-
-function reportWith(trail: Trail, at: string, states: Record<string, SurvivalState>): SurvivalReport {
-  const patches: SurvivalReport['patches'] = new Map();
-  for (const p of trail.patches.values()) {
-    const state = states[p.stepId] ?? 'unknown';
-    const survival: Survival = { state, totalLines: p.added.length, aliveLines: 0, movedLines: 0, editedLines: 0, deletedLines: 0, byCommit: null, lostKind: null, reason: null };
-    patches.set(p.patchId, { patchId: p.patchId, survival, anchor: trail.anchors.get(p.patchId) ?? null });
-  }
-  return { at, patches, lines: new Map() };
-}
 
 describe('PR card view', () => {
   it('aggregates alignment, scope, trajectories, agents and wall time on a known branch', async () => {

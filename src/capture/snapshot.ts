@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import ignoreModule, { type Ignore } from 'ignore';
 import type { Repo } from '../git/repo.js';
 import { excludesFile, otDataDir } from '../git/repo.js';
-import { compareTreeEntries, encodeTree, EMPTY_TREE, hashObject, hasObject, MODE, writeObject, type TreeEntry } from '../git/objects.js';
-import { readGitIndex, type IndexEntry } from '../git/index-file.js';
+import { compareTreeEntries, encodeTree, EMPTY_TREE, hashObject, hasObject, MODE, readCommit, writeObject, type TreeEntry } from '../git/objects.js';
+import { readGitIndex, type GitIndex, type IndexEntry } from '../git/index-file.js';
 import { resolveRef } from '../git/refs.js';
 import { atomicWriteFile } from '../git/fs.js';
 import type { Limitation } from '../model/events.js';
@@ -28,33 +28,92 @@ export interface Snapshot {
   limitations: Limitation[];
 }
 
-/** [mtimeMs, ctimeMs, size, ino, mode, oid] */
-type StatRow = [number, number, number, number, number, string];
+/**
+ * The stat cache: what the previous snapshot saw, one record per directory, in one binary file.
+ *
+ *   header: 'OTS2', takenAt f64, root oid (20 bytes), the index file's mtimeMs/ctimeMs/size/ino (f64 each,
+ *           all 0 when there was none), directory count u32
+ *   record: rel length u32, rel (UTF-8), tree oid (20 bytes), entry count u32, names length u32,
+ *           names (UTF-8, NUL-separated), then per entry 56 bytes: mtimeMs, ctimeMs, size, ino (f64),
+ *           mode u32, oid (20 bytes); directories and gitlinks have zero stat fields.
+ *
+ * A record whose entries all match is copied into the next cache as is, and its tree id is reused
+ * without encoding or hashing the tree. When nothing differs, the file is not rewritten.
+ */
+const MAGIC = 'OTS2';
+const HEADER = 4 + 8 + 20 + 32 + 4;
+const ROW = 56;
+
+interface DirRecord {
+  tree: string;
+  names: string[];
+  /** Offset of the first row. */
+  rows: number;
+  /** The record's bytes in the cache file. */
+  start: number;
+  end: number;
+  /** Name to row, built on the first lookup the listing order does not answer. */
+  pos: Map<string, number> | null;
+}
+
 interface StatCache {
-  v: 1;
-  /** The root tree of the snapshot that produced it: every row and tree below is in it. */
-  root?: string;
+  buf: Buffer;
   /** When the walk that produced it started: entries modified after that are not trusted. */
   takenAt: number;
-  files: Record<string, StatRow>;
-  trees: string[];
+  /** The root tree of the snapshot that produced it: every row and tree below is in it. */
+  root: string;
+  /** Identity of `.git/index` when it was written ('' when there was none). */
+  index: string;
+  dirs: Map<string, DirRecord>;
 }
 
 /** Modifications within this window before a walk may share an mtime tick with it (coarse clocks). */
 const RACY_MARGIN_MS = 50;
 const WRITE_BATCH = 64;
 
-function statCachePath(repo: Repo): string {
-  return path.join(otDataDir(repo), 'stat', `${createHash('sha1').update(repo.dir).digest('hex')}.json`);
+function statCachePath(repo: Repo, ext = 'bin'): string {
+  return path.join(otDataDir(repo), 'stat', `${createHash('sha1').update(repo.dir).digest('hex')}.${ext}`);
 }
 
 function loadStatCache(repo: Repo): StatCache | null {
+  let buf: Buffer;
   try {
-    const c = JSON.parse(fs.readFileSync(statCachePath(repo), 'utf8')) as StatCache;
-    return c.v === 1 ? c : null;
+    buf = fs.readFileSync(statCachePath(repo));
   } catch {
     return null;
   }
+  try {
+    if (buf.length < HEADER || buf.toString('latin1', 0, 4) !== MAGIC) return null;
+    const takenAt = buf.readDoubleLE(4);
+    const root = buf.toString('hex', 12, 32);
+    const index = indexIdentityOf(buf.readDoubleLE(32), buf.readDoubleLE(40), buf.readDoubleLE(48), buf.readDoubleLE(56));
+    const count = buf.readUInt32LE(64);
+    const dirs = new Map<string, DirRecord>();
+    let off = HEADER;
+    for (let i = 0; i < count; i++) {
+      const start = off;
+      const relLen = buf.readUInt32LE(off);
+      const rel = buf.toString('utf8', off + 4, off + 4 + relLen);
+      off += 4 + relLen;
+      const tree = buf.toString('hex', off, off + 20);
+      const n = buf.readUInt32LE(off + 20);
+      const namesLen = buf.readUInt32LE(off + 24);
+      off += 28;
+      const names = n ? buf.toString('utf8', off, off + namesLen).split('\0') : [];
+      off += namesLen;
+      const rows = off;
+      off += n * ROW;
+      if (names.length !== n || off > buf.length) return null;
+      dirs.set(rel, { tree, names, rows, start, end: off, pos: null });
+    }
+    return { buf, takenAt, root, index, dirs };
+  } catch {
+    return null;
+  }
+}
+
+function indexIdentityOf(mtimeMs: number, ctimeMs: number, size: number, ino: number): string {
+  return mtimeMs || ctimeMs || size || ino ? `${mtimeMs}:${ctimeMs}:${size}:${ino}` : '';
 }
 
 interface Matcher {
@@ -83,8 +142,21 @@ function isIgnored(matchers: Matcher[], rel: string, isDir: boolean): boolean {
 }
 
 // git records a file as executable when its owner may execute it (S_IXUSR), whatever the group and others bits.
-const modeOf = (st: fs.Stats): string => (st.isSymbolicLink() ? MODE.symlink : st.mode & 0o100 ? MODE.exec : MODE.file);
-const modeNumber = (mode: string): number => parseInt(mode, 8);
+const MODE_FILE = 0o100644;
+const MODE_EXEC = 0o100755;
+const MODE_LINK = 0o120000;
+const MODE_TREE = 0o40000;
+const GITLINK_MODE = 0o160000;
+const modeOf = (st: fs.Stats): number => (st.isSymbolicLink() ? MODE_LINK : st.mode & 0o100 ? MODE_EXEC : MODE_FILE);
+const MODE_TEXT: Record<number, string> = { [MODE_FILE]: MODE.file, [MODE_EXEC]: MODE.exec, [MODE_LINK]: MODE.symlink, [MODE_TREE]: MODE.tree, [GITLINK_MODE]: MODE.gitlink };
+
+/** One entry of a directory being snapshotted; `st` for files (their row in the next cache). */
+interface Entry {
+  mode: number;
+  name: string | Buffer;
+  oid: string;
+  st: fs.Stats | null;
+}
 
 /**
  * Snapshots the working tree as a git tree: tracked and untracked files, ignored ones left out
@@ -98,20 +170,41 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
   let prev = loadStatCache(repo);
   // The cache names objects by id without storing them: trust it only while its snapshot is still in
   // the repository (after `ot trail gc` and `git gc --prune` its objects may be gone).
-  if (prev && (!prev.root || !(await hasObject(repo, prev.root)))) prev = null;
-  const index = readGitIndex(repo);
+  if (prev && !(await hasObject(repo, prev.root))) prev = null;
   const trustedBefore = (prev?.takenAt ?? 0) - RACY_MARGIN_MS;
-  const knownTrees = new Set(prev?.trees ?? []);
-  const next: StatCache = { v: 1, takenAt, root: EMPTY_TREE, files: {}, trees: [] };
+  const prevBuf = prev?.buf ?? Buffer.alloc(0);
+  const knownTrees = new Set<string>();
+  if (prev) for (const d of prev.dirs.values()) knownTrees.add(d.tree);
+
+  // The index is read only when needed: while it is the file the cache was built with, the cache
+  // already holds everything it said about the paths the cache knows.
+  const indexFile = path.join(repo.gitdir, 'index');
+  const indexStat = fs.statSync(indexFile, { throwIfNoEntry: false });
+  const indexId = indexStat ? indexIdentityOf(indexStat.mtimeMs, indexStat.ctimeMs, indexStat.size, indexStat.ino) : '';
+  const indexSame = prev !== null && prev.index === indexId;
+  let index: GitIndex | null = null;
+  const getIndex = (): GitIndex => (index ??= readGitIndex(repo));
+  let trackedDirs: Set<string> | null = null;
+  const isTrackedDir = (rel: string): boolean => {
+    if (!trackedDirs) {
+      trackedDirs = new Set<string>();
+      for (const p of getIndex().entries.keys()) {
+        for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) trackedDirs.add(p.slice(0, i));
+      }
+    }
+    return trackedDirs.has(rel);
+  };
+
   const limitations: Limitation[] = [];
   const pending: Promise<unknown>[] = [];
+  /** Trees computed by this walk that the cache does not know, written at the end (or not at all, see below). */
+  const newTrees: { oid: string; content: Buffer }[] = [];
+  /** The next cache's records, in walk order. */
+  const records: Buffer[] = [];
+  let dirty = prev === null || !indexSame;
+  let reusedRecords = 0;
   let hashed = 0;
   let files = 0;
-
-  const trackedDirs = new Set<string>();
-  for (const p of index.entries.keys()) {
-    for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) trackedDirs.add(p.slice(0, i));
-  }
 
   const flush = async (force: boolean) => {
     if (pending.length >= WRITE_BATCH || (force && pending.length)) await Promise.all(pending.splice(0));
@@ -122,31 +215,6 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
   if (global) rootMatchers.push({ base: '', ig: ignore().add(global) });
   const info = readIgnoreFile(path.join(repo.commonDir, 'info', 'exclude'));
   if (info) rootMatchers.push({ base: '', ig: ignore().add(info) });
-
-  /** The id of a file known without reading it (stat cache, index), null when left out, undefined when it must be read. */
-  const knownOid = (rel: string, st: fs.Stats, mode: string): string | null | undefined => {
-    // First, so a large file is left out whether or not git tracks it or the cache knows it.
-    if (st.size > maxFileSize) {
-      limitations.push({ path: rel, reason: `larger than the ${maxFileSize}-byte limit (${st.size} bytes); left out of the snapshot` });
-      return null;
-    }
-    const row = prev?.files[rel];
-    if (row && row[0] === st.mtimeMs && row[1] === st.ctimeMs && row[2] === st.size && row[3] === st.ino && row[4] === modeNumber(mode) && st.mtimeMs < trustedBefore) {
-      return row[5];
-    }
-    const ie: IndexEntry | undefined = index.entries.get(rel);
-    if (
-      ie &&
-      ie.mode === modeNumber(mode) &&
-      ie.size === st.size % 2 ** 32 &&
-      ie.mtimeSec === Math.floor(st.mtimeMs / 1000) &&
-      Math.abs(ie.mtimeNsec / 1e6 - (st.mtimeMs % 1000)) < 0.002 &&
-      st.mtimeMs < index.mtimeMs
-    ) {
-      return ie.oid;
-    }
-    return undefined;
-  };
 
   const hashFile = async (abs: PathArg, rel: string, st: fs.Stats): Promise<string | null> => {
     let content: Buffer;
@@ -167,7 +235,7 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
   const gitlinkOid = async (absDir: string, rel: string): Promise<string | null> => {
     const nested = nestedGitDir(absDir) ?? path.join(absDir, '.git');
     const head = await resolveRef({ ...repo, dir: absDir, gitdir: nested, commonDir: nested, cache: {} }, 'HEAD');
-    return head ?? index.entries.get(rel)?.oid ?? null;
+    return head ?? getIndex().entries.get(rel)?.oid ?? null;
   };
 
   const walkDir = async (absDir: PathArg, rel: string, matchers: Matcher[], onlyTracked: boolean): Promise<string | null> => {
@@ -195,12 +263,36 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
         if (text) here = [...matchers, { base: rel ? `${rel}/` : '', ig: ignore().add(text) }];
       }
     }
-    const entries: TreeEntry[] = [];
+    // Rows are looked up by (lossy) name and trusted only on an exact stat match, inode included;
+    // below a name that is not UTF-8 the record is never reused whole.
+    const rec = prev?.dirs.get(rel);
+    const exact = typeof absDir === 'string';
+    let cursor = 0;
+    const rowOf = (name: string): number => {
+      if (!rec) return -1;
+      if (rec.names[cursor] === name) return cursor++;
+      if (!rec.pos) {
+        rec.pos = new Map();
+        for (let i = 0; i < rec.names.length; i++) rec.pos.set(rec.names[i]!, i);
+      }
+      const i = rec.pos.get(name);
+      if (i === undefined) return -1;
+      cursor = i + 1;
+      return i;
+    };
+    /** Every entry has the row it had (stats and id): the record can be copied as is. */
+    let sameRows = exact && rec !== undefined;
+    /** Every entry has the mode and id it had: the tree is the one recorded. */
+    let sameTree = sameRows;
+    const rowOid = (i: number) => prevBuf.toString('hex', rec!.rows + i * ROW + 36, rec!.rows + (i + 1) * ROW);
+    const rowMode = (i: number) => prevBuf.readUInt32LE(rec!.rows + i * ROW + 32);
+    const sameEntry = (i: number, mode: number, oid: string) => i >= 0 && rowMode(i) === mode && rowOid(i) === oid;
+
+    const entries: Entry[] = [];
     for (const d of names) {
       const raw = d.name;
       const name = typeof raw === 'string' ? raw : raw.toString('utf8');
       if (name === '.git') continue;
-      const nameBuf = typeof raw === 'string' ? Buffer.from(raw) : raw;
       const childRel = rel ? `${rel}/${name}` : name;
       const childAbs = joinPath(absDir, raw);
       // Directories are known from the listing; files need their stat (the cache compares it).
@@ -210,21 +302,27 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
         if (!st) continue;
       }
       if (!st || st.isDirectory()) {
-        const tracked = trackedDirs.has(childRel);
-        const ie = index.entries.get(childRel);
         const nested = fs.existsSync(joinPath(childAbs, '.git'));
-        if (!nested && ie && ie.mode === GITLINK_MODE) {
-          // A submodule that is not checked out: git keeps its recorded commit, so do we.
-          entries.push({ mode: MODE.gitlink, name: nameBuf, oid: ie.oid });
-          files++;
-          continue;
+        const i = rowOf(name);
+        // A submodule that is not checked out: git keeps its recorded commit, so do we. (With the
+        // index unchanged, a directory the cache holds as a tree was not one then and is not now.)
+        if (!nested && !(indexSame && i >= 0 && rowMode(i) === MODE_TREE)) {
+          const ie = getIndex().entries.get(childRel);
+          if (ie && ie.mode === GITLINK_MODE) {
+            entries.push({ mode: GITLINK_MODE, name: raw, oid: ie.oid, st: null });
+            if (sameTree && !sameEntry(i, GITLINK_MODE, ie.oid)) sameRows = sameTree = false;
+            files++;
+            continue;
+          }
         }
         if (nested) {
-          if (onlyTracked && !index.entries.has(childRel)) continue;
-          if (!onlyTracked && !index.entries.has(childRel) && isIgnored(here, childRel, true)) continue;
+          const tracked = getIndex().entries.has(childRel);
+          if (onlyTracked && !tracked) continue;
+          if (!onlyTracked && !tracked && isIgnored(here, childRel, true)) continue;
           const oid = await gitlinkOid(childAbs.toString(), childRel);
           if (oid) {
-            entries.push({ mode: MODE.gitlink, name: nameBuf, oid });
+            entries.push({ mode: GITLINK_MODE, name: raw, oid, st: null });
+            if (sameTree && !sameEntry(i, GITLINK_MODE, oid)) sameRows = sameTree = false;
             files++;
           }
           continue;
@@ -232,48 +330,157 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
         let sub: string | null = null;
         if (onlyTracked || isIgnored(here, childRel, true)) {
           // Ignored directories are pruned unless git tracks files inside them.
-          if (tracked) sub = await walkDir(childAbs, childRel, here, true);
+          if (isTrackedDir(childRel)) sub = await walkDir(childAbs, childRel, here, true);
         } else sub = await walkDir(childAbs, childRel, here, false);
-        if (sub) entries.push({ mode: MODE.tree, name: nameBuf, oid: sub });
+        if (sub) {
+          entries.push({ mode: MODE_TREE, name: raw, oid: sub, st: null });
+          if (sameTree && !sameEntry(i, MODE_TREE, sub)) sameRows = sameTree = false;
+        }
         continue;
       }
       if (!st.isFile() && !st.isSymbolicLink()) continue;
-      const tracked = index.entries.has(childRel);
-      if (onlyTracked ? !tracked : !tracked && isIgnored(here, childRel, false)) continue;
+      if (onlyTracked ? !getIndex().entries.has(childRel) : isIgnored(here, childRel, false) && !getIndex().entries.has(childRel)) continue;
       const mode = modeOf(st);
-      let oid = knownOid(childRel, st, mode);
-      if (oid === undefined) oid = await hashFile(childAbs, childRel, st);
-      if (!oid) continue;
-      entries.push({ mode, name: nameBuf, oid });
+      // First, so a large file is left out whether or not git tracks it or the cache knows it.
+      if (st.size > maxFileSize) {
+        limitations.push({ path: childRel, reason: `larger than the ${maxFileSize}-byte limit (${st.size} bytes); left out of the snapshot` });
+        continue;
+      }
+      const i = rowOf(name);
+      let oid: string | null = null;
+      let statSame = false;
+      if (i >= 0) {
+        const off = rec!.rows + i * ROW;
+        statSame =
+          prevBuf.readDoubleLE(off) === st.mtimeMs &&
+          prevBuf.readDoubleLE(off + 8) === st.ctimeMs &&
+          prevBuf.readDoubleLE(off + 16) === st.size &&
+          prevBuf.readDoubleLE(off + 24) === st.ino &&
+          prevBuf.readUInt32LE(off + 32) === mode;
+        if (statSame && st.mtimeMs < trustedBefore) oid = prevBuf.toString('hex', off + 36, off + ROW);
+      }
+      if (oid === null) {
+        dirty = true;
+        // The index may know the file without reading it, unless the cache had a row for it and
+        // the index is the one that row was checked against.
+        if (!(indexSame && i >= 0)) {
+          const idx = getIndex();
+          const ie: IndexEntry | undefined = idx.entries.get(childRel);
+          if (
+            ie &&
+            ie.mode === mode &&
+            ie.size === st.size % 2 ** 32 &&
+            ie.mtimeSec === Math.floor(st.mtimeMs / 1000) &&
+            Math.abs(ie.mtimeNsec / 1e6 - (st.mtimeMs % 1000)) < 0.002 &&
+            st.mtimeMs < idx.mtimeMs
+          ) {
+            oid = ie.oid;
+          }
+        }
+        if (oid === null) oid = await hashFile(childAbs, childRel, st);
+        if (!oid) continue;
+        if (sameTree && !sameEntry(i, mode, oid)) sameRows = sameTree = false;
+        else if (!statSame) sameRows = false;
+      }
+      entries.push({ mode, name: raw, oid, st });
       files++;
-      next.files[childRel] = [st.mtimeMs, st.ctimeMs, st.size, st.ino, modeNumber(mode), oid];
     }
-    if (entries.length === 0) return null;
-    entries.sort(compareTreeEntries);
-    const content = encodeTree(entries);
-    const oid = hashObject('tree', content);
-    if (!knownTrees.has(oid)) pending.push(writeObject(repo, 'tree', content, oid));
-    next.trees.push(oid);
-    if (pending.length >= WRITE_BATCH) await flush(false);
+    if (entries.length === 0) {
+      if (rec) dirty = true;
+      return null;
+    }
+    if (rec && entries.length !== rec.names.length) sameRows = sameTree = false;
+    if (sameRows) {
+      records.push(prevBuf.subarray(rec!.start, rec!.end));
+      reusedRecords++;
+      return rec!.tree;
+    }
+    dirty = true;
+    let oid: string;
+    if (sameTree) oid = rec!.tree;
+    else {
+      const tes: TreeEntry[] = entries.map((e) => ({ mode: MODE_TEXT[e.mode]!, name: typeof e.name === 'string' ? Buffer.from(e.name) : e.name, oid: e.oid }));
+      tes.sort(compareTreeEntries);
+      const content = encodeTree(tes);
+      oid = hashObject('tree', content);
+      if (!knownTrees.has(oid)) newTrees.push({ oid, content });
+    }
+    records.push(encodeRecord(rel, oid, entries));
     return oid;
   };
 
   const root = (await walkDir(repo.dir, '', rootMatchers, false)) ?? EMPTY_TREE;
-  next.root = root;
   if (root === EMPTY_TREE) pending.push(writeObject(repo, 'tree', Buffer.alloc(0), EMPTY_TREE));
+  // A first snapshot of a clean checkout is HEAD's tree: every tree in it is stored already.
+  if (newTrees.length && !(prev === null && (await headTree(repo)) === root)) {
+    for (const t of newTrees) {
+      pending.push(writeObject(repo, 'tree', t.content, t.oid));
+      if (pending.length >= WRITE_BATCH) await flush(false);
+    }
+  }
   await flush(true);
+  if (root !== prev?.root || reusedRecords !== prev.dirs.size) dirty = true;
   // Saved only after every object it names is written, so the cache never names a missing blob.
-  try {
-    fs.mkdirSync(path.dirname(statCachePath(repo)), { recursive: true });
-    await atomicWriteFile(statCachePath(repo), JSON.stringify(next));
-  } catch {
-    /* the cache is optional */
+  if (dirty) {
+    try {
+      const header = Buffer.alloc(HEADER);
+      header.write(MAGIC, 0, 'latin1');
+      header.writeDoubleLE(takenAt, 4);
+      header.write(root, 12, 'hex');
+      if (indexStat) {
+        header.writeDoubleLE(indexStat.mtimeMs, 32);
+        header.writeDoubleLE(indexStat.ctimeMs, 40);
+        header.writeDoubleLE(indexStat.size, 48);
+        header.writeDoubleLE(indexStat.ino, 56);
+      }
+      header.writeUInt32LE(records.length, 64);
+      fs.mkdirSync(path.dirname(statCachePath(repo)), { recursive: true });
+      await atomicWriteFile(statCachePath(repo), Buffer.concat([header, ...records]));
+      if (prev === null) fs.rmSync(statCachePath(repo, 'json'), { force: true }); // the previous format
+    } catch {
+      /* the cache is optional */
+    }
   }
   return { tree: root, files, hashed, limitations };
 }
 
-const DOT_GIT = Buffer.from('.git');
-const GITLINK_MODE = 0o160000;
+function encodeRecord(rel: string, tree: string, entries: Entry[]): Buffer {
+  const names = Buffer.from(entries.map((e) => (typeof e.name === 'string' ? e.name : e.name.toString('utf8'))).join('\0'));
+  const relLen = Buffer.byteLength(rel);
+  const out = Buffer.alloc(4 + relLen + 28 + names.length + entries.length * ROW);
+  out.writeUInt32LE(relLen, 0);
+  out.write(rel, 4);
+  let off = 4 + relLen;
+  out.write(tree, off, 'hex');
+  out.writeUInt32LE(entries.length, off + 20);
+  out.writeUInt32LE(names.length, off + 24);
+  off += 28;
+  names.copy(out, off);
+  off += names.length;
+  for (const e of entries) {
+    if (e.st) {
+      out.writeDoubleLE(e.st.mtimeMs, off);
+      out.writeDoubleLE(e.st.ctimeMs, off + 8);
+      out.writeDoubleLE(e.st.size, off + 16);
+      out.writeDoubleLE(e.st.ino, off + 24);
+    }
+    out.writeUInt32LE(e.mode, off + 32);
+    out.write(e.oid, off + 36, 'hex');
+    off += ROW;
+  }
+  return out;
+}
+
+/** HEAD's tree, or null (unborn branch, unreadable commit). */
+async function headTree(repo: Repo): Promise<string | null> {
+  try {
+    const head = await resolveRef(repo, 'HEAD');
+    return head ? (await readCommit(repo, head)).tree : null;
+  } catch {
+    return null;
+  }
+}
+
 const DOT_GITIGNORE = Buffer.from('.gitignore');
 const SLASH = Buffer.from('/');
 

@@ -87,12 +87,10 @@ class CommitReader {
 const NOBODY = { name: '', email: '', timestamp: 0, timezoneOffset: 0 };
 
 /**
- * The commits reachable from `head` and not from `base` (git's `base..head`), oldest first in
- * topological order (parents before children, first parents before side branches). `base` null:
- * every ancestor of head.
+ * The state of a walk that paints commits with flags (git's revision walk): each commit is queued,
+ * newest first, when it gains a flag it did not have.
  */
-export async function commitsInRange(repo: Repo, base: string | null, head: string): Promise<Commit[]> {
-  const reader = new CommitReader(repo);
+function flaggedWalk(reader: CommitReader) {
   const flags = new Map<string, number>();
   const queue = new CommitQueue();
   const enqueue = async (oid: string, f: number) => {
@@ -102,6 +100,18 @@ export async function commitsInRange(repo: Repo, base: string | null, head: stri
     const c = await reader.get(oid);
     queue.push({ oid, time: c.committer.timestamp });
   };
+  return { flags, queue, enqueue };
+}
+
+
+/**
+ * The commits reachable from `head` and not from `base` (git's `base..head`), oldest first in
+ * topological order (parents before children, first parents before side branches). `base` null:
+ * every ancestor of head.
+ */
+export async function commitsInRange(repo: Repo, base: string | null, head: string): Promise<Commit[]> {
+  const reader = new CommitReader(repo);
+  const { flags, queue, enqueue } = flaggedWalk(reader);
   await enqueue(head, IN_A);
   if (base) await enqueue(base, IN_B);
   // Stop once everything left to visit is reachable from base: nothing more can be in the range.
@@ -141,15 +151,7 @@ export async function commitsInRange(repo: Repo, base: string | null, head: stri
 export async function mergeBase(repo: Repo, a: string, b: string): Promise<string | null> {
   if (a === b) return a;
   const reader = new CommitReader(repo);
-  const flags = new Map<string, number>();
-  const queue = new CommitQueue();
-  const enqueue = async (oid: string, f: number) => {
-    const old = flags.get(oid) ?? 0;
-    if ((old | f) === old) return;
-    flags.set(oid, old | f);
-    const c = await reader.get(oid);
-    queue.push({ oid, time: c.committer.timestamp });
-  };
+  const { flags, queue, enqueue } = flaggedWalk(reader);
   await enqueue(a, IN_A);
   await enqueue(b, IN_B);
   const candidates: string[] = [];

@@ -111,6 +111,8 @@ interface ReadClient {
   packs: Map<string, string[]>;
   commits: Map<string, Commit>;
   trees: Map<string, ReadTreeEntry[]>;
+  /** Pack files whose isomorphic-git index got a bounded object cache (see `tunePacks`). */
+  tuned: Set<string>;
 }
 const clients = new WeakMap<object, ReadClient>();
 function readClient(repo: Repo): ReadClient {
@@ -135,7 +137,7 @@ function readClient(repo: Repo): ReadClient {
           },
         } as unknown as Repo['fs'])
       : repo.fs;
-  c = { base: repo.fs, fs, packs, commits: new Map(), trees: new Map() };
+  c = { base: repo.fs, fs, packs, commits: new Map(), trees: new Map(), tuned: new Set() };
   clients.set(repo.cache, c);
   return c;
 }
@@ -149,7 +151,55 @@ async function withReadClient<T>(repo: Repo, f: (args: ReturnType<typeof gitArgs
     if (c.packs.size === 0) throw err;
     c.packs.clear();
     return f({ ...gitArgs(repo), fs: c.fs });
+  } finally {
+    await tunePacks(repo, c);
   }
+}
+
+/**
+ * isomorphic-git keeps the objects it un-deltifies from a pack (`offsetCache`) only for a pack index
+ * it built itself (`readDepth`, which an index read from a `.idx` file lacks), so every read of a
+ * deltified object inflates its whole delta chain again. The packs of this command's cache get a
+ * bounded object cache instead: the same bytes, each delta base inflated once while it fits. When
+ * the internals are not as expected nothing is changed (reads are only slower).
+ */
+const PACK_CACHE_BYTES = 64 * 1024 * 1024;
+async function tunePacks(repo: Repo, c: ReadClient): Promise<void> {
+  const cache = repo.cache as Record<symbol, unknown>;
+  const sym = Object.getOwnPropertySymbols(cache).find((x) => x.description === 'PackfileCache');
+  const packs = sym ? cache[sym] : null;
+  if (!(packs instanceof Map) || packs.size === c.tuned.size) return;
+  for (const [file, pending] of packs as Map<string, unknown>) {
+    if (c.tuned.has(file)) continue;
+    c.tuned.add(file);
+    const p = (await Promise.resolve(pending).catch(() => null)) as { offsetCache?: unknown; readDepth?: unknown; readSlice?: unknown } | null;
+    if (!p || typeof p !== 'object' || typeof p.offsetCache !== 'object' || typeof p.readSlice !== 'function') continue;
+    if (typeof p.readDepth !== 'number' || !Number.isFinite(p.readDepth)) p.readDepth = 3;
+    p.offsetCache = boundedObjectCache(PACK_CACHE_BYTES);
+  }
+}
+
+/** An object-keyed store (as `offsetCache` is used: get and set by offset) that empties itself past `limit` bytes. */
+function boundedObjectCache(limit: number): object {
+  let store = new Map<PropertyKey, unknown>();
+  let bytes = 0;
+  return new Proxy(
+    {},
+    {
+      get: (_t, k) => store.get(k),
+      has: (_t, k) => store.has(k),
+      set: (_t, k, v) => {
+        const n = (v as { object?: { byteLength?: number } } | null)?.object?.byteLength ?? 0;
+        if (bytes + n > limit) {
+          store = new Map();
+          bytes = 0;
+        }
+        store.set(k, v);
+        bytes += n;
+        return true;
+      },
+    },
+  );
 }
 
 export async function readBlob(repo: Repo, oid: string): Promise<Buffer> {
@@ -218,6 +268,7 @@ export async function writeCommit(
 
 /** True when the object is in the repository (loose or packed). */
 export async function hasObject(repo: Repo, oid: string): Promise<boolean> {
+  if (repo.fs === gitFs && nodeFs.existsSync(`${repo.commonDir}/objects/${oid.slice(0, 2)}/${oid.slice(2)}`)) return true;
   try {
     await git.readObject({ ...gitArgs(repo), oid, format: 'deflated' });
     return true;

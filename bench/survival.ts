@@ -1,54 +1,145 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { Scenario } from '../fixtures/scenario.js';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { OT_BIN, Scenario } from '../fixtures/scenario.js';
 import { generateHistory, recordHistoryAsTrail } from '../fixtures/histories.js';
 import { openRepo } from '../src/git/repo.js';
 import { loadTrail } from '../src/store/trail.js';
 import { computeSurvival, lastPassStats } from '../src/survival/engine.js';
+import type { SurvivalReport } from '../src/survival/types.js';
 
 const ms = (t: bigint) => Number(t) / 1e6;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const list = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
+
+/** Everything the engine answers (states, counts, anchors, line owners), as one hash. */
+function digest(r: SurvivalReport): string {
+  const ps = [...r.patches.values()].sort((a, b) => a.patchId.localeCompare(b.patchId));
+  const ls = [...r.lines].sort((a, b) => a[0].localeCompare(b[0]));
+  return createHash('sha1').update(JSON.stringify({ at: r.at, ps, ls })).digest('hex');
+}
+
+/** `git blame --porcelain` of every file at HEAD, as the git CLI does it: one process per file. */
+function blameAll(dir: string): { ms: number; files: number } {
+  const b0 = process.hrtime.bigint();
+  const files = execFileSync('git', ['ls-files', '-z'], { cwd: dir, encoding: 'utf8' }).split('\0').filter(Boolean);
+  for (const f of files) execFileSync('git', ['blame', '--porcelain', 'HEAD', '--', f], { cwd: dir, maxBuffer: 1 << 28 });
+  return { ms: ms(process.hrtime.bigint() - b0), files: files.length };
+}
+
+/** The survival pass as `ot trail track` runs it: a fresh Repo (one object cache), the trail, the engine. */
+async function pass(dir: string, cache: boolean): Promise<{ ms: number; report: SurvivalReport }> {
+  const t0 = process.hrtime.bigint();
+  const repo = await openRepo(dir);
+  const report = await computeSurvival(repo, await loadTrail(repo), cache ? {} : { cache: false });
+  return { ms: ms(process.hrtime.bigint() - t0), report };
+}
+
+function trackCli(dir: string): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(OT_BIN, ['trail', 'track', '--json'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const took = ms(process.hrtime.bigint() - t0);
+  if (r.status !== 0) throw new Error(`ot trail track --json failed (${r.status}): ${r.stderr}`);
+  JSON.parse(r.stdout);
+  return took;
+}
 
 /**
  * Survival bench: a generated history of 1,000 commits (mixed shape: edits, renames, reverts,
- * merges), every first-parent commit recorded as one step with its patches and anchor. Then, in the
- * same run: the full survival pass (no cache) vs `git blame --porcelain` of every file at HEAD; the
- * update after one new commit on top (from the cache) vs the full pass; peak memory.
+ * merges), every first-parent commit recorded as one step with its patches and anchor, then packed
+ * (`git gc`, as real repositories are; both sides read the same packed repository). In the same run,
+ * medians of several rounds: the full survival pass (no cache) vs `git blame --porcelain` of every
+ * file at HEAD; the update after one new commit on top (from the cache) vs the full pass, checked
+ * against an uncached pass at the same commit; `ot trail track --json` end to end; peak memory.
+ *
+ * `OT_BENCH_COMMITS` sets the size (default 1000); `OT_BENCH_ROUNDS` the rounds (default 3).
+ * `OT_BENCH_SURVIVAL_REPO=<dir>` starts from a copy of an already generated and recorded repository.
  */
 export async function benchSurvival(commits = Number(process.env.OT_BENCH_COMMITS ?? 1000)): Promise<string[]> {
   const out: string[] = [];
+  const rounds = Math.max(1, Number(process.env.OT_BENCH_ROUNDS ?? 3));
   const t0 = process.hrtime.bigint();
-  const src = generateHistory({ shape: 'mixed', commits, seed: 42 });
-  const patches = await recordHistoryAsTrail(src.dir);
-  out.push(`survival: generated ${commits} commits, recorded ${patches} patches in ${(ms(process.hrtime.bigint() - t0) / 1000).toFixed(1)} s`);
+  let dir: string;
+  const given = process.env.OT_BENCH_SURVIVAL_REPO;
+  if (given) {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ot-bench-survival-'));
+    fs.cpSync(given, dir, { recursive: true });
+    fs.rmSync(path.join(dir, '.git', 'ot', 'survival'), { recursive: true, force: true });
+    out.push(`survival: copied ${given}`);
+  } else {
+    dir = generateHistory({ shape: 'mixed', commits, seed: 42 }).dir;
+    const g = ms(process.hrtime.bigint() - t0) / 1000;
+    const patches = await recordHistoryAsTrail(dir);
+    out.push(`survival: generated ${commits} commits in ${g.toFixed(1)} s, recorded ${patches} patches in ${(ms(process.hrtime.bigint() - t0) / 1000 - g).toFixed(1)} s`);
+  }
   try {
-    // git blame of every file at HEAD.
-    const b0 = process.hrtime.bigint();
-    const files = execFileSync('git', ['ls-files', '-z'], { cwd: src.dir, encoding: 'utf8' }).split('\0').filter(Boolean);
-    for (const f of files) execFileSync('git', ['blame', '--porcelain', 'HEAD', '--', f], { cwd: src.dir, maxBuffer: 1 << 28 });
-    const blame = ms(process.hrtime.bigint() - b0);
-    // Full pass, one Repo (one cache) for the command.
-    const f0 = process.hrtime.bigint();
-    let repo = await openRepo(src.dir);
-    const report = await computeSurvival(repo, await loadTrail(repo), { cache: false });
-    const full = ms(process.hrtime.bigint() - f0);
-    const fullCommits = lastPassStats.commitsProcessed;
-    out.push(`survival: full pass ${full.toFixed(0)} ms over ${fullCommits} commits for ${report.patches.size} patches; git blame of ${files.length} files ${blame.toFixed(0)} ms; ratio ${(full / blame).toFixed(2)} (target <= 1.0, stretch 0.5)`);
-    // Warm the cache, add one commit, time the update.
-    repo = await openRepo(src.dir);
-    await computeSurvival(repo, await loadTrail(repo), {});
-    const s = new Scenario({ dir: src.dir, hooks: 'none' });
-    const f = files.find((x) => x.endsWith('.ts'))!;
-    fs.appendFileSync(`${src.dir}/${f}`, 'export const benchTail = 1;\n');
-    s.git('add', '-A');
-    s.git('commit', '-q', '-m', 'one more');
-    const u0 = process.hrtime.bigint();
-    repo = await openRepo(src.dir);
-    await computeSurvival(repo, await loadTrail(repo), {});
-    const upd = ms(process.hrtime.bigint() - u0);
-    out.push(`survival: update after one new commit ${upd.toFixed(0)} ms (${lastPassStats.commitsProcessed} commit replayed, resumed from ${lastPassStats.resumedFrom?.slice(0, 8) ?? 'nothing'}) = ${((upd / full) * 100).toFixed(1)}% of the full pass (target <= 5%)`);
+    execFileSync('git', ['gc', '-q'], { cwd: dir });
+    const s = new Scenario({ dir, hooks: 'none' });
+    // Full pass vs git blame, interleaved rounds.
+    const fulls: number[] = [];
+    const blames: number[] = [];
+    let files = 0;
+    let full: SurvivalReport | null = null;
+    let fullCommits = 0;
+    for (let i = 0; i < rounds; i++) {
+      const b = blameAll(dir);
+      blames.push(b.ms);
+      files = b.files;
+      const f = await pass(dir, false);
+      fulls.push(f.ms);
+      full = f.report;
+      fullCommits = lastPassStats.commitsProcessed;
+    }
+    const full1 = median(fulls);
+    const blame1 = median(blames);
+    out.push(`survival: full pass ${full1.toFixed(0)} ms (median of ${list(fulls)}) over ${fullCommits} commits for ${full!.patches.size} patches`);
+    out.push(`survival: git blame --porcelain of ${files} files at HEAD ${blame1.toFixed(0)} ms (median of ${list(blames)})`);
+    out.push(`survival: full / blame ratio ${(full1 / blame1).toFixed(2)} (target <= 1.0, stretch 0.5)`);
+
+    // Warm the cache, then rounds of: one new commit on top, the update from the cache.
+    await pass(dir, true);
+    const f = execFileSync('git', ['ls-files'], { cwd: dir, encoding: 'utf8' }).split('\n').find((x) => x.endsWith('.ts'))!;
+    const updates: number[] = [];
+    let replayed = 0;
+    let last: SurvivalReport | null = null;
+    for (let i = 0; i < Math.max(rounds, 5); i++) {
+      fs.appendFileSync(path.join(dir, f), `export const benchTail${i} = ${i};\n`);
+      s.git('add', '-A');
+      s.git('commit', '-q', '-m', `one more (${i})`);
+      const u = await pass(dir, true);
+      updates.push(u.ms);
+      replayed = lastPassStats.commitsProcessed;
+      if (lastPassStats.resumedFrom === null) throw new Error('the update did not resume from the cache');
+      last = u.report;
+    }
+    const upd = median(updates);
+    const uncached = (await pass(dir, false)).report;
+    const same = digest(last!) === digest(uncached);
+    out.push(
+      `survival: update after one new commit ${upd.toFixed(0)} ms (median of ${list(updates)}; ${replayed} commit replayed) = ${((upd / full1) * 100).toFixed(1)}% of the full pass (target <= 5%); same answer as an uncached pass: ${same ? 'yes' : 'NO'}`,
+    );
+    if (!same) throw new Error('the cached update differs from an uncached pass');
+
+    // End to end, the real command: warm cache (after one more commit), and cold (no cache).
+    const warm: number[] = [];
+    const cold: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      fs.appendFileSync(path.join(dir, f), `export const benchCli${i} = ${i};\n`);
+      s.git('add', '-A');
+      s.git('commit', '-q', '-m', `one more for the CLI (${i})`);
+      warm.push(trackCli(dir));
+      fs.rmSync(path.join(dir, '.git', 'ot', 'survival'), { recursive: true, force: true });
+      cold.push(trackCli(dir));
+    }
+    out.push(`survival: ot trail track --json end to end: ${median(warm).toFixed(0)} ms after one new commit (cache warm; ${list(warm)}), ${median(cold).toFixed(0)} ms with no cache (${list(cold)})`);
     out.push(`survival: peak memory (max RSS) ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
   } finally {
-    fs.rmSync(src.dir, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   }
   return out;
 }

@@ -33,19 +33,23 @@ export interface Snapshot {
  *
  *   header: 'OTS2', takenAt f64, root oid (20 bytes), the index file's mtimeMs/ctimeMs/size/ino (f64 each,
  *           all 0 when there was none), directory count u32
- *   record: rel length u32, rel (UTF-8), tree oid (20 bytes), entry count u32, names length u32,
+ *   record: rel length u32, rel (UTF-8), tree oid (20 bytes), ignore-rules key (20 bytes: every
+ *           ignore file that applied to the directory), entry count u32, names length u32,
  *           names (UTF-8, NUL-separated), then per entry 56 bytes: mtimeMs, ctimeMs, size, ino (f64),
- *           mode u32, oid (20 bytes); directories and gitlinks have zero stat fields.
+ *           mode u32, oid (20 bytes); directories and gitlinks have zero stat fields, except that a
+ *           directory walked as ignored (for the tracked files inside) has size 1.
  *
  * A record whose entries all match is copied into the next cache as is, and its tree id is reused
  * without encoding or hashing the tree. When nothing differs, the file is not rewritten.
  */
-const MAGIC = 'OTS2';
+const MAGIC = 'OTS4';
 const HEADER = 4 + 8 + 20 + 32 + 4;
 const ROW = 56;
 
 interface DirRecord {
   tree: string;
+  /** The key of the ignore rules the directory was walked with. */
+  rules: string;
   names: string[];
   /** Offset of the first row. */
   rows: number;
@@ -96,15 +100,16 @@ function loadStatCache(repo: Repo): StatCache | null {
       const rel = buf.toString('utf8', off + 4, off + 4 + relLen);
       off += 4 + relLen;
       const tree = buf.toString('hex', off, off + 20);
-      const n = buf.readUInt32LE(off + 20);
-      const namesLen = buf.readUInt32LE(off + 24);
-      off += 28;
+      const rules = buf.toString('hex', off + 20, off + 40);
+      const n = buf.readUInt32LE(off + 40);
+      const namesLen = buf.readUInt32LE(off + 44);
+      off += 48;
       const names = n ? buf.toString('utf8', off, off + namesLen).split('\0') : [];
       off += namesLen;
       const rows = off;
       off += n * ROW;
       if (names.length !== n || off > buf.length) return null;
-      dirs.set(rel, { tree, names, rows, start, end: off, pos: null });
+      dirs.set(rel, { tree, rules, names, rows, start, end: off, pos: null });
     }
     return { buf, takenAt, root, index, dirs };
   } catch {
@@ -120,6 +125,14 @@ interface Matcher {
   base: string;
   ig: Ignore;
 }
+
+/** The ignore rules that apply in a directory, and a key naming them (equal keys, equal rules). */
+interface Rules {
+  list: Matcher[];
+  key: string;
+}
+
+const rulesKey = (parent: string, base: string, text: string) => createHash('sha1').update(`${parent}\0${base}\0${text}`).digest('hex');
 
 function readIgnoreFile(file: string | Buffer): string | null {
   try {
@@ -156,6 +169,10 @@ interface Entry {
   name: string | Buffer;
   oid: string;
   st: fs.Stats | null;
+  /** A directory walked as ignored. */
+  ignored?: boolean;
+  /** The entry's row in the previous record; an empty `oid` means "the row's". */
+  row?: number;
 }
 
 /**
@@ -215,6 +232,7 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
   if (global) rootMatchers.push({ base: '', ig: ignore().add(global) });
   const info = readIgnoreFile(path.join(repo.commonDir, 'info', 'exclude'));
   if (info) rootMatchers.push({ base: '', ig: ignore().add(info) });
+  const rootRules: Rules = { list: rootMatchers, key: rulesKey(rulesKey('', '', global ?? ''), '', info ?? '') };
 
   const hashFile = async (abs: PathArg, rel: string, st: fs.Stats): Promise<string | null> => {
     let content: Buffer;
@@ -238,7 +256,15 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
     return head ?? getIndex().entries.get(rel)?.oid ?? null;
   };
 
-  const walkDir = async (absDir: PathArg, rel: string, matchers: Matcher[], onlyTracked: boolean): Promise<string | null> => {
+  /**
+   * Of the directory walked last: how many entries lie below it, and whether every one is the
+   * index's own (same path, mode and id, known from the index). Then its tree is the one the index's
+   * cache-tree names, when that counts as many entries.
+   */
+  let walked = { below: 0, fromIndex: false };
+  const walkDir = async (absDir: PathArg, rel: string, rules: Rules, onlyTracked: boolean): Promise<string | null | typeof NESTED> => {
+    walked = { below: 0, fromIndex: false };
+    const rec = prev?.dirs.get(rel);
     // Names are read as strings (fast); a directory holding a name that is not UTF-8 is read again
     // as bytes, and everything below it is addressed by byte paths, so no name is ever mangled.
     let names: (fs.Dirent<string> | fs.Dirent<Buffer>)[];
@@ -255,17 +281,23 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
       if (code !== 'ENOENT') limitations.push({ path: rel || '.', reason: `unreadable directory (${code}); left out of the snapshot` });
       return null;
     }
-    let here = matchers;
+    // A nested repository (its `.git` is in the listing): the caller records it as a gitlink.
+    if (rel && names.some((d) => (typeof d.name === 'string' ? d.name === '.git' : d.name.equals(DOT_GIT))) && fs.existsSync(joinPath(absDir, '.git'))) {
+      return NESTED;
+    }
+    let here = rules;
     if (!onlyTracked) {
       const gi = names.find((d) => (typeof d.name === 'string' ? d.name === '.gitignore' : d.name.equals(DOT_GITIGNORE)));
       if (gi) {
         const text = readIgnoreFile(joinPath(absDir, '.gitignore'));
-        if (text) here = [...matchers, { base: rel ? `${rel}/` : '', ig: ignore().add(text) }];
+        const base = rel ? `${rel}/` : '';
+        if (text) here = { list: [...rules.list, { base, ig: ignore().add(text) }], key: rulesKey(rules.key, base, text) };
       }
     }
+    // A file the record holds was kept under the same rules and the same index: it still is.
+    const sameRules = !onlyTracked && indexSame && rec !== undefined && rec.rules === here.key;
     // Rows are looked up by (lossy) name and trusted only on an exact stat match, inode included;
     // below a name that is not UTF-8 the record is never reused whole.
-    const rec = prev?.dirs.get(rel);
     const exact = typeof absDir === 'string';
     let cursor = 0;
     const rowOf = (name: string): number => {
@@ -281,14 +313,17 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
       return i;
     };
     /** Every entry has the row it had (stats and id): the record can be copied as is. */
-    let sameRows = exact && rec !== undefined;
+    let sameRows = exact && rec !== undefined && rec.rules === here.key;
     /** Every entry has the mode and id it had: the tree is the one recorded. */
-    let sameTree = sameRows;
+    let sameTree = exact && rec !== undefined;
     const rowOid = (i: number) => prevBuf.toString('hex', rec!.rows + i * ROW + 36, rec!.rows + (i + 1) * ROW);
     const rowMode = (i: number) => prevBuf.readUInt32LE(rec!.rows + i * ROW + 32);
+    const rowIgnored = (i: number) => prevBuf.readDoubleLE(rec!.rows + i * ROW + 16) === 1;
     const sameEntry = (i: number, mode: number, oid: string) => i >= 0 && rowMode(i) === mode && rowOid(i) === oid;
 
     const entries: Entry[] = [];
+    let below = 0;
+    let fromIndex = exact;
     for (const d of names) {
       const raw = d.name;
       const name = typeof raw === 'string' ? raw : raw.toString('utf8');
@@ -302,53 +337,70 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
         if (!st) continue;
       }
       if (!st || st.isDirectory()) {
-        const nested = fs.existsSync(joinPath(childAbs, '.git'));
         const i = rowOf(name);
-        // A submodule that is not checked out: git keeps its recorded commit, so do we. (With the
-        // index unchanged, a directory the cache holds as a tree was not one then and is not now.)
-        if (!nested && !(indexSame && i >= 0 && rowMode(i) === MODE_TREE)) {
-          const ie = getIndex().entries.get(childRel);
-          if (ie && ie.mode === GITLINK_MODE) {
-            entries.push({ mode: GITLINK_MODE, name: raw, oid: ie.oid, st: null });
-            if (sameTree && !sameEntry(i, GITLINK_MODE, ie.oid)) sameRows = sameTree = false;
-            files++;
+        const gitlink = (oid: string, indexed = false) => {
+          entries.push({ mode: GITLINK_MODE, name: raw, oid, st: null });
+          if (sameTree && !sameEntry(i, GITLINK_MODE, oid)) sameRows = sameTree = false;
+          files++;
+          below++;
+          if (!indexed) fromIndex = false;
+        };
+        // A path the index tracks as such: a submodule (checked out or not), or a file that became
+        // a directory. (With the index unchanged, a directory the cache holds as a tree is neither.)
+        const ie = indexSame && i >= 0 && rowMode(i) === MODE_TREE ? undefined : getIndex().entries.get(childRel);
+        if (ie) {
+          if (fs.existsSync(joinPath(childAbs, '.git'))) {
+            const oid = await gitlinkOid(childAbs.toString(), childRel);
+            if (oid) gitlink(oid);
+            continue;
+          }
+          // A submodule that is not checked out: git keeps its recorded commit, so do we.
+          if (ie.mode === GITLINK_MODE) {
+            gitlink(ie.oid, true);
             continue;
           }
         }
-        if (nested) {
-          const tracked = getIndex().entries.has(childRel);
-          if (onlyTracked && !tracked) continue;
-          if (!onlyTracked && !tracked && isIgnored(here, childRel, true)) continue;
+        // Ignored directories are pruned unless git tracks files inside them.
+        // A directory the record holds was judged under the same rules and index: the same again.
+        const judged = sameRules && i >= 0 && rowMode(i) === MODE_TREE;
+        const ignored = onlyTracked || (judged ? rowIgnored(i) : isIgnored(here.list, childRel, true));
+        const nestedRepo = async () => {
           const oid = await gitlinkOid(childAbs.toString(), childRel);
-          if (oid) {
-            entries.push({ mode: GITLINK_MODE, name: raw, oid, st: null });
-            if (sameTree && !sameEntry(i, GITLINK_MODE, oid)) sameRows = sameTree = false;
-            files++;
-          }
+          if (oid) gitlink(oid);
+        };
+        if (ignored && !isTrackedDir(childRel)) {
+          if (getIndex().entries.has(childRel) && fs.existsSync(joinPath(childAbs, '.git'))) await nestedRepo();
           continue;
         }
-        let sub: string | null = null;
-        if (onlyTracked || isIgnored(here, childRel, true)) {
-          // Ignored directories are pruned unless git tracks files inside them.
-          if (isTrackedDir(childRel)) sub = await walkDir(childAbs, childRel, here, true);
-        } else sub = await walkDir(childAbs, childRel, here, false);
+        const sub = await walkDir(childAbs, childRel, here, ignored);
+        below += walked.below;
+        if (!walked.fromIndex) fromIndex = false;
+        if (sub === NESTED) {
+          // A nested repository: kept when git tracks its path or it is not ignored.
+          if (!ignored || getIndex().entries.has(childRel)) await nestedRepo();
+          continue;
+        }
         if (sub) {
-          entries.push({ mode: MODE_TREE, name: raw, oid: sub, st: null });
+          entries.push({ mode: MODE_TREE, name: raw, oid: sub, st: null, ignored });
           if (sameTree && !sameEntry(i, MODE_TREE, sub)) sameRows = sameTree = false;
+          else if (sameRows && rowIgnored(i) !== ignored) sameRows = false;
         }
         continue;
       }
       if (!st.isFile() && !st.isSymbolicLink()) continue;
-      if (onlyTracked ? !getIndex().entries.has(childRel) : isIgnored(here, childRel, false) && !getIndex().entries.has(childRel)) continue;
+      const i = rowOf(name);
+      const kept = sameRules && i >= 0 && rowMode(i) !== MODE_TREE && rowMode(i) !== GITLINK_MODE;
+      // A tracked file is kept whatever the rules say; with the index at hand, that is the cheaper test.
+      if (!kept && (onlyTracked || index ? !getIndex().entries.has(childRel) && (onlyTracked || isIgnored(here.list, childRel, false)) : isIgnored(here.list, childRel, false) && !getIndex().entries.has(childRel))) continue;
       const mode = modeOf(st);
       // First, so a large file is left out whether or not git tracks it or the cache knows it.
       if (st.size > maxFileSize) {
         limitations.push({ path: childRel, reason: `larger than the ${maxFileSize}-byte limit (${st.size} bytes); left out of the snapshot` });
         continue;
       }
-      const i = rowOf(name);
       let oid: string | null = null;
       let statSame = false;
+      let indexed = false;
       if (i >= 0) {
         const off = rec!.rows + i * ROW;
         statSame =
@@ -357,7 +409,8 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
           prevBuf.readDoubleLE(off + 16) === st.size &&
           prevBuf.readDoubleLE(off + 24) === st.ino &&
           prevBuf.readUInt32LE(off + 32) === mode;
-        if (statSame && st.mtimeMs < trustedBefore) oid = prevBuf.toString('hex', off + 36, off + ROW);
+        // Known from the row: its id is decoded only if this directory's tree or record is rebuilt.
+        if (statSame && st.mtimeMs < trustedBefore) oid = '';
       }
       if (oid === null) {
         dirty = true;
@@ -375,6 +428,7 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
             st.mtimeMs < idx.mtimeMs
           ) {
             oid = ie.oid;
+            indexed = true;
           }
         }
         if (oid === null) oid = await hashFile(childAbs, childRel, st);
@@ -382,9 +436,12 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
         if (sameTree && !sameEntry(i, mode, oid)) sameRows = sameTree = false;
         else if (!statSame) sameRows = false;
       }
-      entries.push({ mode, name: raw, oid, st });
+      entries.push({ mode, name: raw, oid, st, row: i });
       files++;
+      below++;
+      if (!indexed) fromIndex = false;
     }
+    walked = { below, fromIndex };
     if (entries.length === 0) {
       if (rec) dirty = true;
       return null;
@@ -396,8 +453,11 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
       return rec!.tree;
     }
     dirty = true;
+    for (const e of entries) if (e.oid === '') e.oid = rowOid(e.row!);
     let oid: string;
+    const cached = fromIndex && index !== null ? (index as GitIndex).trees.get(rel) : undefined;
     if (sameTree) oid = rec!.tree;
+    else if (cached && cached.entries === below) oid = cached.oid; // stored by git
     else {
       const tes: TreeEntry[] = entries.map((e) => ({ mode: MODE_TEXT[e.mode]!, name: typeof e.name === 'string' ? Buffer.from(e.name) : e.name, oid: e.oid }));
       tes.sort(compareTreeEntries);
@@ -405,11 +465,12 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
       oid = hashObject('tree', content);
       if (!knownTrees.has(oid)) newTrees.push({ oid, content });
     }
-    records.push(encodeRecord(rel, oid, entries));
+    records.push(encodeRecord(rel, oid, here.key, entries));
     return oid;
   };
 
-  const root = (await walkDir(repo.dir, '', rootMatchers, false)) ?? EMPTY_TREE;
+  const top = await walkDir(repo.dir, '', rootRules, false);
+  const root = typeof top === 'string' ? top : EMPTY_TREE;
   if (root === EMPTY_TREE) pending.push(writeObject(repo, 'tree', Buffer.alloc(0), EMPTY_TREE));
   // A first snapshot of a clean checkout is HEAD's tree: every tree in it is stored already.
   if (newTrees.length && !(prev === null && (await headTree(repo)) === root)) {
@@ -444,17 +505,18 @@ export async function takeSnapshot(repo: Repo, options: SnapshotOptions = {}): P
   return { tree: root, files, hashed, limitations };
 }
 
-function encodeRecord(rel: string, tree: string, entries: Entry[]): Buffer {
+function encodeRecord(rel: string, tree: string, rules: string, entries: Entry[]): Buffer {
   const names = Buffer.from(entries.map((e) => (typeof e.name === 'string' ? e.name : e.name.toString('utf8'))).join('\0'));
   const relLen = Buffer.byteLength(rel);
-  const out = Buffer.alloc(4 + relLen + 28 + names.length + entries.length * ROW);
+  const out = Buffer.alloc(4 + relLen + 48 + names.length + entries.length * ROW);
   out.writeUInt32LE(relLen, 0);
   out.write(rel, 4);
   let off = 4 + relLen;
   out.write(tree, off, 'hex');
-  out.writeUInt32LE(entries.length, off + 20);
-  out.writeUInt32LE(names.length, off + 24);
-  off += 28;
+  out.write(rules, off + 20, 'hex');
+  out.writeUInt32LE(entries.length, off + 40);
+  out.writeUInt32LE(names.length, off + 44);
+  off += 48;
   names.copy(out, off);
   off += names.length;
   for (const e of entries) {
@@ -463,7 +525,7 @@ function encodeRecord(rel: string, tree: string, entries: Entry[]): Buffer {
       out.writeDoubleLE(e.st.ctimeMs, off + 8);
       out.writeDoubleLE(e.st.size, off + 16);
       out.writeDoubleLE(e.st.ino, off + 24);
-    }
+    } else if (e.ignored) out.writeDoubleLE(1, off + 16);
     out.writeUInt32LE(e.mode, off + 32);
     out.write(e.oid, off + 36, 'hex');
     off += ROW;
@@ -482,6 +544,9 @@ async function headTree(repo: Repo): Promise<string | null> {
 }
 
 const DOT_GITIGNORE = Buffer.from('.gitignore');
+const DOT_GIT = Buffer.from('.git');
+/** What walking a directory returns when the directory is a nested repository. */
+const NESTED = Symbol('nested');
 const SLASH = Buffer.from('/');
 
 type PathArg = string | Buffer;

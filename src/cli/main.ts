@@ -1,18 +1,24 @@
-import yargs, { type Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { ExitCode } from '../errors.js';
-import { anchorCommand, exportCommand, gcCommand, verifyCommand } from './commands/store.js';
-import { hookCommand, hooksCommand } from './commands/hooks.js';
-import { stepCommand, turnCommand } from './commands/step.js';
-import { trailViewCommands, trailDefault } from './commands/views.js';
+import type { Argv } from 'yargs';
 import type { GlobalArgs } from './context.js';
 
 declare const OT_VERSION: string;
+const VERSION = typeof OT_VERSION === 'string' ? OT_VERSION : 'dev';
 
-/** Every `ot trail` subcommand; each lives in its own file under commands/ and loads the core lazily. */
-const TRAIL_COMMANDS = [stepCommand, turnCommand, anchorCommand, hooksCommand, hookCommand, verifyCommand, exportCommand, gcCommand, ...trailViewCommands];
-
+/**
+ * Every `ot trail` subcommand lives in its own file under commands/ and loads the core lazily. The
+ * parser and the commands are imported here, dynamically, so `ot --version` loads nothing at all
+ * (yargs alone costs tens of milliseconds: its text-width helpers build an Intl.Segmenter at load).
+ */
 export async function main(args: string[]): Promise<void> {
+  const [{ default: yargs }, { ExitCode }, store, hooks, step, views] = await Promise.all([
+    import('yargs'),
+    import('../errors.js'),
+    import('./commands/store.js'),
+    import('./commands/hooks.js'),
+    import('./commands/step.js'),
+    import('./commands/views.js'),
+  ]);
+  const TRAIL_COMMANDS = [step.stepCommand, step.turnCommand, store.anchorCommand, hooks.hooksCommand, hooks.hookCommand, store.verifyCommand, store.exportCommand, store.gcCommand, ...views.trailViewCommands];
   const cli = yargs(args)
     .scriptName('ot')
     .usage('$0 trail <command>: which agent step wrote this code, did it land, and did it survive?')
@@ -26,11 +32,11 @@ export async function main(args: string[]): Promise<void> {
         for (const c of TRAIL_COMMANDS) y.command(c as never);
         return y;
       },
-      (argv) => trailDefault(argv as GlobalArgs),
+      (argv) => views.trailDefault(argv as GlobalArgs),
     )
     .demandCommand(1, 'name a command: ot trail --help lists them')
     .strict()
-    .version(typeof OT_VERSION === 'string' ? OT_VERSION : 'dev')
+    .version(VERSION)
     .alias('h', 'help')
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
@@ -38,7 +44,14 @@ export async function main(args: string[]): Promise<void> {
       process.stderr.write(`ot: ${msg}\n(ot trail --help lists the commands and options)\n`);
       process.exit(ExitCode.usage);
     });
+  // yargs renders the command's whole help text before running its handler, only to keep it for a
+  // later failure; our fail handler never prints it, so skip the rendering (10-20 ms a command).
+  const usage = (cli as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
   await cli.parseAsync();
 }
 
-await main(hideBin(process.argv));
+// `ot --version` alone is answered before anything is loaded, with the line yargs prints.
+const args = process.argv.slice(2);
+if (args.length === 1 && args[0] === '--version') process.stdout.write(`${VERSION}\n`);
+else await main(args);

@@ -73,21 +73,20 @@ export function encodeTree(entries: TreeEntry[]): Buffer {
  * not found (a concurrent repack). Writes keep the atomic client. A repository opened with another
  * client (tests inject faults) keeps its own.
  */
-const NO_PATH = Object.assign(new Error('no path'), { code: 'EINVAL' });
+const NO_PATH = Promise.reject(Object.assign(new Error('no path'), { code: 'EINVAL' }));
+NO_PATH.catch(() => {}); // isomorphic-git probes the client with `readFile()` on every call
 const sync = <R>(f: (...a: never[]) => R) => (...a: unknown[]): Promise<R> => {
-  if (a[0] === undefined) return Promise.reject(NO_PATH);
+  if (a[0] === undefined) return NO_PATH;
   try {
     return Promise.resolve((f as (...x: unknown[]) => R)(...a));
   } catch (err) {
     return Promise.reject(err);
   }
 };
-const NO_FILE = Object.assign(new Error('no such file'), { code: 'ENOENT' });
+const NO_FILE = Promise.reject(Object.assign(new Error('no such file'), { code: 'ENOENT' }));
+NO_FILE.catch(() => {});
 const LOOSE = /[\\/]objects[\\/][0-9a-f]{2}[\\/][0-9a-f]{38}$/;
 const readFileSync = sync(nodeFs.readFileSync);
-/** The loose-object probe of every read: most objects are packed, and a failed open is costly (an exception). */
-const readFile = (p: unknown, ...rest: unknown[]): Promise<unknown> =>
-  typeof p === 'string' && LOOSE.test(p) && !nodeFs.existsSync(p) ? Promise.reject(NO_FILE) : readFileSync(p, ...rest);
 /**
  * The client isomorphic-git writes objects through with the default client: synchronous calls
  * behind promises, writes still atomic (temp file, then rename). isomorphic-git wraps the client
@@ -105,14 +104,24 @@ const writeFs = {
   },
 } as unknown as Repo['fs'];
 
+interface ParsedTree {
+  entries: ReadTreeEntry[];
+  byName: Map<string, ReadTreeEntry> | null;
+}
 interface ReadClient {
   base: Repo['fs'];
   fs: Repo['fs'];
+  /** The same client without the listings kept for the command (for the retry of a miss). */
+  direct: Repo['fs'];
   packs: Map<string, string[]>;
   commits: Map<string, Commit>;
-  trees: Map<string, ReadTreeEntry[]>;
+  trees: Map<string, ParsedTree>;
   /** Pack files whose isomorphic-git index got a bounded object cache (see `tunePacks`). */
   tuned: Set<string>;
+  /** Listings of the loose-object directories (`objects/ab`) read so far. */
+  loose: Map<string, Set<string>>;
+  /** isomorphic-git's pack indexes in the command's cache, once it has read a pack. */
+  packIndexes: Map<unknown, unknown> | null;
 }
 const clients = new WeakMap<object, ReadClient>();
 function readClient(repo: Repo): ReadClient {
@@ -120,13 +129,38 @@ function readClient(repo: Repo): ReadClient {
   if (c && c.base === repo.fs) return c;
   const packs = new Map<string, string[]>();
   const readdir = sync(nodeFs.readdirSync as (...a: never[]) => string[]);
+  const stat = sync(nodeFs.statSync);
+  let gitdirStat: Promise<unknown> | null = null;
+  const loose = new Map<string, Set<string>>();
+  // Every read probes the loose objects first; most objects are packed, and a failed open costs a
+  // system call and an exception. A loose-object directory is listed once per command instead (an
+  // object written since then is found by the retry of `withReadClient`, which reads directly).
+  const readFile = (p: unknown, ...rest: unknown[]): Promise<unknown> => {
+    if (typeof p !== 'string' || !LOOSE.test(p)) return readFileSync(p, ...rest);
+    const d = p.slice(0, -39);
+    let names = loose.get(d);
+    if (!names) {
+      try {
+        names = new Set(nodeFs.existsSync(d) ? nodeFs.readdirSync(d) : []);
+      } catch {
+        names = new Set();
+      }
+      loose.set(d, names);
+    }
+    return names.has(p.slice(-38)) ? readFileSync(p, ...rest) : NO_FILE;
+  };
   const fs =
     repo.fs === gitFs
       ? ({
           promises: {
             ...gitFs.promises,
             readFile,
-            stat: sync(nodeFs.statSync),
+            // The git dir is looked up (stat) on every call; it does not change within a command.
+            stat: (p: unknown, ...rest: unknown[]) => {
+              if (p !== repo.commonDir || rest.length) return stat(p, ...rest);
+              gitdirStat ??= stat(p);
+              return gitdirStat;
+            },
             lstat: sync(nodeFs.lstatSync),
             readdir: async (p: unknown, ...rest: unknown[]) => {
               if (typeof p !== 'string' || !p.endsWith('objects/pack') || rest.length) return readdir(p, ...rest);
@@ -137,22 +171,23 @@ function readClient(repo: Repo): ReadClient {
           },
         } as unknown as Repo['fs'])
       : repo.fs;
-  c = { base: repo.fs, fs, packs, commits: new Map(), trees: new Map(), tuned: new Set() };
+  const direct = repo.fs === gitFs ? ({ promises: { ...(fs as typeof gitFs).promises, readFile: readFileSync, readdir } } as unknown as Repo['fs']) : repo.fs;
+  c = { base: repo.fs, fs, direct, packs, commits: new Map(), trees: new Map(), tuned: new Set(), loose, packIndexes: null };
   clients.set(repo.cache, c);
   return c;
 }
 
-/** One isomorphic-git read through the read client; a miss is retried once with the pack listing read again. */
+/** One isomorphic-git read through the read client; a miss is retried once reading the directories again. */
 async function withReadClient<T>(repo: Repo, f: (args: ReturnType<typeof gitArgs>) => Promise<T>): Promise<T> {
   const c = readClient(repo);
   try {
     return await f({ ...gitArgs(repo), fs: c.fs });
   } catch (err) {
-    if (c.packs.size === 0) throw err;
+    if (c.packs.size === 0 && c.loose.size === 0) throw err;
     c.packs.clear();
-    return f({ ...gitArgs(repo), fs: c.fs });
+    return f({ ...gitArgs(repo), fs: c.direct });
   } finally {
-    await tunePacks(repo, c);
+    if (!c.packIndexes || c.packIndexes.size !== c.tuned.size) await tunePacks(repo, c);
   }
 }
 
@@ -165,10 +200,15 @@ async function withReadClient<T>(repo: Repo, f: (args: ReturnType<typeof gitArgs
  */
 const PACK_CACHE_BYTES = 64 * 1024 * 1024;
 async function tunePacks(repo: Repo, c: ReadClient): Promise<void> {
-  const cache = repo.cache as Record<symbol, unknown>;
-  const sym = Object.getOwnPropertySymbols(cache).find((x) => x.description === 'PackfileCache');
-  const packs = sym ? cache[sym] : null;
-  if (!(packs instanceof Map) || packs.size === c.tuned.size) return;
+  if (!c.packIndexes) {
+    const cache = repo.cache as Record<symbol, unknown>;
+    const sym = Object.getOwnPropertySymbols(cache).find((x) => x.description === 'PackfileCache');
+    const found = sym ? cache[sym] : null;
+    if (!(found instanceof Map)) return;
+    c.packIndexes = found;
+  }
+  const packs = c.packIndexes;
+  if (packs.size === c.tuned.size) return;
   for (const [file, pending] of packs as Map<string, unknown>) {
     if (c.tuned.has(file)) continue;
     c.tuned.add(file);
@@ -214,16 +254,28 @@ export interface ReadTreeEntry {
   type: 'blob' | 'tree' | 'commit';
 }
 
-/** A tree's entries (parsed once per command; callers get their own array and entries). */
+/** A tree's entries, parsed once per command (callers get their own array; the entries are shared and frozen). */
 export async function readTree(repo: Repo, oid: string): Promise<ReadTreeEntry[]> {
+  return (await treeOf(repo, oid)).entries.slice();
+}
+
+/** A tree's entries by name, parsed once per command (shared: do not change it). */
+export async function readTreeIndex(repo: Repo, oid: string): Promise<ReadonlyMap<string, Readonly<ReadTreeEntry>>> {
+  const t = await treeOf(repo, oid);
+  t.byName ??= new Map(t.entries.map((e) => [e.path, e]));
+  return t.byName;
+}
+
+async function treeOf(repo: Repo, oid: string): Promise<ParsedTree> {
   const memo = readClient(repo).trees;
   let t = memo.get(oid);
   if (!t) {
-    t = (await withReadClient(repo, (a) => git.readTree({ ...a, oid }))).tree as ReadTreeEntry[];
+    const { tree } = await withReadClient(repo, (a) => git.readTree({ ...a, oid }));
+    t = { entries: (tree as ReadTreeEntry[]).map((e) => Object.freeze(e)), byName: null };
     if (memo.size >= 100_000) memo.clear();
     memo.set(oid, t);
   }
-  return t.map((e) => ({ ...e }));
+  return t;
 }
 
 export interface Person {
@@ -255,15 +307,38 @@ export async function readCommit(repo: Repo, oid: string): Promise<Commit> {
   return { ...c, parents: [...c.parents], author: { ...c.author }, committer: { ...c.committer } };
 }
 
+/**
+ * Writes a commit. The bytes are exactly those isomorphic-git's `writeCommit` renders (headers,
+ * a blank line, the message with CRs dropped, no leading newlines and one trailing newline); the
+ * object goes through `writeObject`, pre-deflated, because isomorphic-git deflates through web
+ * streams, whose first use loads node's fetch implementation (tens of milliseconds per command).
+ */
 export async function writeCommit(
   repo: Repo,
   c: { tree: string; parents: string[]; message: string; author: Person; committer?: Person },
 ): Promise<string> {
-  return git.writeCommit({
-    fs: repo.fs,
-    gitdir: repo.commonDir,
-    commit: { tree: c.tree, parent: c.parents, message: c.message, author: c.author, committer: c.committer ?? c.author },
-  });
+  return writeObject(repo, 'commit', Buffer.from(renderCommit(c), 'utf8'));
+}
+
+/** A commit object's text as isomorphic-git's GitCommit.render writes it (no signature). */
+export function renderCommit(c: { tree: string; parents: string[]; message: string; author: Person; committer?: Person }): string {
+  let text = `tree ${c.tree || EMPTY_TREE}\n`;
+  for (const p of c.parents) text += `parent ${p}\n`;
+  text += `author ${formatPerson(c.author)}\n`;
+  text += `committer ${formatPerson(c.committer ?? c.author)}\n`;
+  const message = c.message.replace(/\r/g, '').replace(/^\n+/, '').replace(/\n+$/, '') + '\n';
+  return `${text}\n${message}`;
+}
+
+function formatPerson(p: Person): string {
+  // isomorphic-git's offset is minutes behind UTC (Date#getTimezoneOffset): -0 and positive values are west.
+  let minutes = p.timezoneOffset;
+  const negated = minutes === 0 ? minutes : -minutes;
+  const sign = Math.sign(negated) || (Object.is(negated, -0) ? -1 : 1);
+  minutes = Math.abs(minutes);
+  const hours = Math.floor(minutes / 60);
+  minutes -= hours * 60;
+  return `${p.name} <${p.email}> ${p.timestamp} ${sign === -1 ? '-' : '+'}${String(hours).padStart(2, '0')}${String(minutes).padStart(2, '0')}`;
 }
 
 /** True when the object is in the repository (loose or packed). */

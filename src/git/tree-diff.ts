@@ -1,4 +1,4 @@
-import { readTree } from './objects.js';
+import { readTree, readTreeIndex, type ReadTreeEntry } from './objects.js';
 import type { Repo } from './repo.js';
 
 /** One path whose entry differs between two trees (submodules appear as mode 160000). */
@@ -20,11 +20,13 @@ export async function diffTrees(repo: Repo, oldTree: string | null, newTree: str
   return out;
 }
 
+const NO_ENTRIES: ReadonlyMap<string, Readonly<ReadTreeEntry>> = new Map<string, ReadTreeEntry>();
+
 async function walk(repo: Repo, a: string | null, b: string | null, prefix: string, out: TreeDelta[]): Promise<void> {
   if (a === b) return;
   const ea = a ? await readTree(repo, a) : [];
   const eb = b ? await readTree(repo, b) : [];
-  const mb = new Map(eb.map((e) => [e.path, e]));
+  const mb = b ? await readTreeIndex(repo, b) : NO_ENTRIES;
   const seen = new Set<string>();
   for (const x of ea) {
     seen.add(x.path);

@@ -47,6 +47,7 @@ export function foldTrail(events: StoredEvent[]): Trail {
   const patches = new Map<string, Patch>();
   const anchors = new Map<string, Anchor>();
   const openTurn = new Map<string, { turnId: string; intent: string }>();
+  const openSteps = new Map<string, Step>();
   for (const { commit, event } of events) {
     let trace = traces.get(event.traceId);
     if (!trace) {
@@ -58,7 +59,7 @@ export function foldTrail(events: StoredEvent[]): Trail {
       if (event.at < trace.startedAt) trace.startedAt = event.at;
       if (event.at > trace.endedAt) trace.endedAt = event.at;
     }
-    applyEvent(trace, commit, event, patches, anchors, openTurn);
+    applyEvent(trace, commit, event, patches, anchors, openTurn, openSteps);
   }
   return { traces, patches, anchors, events };
 }
@@ -70,6 +71,8 @@ function applyEvent(
   patches: Map<string, Patch>,
   anchors: Map<string, Anchor>,
   openTurn: Map<string, { turnId: string; intent: string }>,
+  /** The unfinished step of each trace and step id (there is at most one: a restart replaces it). */
+  openSteps: Map<string, Step>,
 ): void {
   switch (event.type) {
     case 'turn_start':
@@ -84,7 +87,8 @@ function applyEvent(
       trace.agent ??= event.agent;
       const turn = openTurn.get(event.traceId);
       // A restarted step (same id) replaces the earlier, unfinished window.
-      const existing = trace.steps.find((s) => s.stepId === event.stepId && s.endedAt === null);
+      const key = `${event.traceId}\n${event.stepId}`;
+      const existing = openSteps.get(key);
       const step: Step = {
         traceId: event.traceId,
         stepId: event.stepId,
@@ -105,12 +109,15 @@ function applyEvent(
       };
       if (existing) trace.steps[existing.index] = step;
       else trace.steps.push(step);
+      openSteps.set(key, step);
       break;
     }
     case 'step_end': {
       let step: Step | undefined;
       for (let i = trace.steps.length - 1; i >= 0 && !step; i--) if (trace.steps[i]!.stepId === event.stepId) step = trace.steps[i];
       if (!step) break;
+      const key = `${event.traceId}\n${event.stepId}`;
+      if (openSteps.get(key) === step) openSteps.delete(key);
       step.endedAt = event.at;
       step.afterCommit = commit;
       step.tokens = event.tokens ?? step.tokens;

@@ -17,8 +17,11 @@ import { newRecord, type FileState, type ForwardPass, type LineState, type Owner
  * (or at a commit no patch is anchored below). Then only the commits after X are replayed: one new
  * commit costs that commit; after a rewrite the pass resumes from the newest checkpoint below the
  * merge-base (checkpoints are kept at the tip and 8 and 64 first-parent commits below it).
+ *
+ * Next to them, `history.json` keeps the commits of the last history walk (a commit never changes),
+ * so an update reads only the commits that are new since then.
  */
-export const CACHE_VERSION = 2;
+export const CACHE_VERSION = 3;
 const KEEP_FILES = 12;
 const DEPTHS = [0, 8, 64];
 
@@ -36,7 +39,10 @@ interface CheckpointFile {
   /** [patch index (into patchIds), line index, flags (1 edited, 2 moved, 4 other), prev row or -1] */
   owners: [number, number, number, number][];
   files: { path: string; oid: string; owners: number[]; watch: number[] }[];
-  records: ({ p: number } & PatchRecord)[];
+  /** Commit ids the records name (records refer to them by index). */
+  commits: string[];
+  /** [patch index, removal commit or -1, removal flags (1 file deleted, 2 revert), change, revived, comeback (commit or -1), unknown] */
+  records: [number, number, number, number, number, number, string | null][];
 }
 
 /** The history of the last walk (commits never change: an update reads only the new ones). */
@@ -47,6 +53,7 @@ interface HistoryFile {
 }
 
 const HISTORY_FILE = 'history.json';
+const HISTORY_SLACK = 16;
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 const HEAD = '{"sum":"';
 
@@ -74,15 +81,22 @@ export function loadHistory(repo: Repo): Map<string, HistCommit> | null {
   const f = readSummed(path.join(dir(repo), HISTORY_FILE)) as HistoryFile | null;
   if (!f || f.v !== CACHE_VERSION || !Array.isArray(f.commits)) return null;
   const out = new Map<string, HistCommit>();
-  for (const [oid, tree, parents, authorEmail, authorTime, commitTime, message] of f.commits) {
-    out.set(oid, { oid, tree, parents, authorEmail, authorTime, commitTime, message });
+  try {
+    for (const [oid, tree, parents, authorEmail, authorTime, commitTime, message] of f.commits) {
+      out.set(oid, { oid, tree, parents, authorEmail, authorTime, commitTime, message });
+    }
+  } catch {
+    return null;
   }
   return out;
 }
 
-/** Keeps the walked history when the walk read new commits; failures are ignored (the cache is optional). */
-export function saveHistory(repo: Repo, h: History): void {
-  if (h.read === 0) return;
+/**
+ * Keeps the walked history when the walk read more than a few commits (a handful of new commits is
+ * cheaper to read again than the file to write); failures are ignored (the cache is optional).
+ */
+export function saveHistory(repo: Repo, h: History, hadKnown: boolean): void {
+  if (h.read === 0 || (hadKnown && h.read <= HISTORY_SLACK)) return;
   try {
     fs.mkdirSync(dir(repo), { recursive: true });
     const commits = h.order.map((o): HistoryFile['commits'][number] => {
@@ -95,14 +109,31 @@ export function saveHistory(repo: Repo, h: History): void {
   }
 }
 
-/** One hash of the effective anchors inside `done` (a commit's history). */
-function anchorsHash(done: Set<string>, patches: Patch[], effective: (Anchor | null)[]): string {
+/** The effective anchors of a pass, once: one row each (`patchId anchor-key`), in patch id order. */
+export interface AnchorKey {
+  rows: string[];
+  /** Patch indexes with an effective anchor, by patch id. */
+  sorted: number[];
+}
+
+export function anchorKey(patches: Patch[], effective: (Anchor | null)[]): AnchorKey {
   const rows: string[] = [];
+  const sorted: number[] = [];
   effective.forEach((a, i) => {
-    if (a && done.has(a.commit)) rows.push(`${patches[i]!.patchId} ${keyOf(a)}`);
+    if (!a) return;
+    rows[i] = `${patches[i]!.patchId} ${a.commit}:${a.path}:${a.lines.join(',')}\n`;
+    sorted.push(i);
   });
-  rows.sort();
-  return sha1(rows.join('\n'));
+  // Patch ids are unique: their order is the order of the rows.
+  sorted.sort((x, y) => (patches[x]!.patchId < patches[y]!.patchId ? -1 : 1));
+  return { rows, sorted };
+}
+
+/** One hash of the effective anchors inside `done` (a commit's history). */
+function anchorsHash(done: Set<string>, key: AnchorKey, effective: (Anchor | null)[]): string {
+  let text = '';
+  for (const i of key.sorted) if (done.has(effective[i]!.commit)) text += key.rows[i]!;
+  return sha1(text);
 }
 
 export interface Checkpoint {
@@ -115,8 +146,6 @@ function dir(repo: Repo): string {
   return path.join(otDataDir(repo), 'survival');
 }
 
-const keyOf = (a: Anchor) => `${a.commit}:${a.path}:${a.lines.join(',')}`;
-
 /** The newest usable checkpoint for history `h`, or null. */
 export function loadCheckpoint(
   repo: Repo,
@@ -124,7 +153,7 @@ export function loadCheckpoint(
   patches: Patch[],
   index: Map<string, number>,
   effective: (Anchor | null)[],
-  _key: Map<string, string>,
+  key: AnchorKey,
 ): Checkpoint | null {
   let names: string[];
   try {
@@ -135,18 +164,23 @@ export function loadCheckpoint(
   const pos = new Map(h.order.map((o, i) => [o, i]));
   const candidates = names.map((n) => n.slice(0, 40)).filter((c) => pos.has(c)).sort((a, b) => pos.get(b)! - pos.get(a)!);
   for (const commit of candidates) {
-    const cp = tryLoad(repo, commit, h, patches, index, effective);
+    let cp: Checkpoint | null = null;
+    try {
+      cp = tryLoad(repo, commit, h, patches, index, effective, key);
+    } catch {
+      /* a file of an unexpected shape is no checkpoint */
+    }
     if (cp) return cp;
   }
   return null;
 }
 
-function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index: Map<string, number>, effective: (Anchor | null)[]): Checkpoint | null {
+function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index: Map<string, number>, effective: (Anchor | null)[], key: AnchorKey): Checkpoint | null {
   const file = readSummed(path.join(dir(repo), `${commit}.json`)) as CheckpointFile | null;
   if (!file || file.v !== CACHE_VERSION || file.commit !== commit) return null;
   const done = ancestorsIn(h.commits, commit);
   // The anchors inside X's history now must be exactly the ones the checkpoint was made with.
-  if (anchorsHash(done, patches, effective) !== file.anchors) return null;
+  if (anchorsHash(done, key, effective) !== file.anchors) return null;
   // Every later commit must join X's history at X or at a commit with nothing anchored below it.
   const active = new Set<string>();
   const anchorCommits = new Set(effective.filter((a): a is Anchor => a !== null).map((a) => a.commit));
@@ -172,7 +206,16 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
     files.set(f.path, { oid: f.oid, text: null, owners: os, owned: os.reduce((n, o) => n + (o ? 1 : 0), 0), watch: f.watch.map((w) => map[w]!) });
   }
   const records = patches.map(newRecord);
-  for (const r of file.records) records[map[r.p]!] = { removal: r.removal, change: r.change, revived: r.revived, comeback: r.comeback, unknown: r.unknown };
+  const C = (x: number) => (x >= 0 ? file.commits[x]! : null);
+  for (const [pi, removal, flags, change, revived, comeback, unknown] of file.records) {
+    records[map[pi]!] = {
+      removal: removal >= 0 ? { commit: C(removal)!, fileDeleted: (flags & 1) !== 0, revert: (flags & 2) !== 0 } : null,
+      change: C(change),
+      revived: C(revived),
+      comeback: C(comeback),
+      unknown,
+    };
+  }
   return { commit, state: { files }, records };
 }
 
@@ -183,7 +226,7 @@ export function checkpointCommits(h: History): string[] {
 }
 
 /** Writes the checkpoints the pass kept; failures are ignored (the cache is optional). */
-export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], effective: (Anchor | null)[], pass: ForwardPass, records: PatchRecord[]): void {
+export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], effective: (Anchor | null)[], key: AnchorKey, pass: ForwardPass, records: PatchRecord[]): void {
   try {
     fs.mkdirSync(dir(repo), { recursive: true });
     for (const commit of checkpointCommits(h)) {
@@ -191,20 +234,18 @@ export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], effect
       const recs = commit === h.at ? records : pass.recordsAt.get(commit);
       if (!state || !recs) continue;
       const target = path.join(dir(repo), `${commit}.json`);
-      writeSummed(target, encode(commit, h, patches, effective, state, recs));
+      writeSummed(target, encode(commit, h, patches, effective, key, state, recs));
     }
-    const all = fs
-      .readdirSync(dir(repo))
-      .filter((n) => n.endsWith('.json') && n !== HISTORY_FILE)
-      .map((n) => ({ n, t: fs.statSync(path.join(dir(repo), n)).mtimeMs }))
-      .sort((a, b) => b.t - a.t);
+    const names = fs.readdirSync(dir(repo)).filter((n) => n.endsWith('.json') && n !== HISTORY_FILE);
+    if (names.length <= KEEP_FILES) return;
+    const all = names.map((n) => ({ n, t: fs.statSync(path.join(dir(repo), n)).mtimeMs })).sort((a, b) => b.t - a.t);
     for (const { n } of all.slice(KEEP_FILES)) fs.rmSync(path.join(dir(repo), n), { force: true });
   } catch {
     /* the cache is optional */
   }
 }
 
-function encode(commit: string, h: History, patches: Patch[], effective: (Anchor | null)[], state: LineState, records: PatchRecord[]): CheckpointFile {
+function encode(commit: string, h: History, patches: Patch[], effective: (Anchor | null)[], key: AnchorKey, state: LineState, records: PatchRecord[]): CheckpointFile {
   const done = ancestorsIn(h.commits, commit);
   const pidx = new Map<number, number>();
   const patchIds: string[] = [];
@@ -216,7 +257,7 @@ function encode(commit: string, h: History, patches: Patch[], effective: (Anchor
     }
     return x;
   };
-  const anchors = anchorsHash(done, patches, effective);
+  const anchors = anchorsHash(done, key, effective);
   const ids = new Map<Owner, number>();
   const rows: [number, number, number, number][] = [];
   const enc = (o: Owner): number => {
@@ -229,8 +270,22 @@ function encode(commit: string, h: History, patches: Patch[], effective: (Anchor
     return id;
   };
   const files = [...state.files].map(([p, f]) => ({ path: p, oid: f.oid, owners: f.owners.map((o) => (o ? enc(o) : -1)), watch: f.watch.map(P) }));
-  const recs = records.flatMap((r, i) =>
-    r.removal || r.change || r.revived || r.comeback || r.unknown ? [{ p: P(i), ...r }] : [],
-  );
-  return { v: CACHE_VERSION, commit, patchIds, anchors, owners: rows, files, records: recs };
+  const commits: string[] = [];
+  const cidx = new Map<string, number>();
+  const C = (c: string | null): number => {
+    if (c === null) return -1;
+    let x = cidx.get(c);
+    if (x === undefined) {
+      cidx.set(c, (x = commits.length));
+      commits.push(c);
+    }
+    return x;
+  };
+  const recs: CheckpointFile['records'] = [];
+  records.forEach((r, i) => {
+    if (!(r.removal || r.change || r.revived || r.comeback || r.unknown)) return;
+    const flags = r.removal ? (r.removal.fileDeleted ? 1 : 0) | (r.removal.revert ? 2 : 0) : 0;
+    recs.push([P(i), C(r.removal?.commit ?? null), flags, C(r.change), C(r.revived), C(r.comeback), r.unknown]);
+  });
+  return { v: CACHE_VERSION, commit, patchIds, anchors, owners: rows, files, commits, records: recs };
 }

@@ -10,7 +10,7 @@ import { splitLines } from '../diff/lines.js';
 import { readBlob } from '../git/objects.js';
 import { ancestorsIn, CUTOFF_SLACK, firstParentChain, walkHistory, type History } from './history.js';
 import { containsRun, EMPTY_STATE, ForwardPass, newRecord, type FileState, type LineState, type Owner, type PatchRecord } from './forward.js';
-import { checkpointCommits, loadCheckpoint, loadHistory, saveCheckpoints, saveHistory, type Checkpoint } from './cache.js';
+import { anchorKey, checkpointCommits, loadCheckpoint, loadHistory, saveCheckpoints, saveHistory, type AnchorKey, type Checkpoint } from './cache.js';
 import type { LineOwner, PatchSurvival, SurvivalOptions, SurvivalReport } from './types.js';
 
 /** Per patch: lines alive (unchanged, same lineage), moved, edited; and whether an edit was someone else's. */
@@ -68,8 +68,9 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
 
   const useCache = options.cache !== false && !options.timeline;
   if (at) {
-    // Commits of the last walk, kept by the cache: only new commits are read.
-    const known = useCache ? loadHistory(repo) : null;
+    // Commits of the last walk, kept by the cache: only new commits are read (not in a shallow
+    // clone, where a deepening or shallowing fetch changes which commits can be read).
+    const known = useCache && !repo.shallow ? loadHistory(repo) : null;
     // How far back to walk: the oldest anchor commit (and the oldest unanchored step), less slack.
     const anchorTimes = new Map<string, { time: number; email: string } | null>();
     let cutoff = Number.POSITIVE_INFINITY;
@@ -93,7 +94,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       } else cutoff = Math.min(cutoff, stepTime(p));
     }
     history = await walkHistory(repo, at, Number.isFinite(cutoff) ? cutoff - CUTOFF_SLACK : null, known ?? undefined);
-    if (useCache) saveHistory(repo, history);
+    if (useCache && !repo.shallow) saveHistory(repo, history, known !== null);
     const shallowNote = history.missing.size > 0 ? (repo.shallow ? 'shallow history' : `missing objects (${[...history.missing].slice(0, 3).map((o) => o.slice(0, 12)).join(', ')})`) : null;
 
     // Effective anchors: recorded and in history, else re-found from content.
@@ -152,9 +153,10 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       records,
     });
     let order = h.order;
-    const key = anchorKey(patches, effective);
+    let key: AnchorKey | null = null;
     let resumed: Checkpoint | null = null;
     if (useCache) {
+      key = anchorKey(patches, effective);
       resumed = loadCheckpoint(repo, h, patches, index, effective, key);
       if (resumed) {
         const done = ancestorsIn(h.commits, resumed.commit);
@@ -171,7 +173,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     finalState = pass.states.get(at) ?? EMPTY_STATE;
     lastPassStats.commitsProcessed = pass.processed;
     if (useCache && !lastPassStats.cacheHit) {
-      saveCheckpoints(repo, h, patches, effective, pass, records);
+      saveCheckpoints(repo, h, patches, effective, key ?? anchorKey(patches, effective), pass, records);
     }
   }
 
@@ -214,15 +216,6 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     if (row.some((x) => x)) lines.set(path, row);
   }
   return { at, patches: out, lines };
-}
-
-/** Identity of the inputs of the forward pass: each effective anchor (and so each patch's content, by id). */
-function anchorKey(patches: Patch[], effective: (Anchor | null)[]): Map<string, string> {
-  const m = new Map<string, string>();
-  effective.forEach((a, i) => {
-    if (a) m.set(patches[i]!.patchId, `${a.commit}:${a.path}:${a.lines.join(',')}`);
-  });
-  return m;
 }
 
 const CAT_ALIVE = 3;

@@ -1,5 +1,5 @@
 import type { Repo } from '../git/repo.js';
-import { isBinary, MODE, readBlob, readTree } from '../git/objects.js';
+import { isBinary, MODE, readBlob, readTreeIndex } from '../git/objects.js';
 import { diffTrees, type TreeDelta } from '../git/tree-diff.js';
 import { diffLines, lineSimilarity, splitLines, textSimilarity, type LineHunk, type Lines } from '../diff/lines.js';
 import { RENAME_SIMILARITY } from '../diff/file-changes.js';
@@ -99,7 +99,6 @@ const REVERT_RE = /This reverts commit ([0-9a-f]{7,40})/g;
 export class ForwardPass {
   readonly states = new Map<string, LineState>();
   private blobCache = new Map<string, Lines>();
-  private treeCache = new Map<string, Map<string, { oid: string; type: string; mode: string }>>();
   /** Commits processed by this pass. */
   processed = 0;
   /** Commits whose state (and the records at that point) must be kept, for the cache. */
@@ -134,13 +133,7 @@ export class ForwardPass {
     let cur = tree;
     const parts = path.split('/');
     for (let i = 0; i < parts.length; i++) {
-      let m = this.treeCache.get(cur);
-      if (!m) {
-        m = new Map((await readTree(this.input.repo, cur)).map((e) => [e.path, { oid: e.oid, type: e.type, mode: e.mode }]));
-        if (this.treeCache.size > 2000) this.treeCache.clear();
-        this.treeCache.set(cur, m);
-      }
-      const e = m.get(parts[i]!);
+      const e = (await readTreeIndex(this.input.repo, cur)).get(parts[i]!);
       if (!e) return null;
       if (i === parts.length - 1) return e.type === 'blob' ? e.oid : null;
       if (e.type !== 'tree') return null;
@@ -158,7 +151,8 @@ export class ForwardPass {
       const c = history.commits.get(oid)!;
       const state = await this.commit(c);
       this.states.set(oid, state);
-      if (this.keep.has(oid)) this.recordsAt.set(oid, structuredClone(this.input.records));
+      // (The tip's records are the pass's own, final ones: no copy.)
+      if (this.keep.has(oid) && oid !== history.at) this.recordsAt.set(oid, structuredClone(this.input.records));
       // A state is kept until its last child in this pass is done (and always for the tip).
       for (const p of c.parents) {
         const n = (remaining.get(p) ?? 1) - 1;
@@ -206,7 +200,12 @@ export class ForwardPass {
     }
     const isFile = (mode: string | null) => mode !== null && mode !== MODE.gitlink && mode !== MODE.tree;
 
-    // 1. Sources of each target path, per parent (renames followed for tracked files).
+    // 1. Sources of each target path, per parent (renames followed for tracked files). With one
+    // parent, the state starts as the parent's (same files, same order) and only the tracked files
+    // the commit touches, renamed files and anchored paths become targets: a file the commit does not
+    // touch is carried over as is, with no work per file and commit.
+    const single = parents.length === 1;
+    const files = single ? new Map(pstates[0]!.files) : new Map<string, FileState>();
     const targets = new Map<string, (Source | null)[]>();
     const addSource = (t: string, j: number, s: Source) => {
       let arr = targets.get(t);
@@ -219,11 +218,31 @@ export class ForwardPass {
       const d = deltas[j];
       if (!d || st.files.size === 0) continue;
       const gone: [string, FileState][] = [];
-      for (const [q, fs] of st.files) {
-        const delta = d.get(q);
-        if (!delta) addSource(q, j, { path: q, oid: fs.oid, fs, identical: true });
-        else if (delta.newOid && isFile(delta.newMode)) addSource(q, j, { path: q, oid: fs.oid, fs, identical: delta.newOid === fs.oid });
-        else gone.push([q, fs]);
+      if (single) {
+        // The tracked paths the commit touches, in the state's order.
+        let touched: string[] = [];
+        for (const q of d.keys()) if (st.files.has(q)) touched.push(q);
+        if (touched.length > 1) {
+          const set = new Set(touched);
+          touched = [];
+          for (const q of st.files.keys()) if (set.has(q)) touched.push(q);
+        }
+        for (const q of touched) {
+          const fs = st.files.get(q)!;
+          const delta = d.get(q)!;
+          if (delta.newOid && isFile(delta.newMode)) addSource(q, j, { path: q, oid: fs.oid, fs, identical: delta.newOid === fs.oid });
+          else {
+            gone.push([q, fs]);
+            files.delete(q);
+          }
+        }
+      } else {
+        for (const [q, fs] of st.files) {
+          const delta = d.get(q);
+          if (!delta) addSource(q, j, { path: q, oid: fs.oid, fs, identical: true });
+          else if (delta.newOid && isFile(delta.newMode)) addSource(q, j, { path: q, oid: fs.oid, fs, identical: delta.newOid === fs.oid });
+          else gone.push([q, fs]);
+        }
       }
       if (gone.length) {
         const renamed = await this.renames(gone, d);
@@ -234,7 +253,7 @@ export class ForwardPass {
         }
       }
     }
-    for (const { anchor } of here) if (!targets.has(anchor.path)) targets.set(anchor.path, parents.map(() => null));
+    for (const { anchor } of here) if (!targets.has(anchor.path) && !files.has(anchor.path)) targets.set(anchor.path, parents.map(() => null));
     // Untracked sides (merges need every parent's version to decide where a line came from).
     for (const [t, srcs] of targets) {
       for (let j = 0; j < parents.length; j++) {
@@ -248,29 +267,25 @@ export class ForwardPass {
       }
     }
 
-    // 2. Each target's owners.
-    const files = new Map<string, FileState>();
+    // 2. Each target's owners (files carried over have no fresh lines: no entry in `fresh`).
     const removed: Removed[] = [];
     const fresh = new Map<string, Set<number>>();
     const editBase = new Map<Owner, Owner>();
     const mine = new Set<FileState>();
     for (const [t, srcs] of targets) {
-      // A tracked file a parent holds unchanged is carried over as is (no await: most files, most commits).
-      const same = srcs.find((s) => s?.identical);
-      if (same?.fs) {
-        files.set(t, same.fs);
-        fresh.set(t, new Set());
-        continue;
-      }
       try {
         const r = await this.target(c, t, srcs, deltas, editBase);
-        if (!r) continue;
+        if (!r) {
+          files.delete(t);
+          continue;
+        }
         files.set(t, r.fs);
         fresh.set(t, r.fresh);
         if (!r.shared) mine.add(r.fs);
         removed.push(...r.removed);
       } catch (err) {
         if (!(err instanceof MissingObject)) throw err;
+        files.delete(t);
         for (const s of srcs) for (const o of s?.fs?.owners ?? []) if (o) records[o.p]!.unknown ??= `missing object ${err.oid} (${t} at ${c.oid.slice(0, 12)})`;
         for (const { p, anchor } of here) if (anchor.path === t) records[p]!.unknown ??= `missing object ${err.oid} (${t} at ${c.oid.slice(0, 12)})`;
       }
@@ -313,7 +328,9 @@ export class ForwardPass {
         const o: Owner = { p, k, edited: false, moved: false, other: false, prev };
         claimed.add(o);
         fs.owners[idx] = o;
-        fresh.get(anchor.path)!.add(idx);
+        let fr = fresh.get(anchor.path);
+        if (!fr) fresh.set(anchor.path, (fr = new Set()));
+        fr.add(idx);
       });
       fs.owned = fs.owners.reduce((n, o) => n + (o ? 1 : 0), 0);
     }
@@ -343,8 +360,8 @@ export class ForwardPass {
     // 6. Lines coming back: pure deletions undone, reverted patches revived.
     for (const [t, fs0] of files) {
       if (!fs0.watch.length) continue;
-      const fr = fresh.get(t)!;
-      if (fr.size === 0) continue;
+      const fr = fresh.get(t);
+      if (!fr || fr.size === 0) continue;
       const fs = mutable(t);
       const text = (await this.text(fs)).lines;
       for (const p of [...fs.watch]) {
@@ -365,8 +382,8 @@ export class ForwardPass {
     }
 
     // Unchanged tracked files of the first parent are carried over by `targets` (identical sources).
-    const out: LineState = { files: new Map() };
-    for (const [t, fs] of files) if (fs.owned > 0 || fs.watch.length > 0) out.files.set(t, fs);
+    for (const [t, fs] of files) if (fs.owned === 0 && fs.watch.length === 0) files.delete(t);
+    const out: LineState = { files };
     this.onCommit?.(c, pstates[0] ?? EMPTY_STATE, out);
     return out;
   }
@@ -576,9 +593,10 @@ export class ForwardPass {
       if (l) l.push(x);
       else byText.set(r.text, [x]);
     });
-    for (const [t, fr] of fresh) {
-      if (!fr.size) continue;
-      const fs0 = files.get(t)!;
+    // In the order of the files (files carried over have no fresh lines).
+    for (const [t, fs0] of files) {
+      const fr = fresh.get(t);
+      if (!fr?.size) continue;
       const text = (await this.text(fs0)).lines;
       const idx = [...fr].sort((a, b) => a - b);
       for (let s = 0; s < idx.length; s++) {

@@ -110,8 +110,8 @@ describe('survival states', () => {
     s.remove('tmp.ts');
     await s.agentStep({ trace: 't1', step: 'del' }, () => s.replace('a.ts', '  const base5 = compute(base, 35);\n', ''));
     let r = await survival(s);
-    expect(r.byStep.get('wip')!.state).toBe('pending');
-    expect(r.byStep.get('tmp')).toMatchObject({ state: 'lost', lostKind: 'never_committed' });
+    expect(r.byStep.get('wip')).toMatchObject({ state: 'pending', totalLines: 1, aliveLines: 1, deletedLines: 0 });
+    expect(r.byStep.get('tmp')).toMatchObject({ state: 'lost', lostKind: 'never_committed', aliveLines: 0, deletedLines: 1 });
     const delCommit = await s.commit('commit the deletion and wip');
     r = await survival(s);
     expect(r.byStep.get('del')).toMatchObject({ state: 'alive_on_path', totalLines: 0, byCommit: delCommit });

@@ -21,7 +21,7 @@ import { newRecord, type FileState, type ForwardPass, type LineState, type Owner
  * Next to them, `history.json` keeps the commits of the last history walk (a commit never changes),
  * so an update reads only the commits that are new since then.
  */
-export const CACHE_VERSION = 3;
+export const CACHE_VERSION = 4;
 const KEEP_FILES = 12;
 const DEPTHS = [0, 8, 64];
 
@@ -39,6 +39,8 @@ interface CheckpointFile {
   /** [patch index (into patchIds), line index, flags (1 edited, 2 moved, 4 other), prev row or -1] */
   owners: [number, number, number, number][];
   files: { path: string; oid: string; owners: number[]; watch: number[] }[];
+  /** Paths a revert deleted, with the patches waiting for them to come back. */
+  gone?: { path: string; watch: number[] }[];
   /** Commit ids the records name (records refer to them by index). */
   commits: string[];
   /** [patch index, removal commit or -1, removal flags (1 file deleted, 2 revert), change, revived, comeback (commit or -1), unknown] */
@@ -216,7 +218,8 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
       unknown,
     };
   }
-  return { commit, state: { files }, records };
+  const gone = file.gone?.length ? new Map(file.gone.map((g) => [g.path, g.watch.map((w) => map[w]!)])) : undefined;
+  return { commit, state: gone ? { files, gone } : { files }, records };
 }
 
 /** Which commits of this pass to keep for checkpoints. */
@@ -287,5 +290,6 @@ function encode(commit: string, h: History, patches: Patch[], effective: (Anchor
     const flags = r.removal ? (r.removal.fileDeleted ? 1 : 0) | (r.removal.revert ? 2 : 0) : 0;
     recs.push([P(i), C(r.removal?.commit ?? null), flags, C(r.change), C(r.revived), C(r.comeback), r.unknown]);
   });
-  return { v: CACHE_VERSION, commit, patchIds, anchors, owners: rows, files, commits, records: recs };
+  const gone = state.gone?.size ? [...state.gone].map(([path, ps]) => ({ path, watch: ps.map(P) })) : undefined;
+  return { v: CACHE_VERSION, commit, patchIds, anchors, owners: rows, files, ...(gone ? { gone } : {}), commits, records: recs };
 }

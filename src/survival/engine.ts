@@ -196,7 +196,8 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     else if (!effective[i]) {
       const a = trail.anchors.get(p.patchId);
       if (a) survival = { ...base, state: 'lost', lostKind: 'off_path', reason: at ? null : 'the branch has no commit yet' };
-      else if (inTree.get(p.patchId)) survival = { ...base, state: 'pending' };
+      // Pending lines are all still there, in the working tree: counted alive, none deleted.
+      else if (inTree.get(p.patchId)) survival = { ...base, state: 'pending', aliveLines: total, deletedLines: 0 };
       else survival = { ...base, state: 'lost', lostKind: 'never_committed' };
     } else survival = classify(p, counts[i]!, records[i]!, effective[i]!);
     const ps: PatchSurvival = { patchId: p.patchId, survival, anchor: effective[i] };

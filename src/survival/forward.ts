@@ -34,6 +34,11 @@ export interface FileState {
 
 export interface LineState {
   files: Map<string, FileState>;
+  /**
+   * Paths deleted by a revert, with the patches waiting for the file to come back (a revert of the
+   * revert): kept apart from `files`, which holds only files present at the commit.
+   */
+  gone?: Map<string, number[]>;
 }
 
 export const EMPTY_STATE: LineState = { files: new Map() };
@@ -184,7 +189,8 @@ export class ForwardPass {
     const parents = c.parents.filter((p) => history.commits.has(p));
     const pstates = parents.map((p) => this.states.get(p) ?? EMPTY_STATE);
     const here = this.input.anchorsAt.get(c.oid) ?? [];
-    const active = pstates.some((s) => s.files.size > 0);
+    const priorGone = pstates[0]?.gone;
+    const active = pstates.some((s) => s.files.size > 0) || Boolean(priorGone?.size);
     if (!active && here.length === 0) {
       this.onCommit?.(c, EMPTY_STATE, EMPTY_STATE);
       return EMPTY_STATE;
@@ -193,7 +199,7 @@ export class ForwardPass {
     // Tree deltas against each parent that matters (every parent of a merge).
     const deltas: (Map<string, TreeDelta> | null)[] = [];
     for (let j = 0; j < parents.length; j++) {
-      if (pstates[j]!.files.size > 0 || merge) {
+      if (pstates[j]!.files.size > 0 || merge || (j === 0 && priorGone?.size)) {
         const ptree = history.commits.get(parents[j]!)!.tree;
         deltas.push(new Map((await diffTrees(this.input.repo, ptree, c.tree)).map((d) => [d.path, d])));
       } else deltas.push(null);
@@ -316,16 +322,20 @@ export class ForwardPass {
         if (patch.removed.length > 0 && !fs.watch.includes(p)) fs.watch.push(p);
         continue;
       }
+      // A fuzzy anchor's lines need not be the step's text: a line the commit holds differently was
+      // edited before it landed, by whoever made the commit (no step wrote that text).
+      const committed = anchor.firmness === 'exact' ? null : (await this.text(fs)).lines;
       anchor.lines.forEach((line, k) => {
         const idx = line - 1;
         if (idx < 0 || idx >= fs.owners.length || k >= patch.added.length) return;
+        const differs = committed !== null && committed[idx] !== patch.added[k];
         const cur = fs.owners[idx] ?? null;
         let prev: Owner | null = null;
         if (cur && cur.p !== p) {
           const base = editBase.get(cur) ?? cur;
           prev = { ...base, edited: true, other: base.other || patches[base.p]!.traceId !== patch.traceId };
         }
-        const o: Owner = { p, k, edited: false, moved: false, other: false, prev };
+        const o: Owner = { p, k, edited: differs, moved: false, other: differs, prev };
         claimed.add(o);
         fs.owners[idx] = o;
         let fr = fresh.get(anchor.path);
@@ -340,6 +350,13 @@ export class ForwardPass {
     if (removed.length && !merge) await this.moves(c, removed, consumed, files, fresh, deltas[0] ?? null, claimed, mutable, mine);
 
     // 5. Removals: a revert or a deletion.
+    let gone = priorGone;
+    const watchGone = (path: string, p: number) => {
+      const list = gone?.get(path) ?? [];
+      if (list.includes(p)) return;
+      gone = new Map(gone ?? []);
+      gone.set(path, [...list, p]);
+    };
     let present: Set<number> | null = null;
     for (const r of removed) {
       if (consumed.has(r)) continue;
@@ -354,7 +371,7 @@ export class ForwardPass {
       if (revert && r.lineage && files.has(r.lineage)) {
         const fs = mutable(r.lineage);
         if (!fs.watch.includes(r.o.p)) fs.watch.push(r.o.p);
-      }
+      } else if (revert && r.fileDeleted) watchGone(r.from, r.o.p);
     }
 
     // 6. Lines coming back: pure deletions undone, reverted patches revived.
@@ -381,9 +398,41 @@ export class ForwardPass {
       }
     }
 
+    // 6b. A file a revert deleted, created again (a revert of the revert): its patches come back.
+    if (gone?.size && !merge) {
+      for (const [path, waiting] of [...gone]) {
+        const delta = deltas[0]?.get(path);
+        if (!delta?.newOid || delta.oldOid || !isFile(delta.newMode)) continue;
+        const text = await this.lines(delta.newOid);
+        let fs = files.get(path) ?? null;
+        let left = waiting;
+        for (const p of waiting) {
+          const patch = patches[p]!;
+          if (!patch.added.length) continue;
+          const at = findFreshRun(text.lines, patch.added, new Set(text.lines.keys()), fs?.owners ?? null);
+          if (at < 0) continue;
+          if (!fs) {
+            fs = { oid: delta.newOid, text, owners: new Array(text.lines.length).fill(null), owned: 0, watch: [] };
+            files.set(path, fs);
+            mine.add(fs);
+          } else fs = mutable(path);
+          for (let k = 0; k < patch.added.length; k++) fs.owners[at + k] = { p, k, edited: false, moved: false, other: false, prev: null };
+          fs.owned = fs.owners.reduce((n, o) => n + (o ? 1 : 0), 0);
+          records[p]!.revived = c.oid;
+          records[p]!.removal = null;
+          left = left.filter((x) => x !== p);
+        }
+        if (left.length !== waiting.length) {
+          gone = new Map(gone);
+          if (left.length) gone.set(path, left);
+          else gone.delete(path);
+        }
+      }
+    }
+
     // Unchanged tracked files of the first parent are carried over by `targets` (identical sources).
     for (const [t, fs] of files) if (fs.owned === 0 && fs.watch.length === 0) files.delete(t);
-    const out: LineState = { files };
+    const out: LineState = gone?.size ? { files, gone } : { files };
     this.onCommit?.(c, pstates[0] ?? EMPTY_STATE, out);
     return out;
   }

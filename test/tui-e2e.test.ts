@@ -143,6 +143,19 @@ describe('ot trail in a terminal', () => {
     await waitFor('resize', 'OT_EXIT=0');
   });
 
+  it('opens on one trace with `track TRACE --tui`, and prints the table when piped', async () => {
+    start('track', `node ${OT_BIN} trail track trace-alpha --tui`);
+    const view = await waitFor('track', 'traces › trace-alpha');
+    expect(view).toContain('▸ prompt "Add a greeting module"');
+    keys('track', 'q');
+    await waitFor('track', 'OT_EXIT=0');
+    const r = spawnSync(process.execPath, [OT_BIN, 'trail', 'track', 'trace-alpha', '--tui'], { cwd: s.dir, encoding: 'utf8', env: { ...process.env, CI: '' } });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/STEP\s+FILE:LINES\s+ANCHOR\s+STATE/);
+    expect(r.stdout).toContain('trace-alpha/');
+    expect(r.stdout).not.toContain('\u001b');
+  });
+
   it('prints text, never the interface, when piped or under CI', async () => {
     // stdout piped (stdin still the terminal).
     start('piped', `node ${OT_BIN} trail | cat`);

@@ -1,33 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Argv } from 'yargs';
-import { runCommand, type CommandContext, type GlobalArgs } from '../context.js';
+import { runCommand, type GlobalArgs } from '../context.js';
+import { maybeTui, tuiOption, type TuiArgs } from '../tui-flag.js';
 import { usageError } from '../../errors.js';
 
 /**
  * `ot trail blame commit|file|pr render`: which step wrote what (contract section 5). Thin: the
  * views (src/views/) build plain data, the renderers (src/render/) print it; everything loads lazily.
  */
-
-interface TuiArgs {
-  tui?: boolean;
-}
-
-const tuiOption = (y: Argv) => y.option('tui', { type: 'boolean', default: false, describe: 'open the interactive interface (on a terminal; ignored when piped or under CI)' });
-
-type TuiTarget = { kind: 'traces' } | { kind: 'pr'; base?: string; head?: string } | { kind: 'trace'; traceId: string };
-
-/** Opens the interface when asked and possible; says so on stderr (terminal only) when not. */
-async function maybeTui(ctx: CommandContext, argv: TuiArgs, target: () => TuiTarget): Promise<boolean> {
-  if (!argv.tui) return false;
-  if (!ctx.io.interactive || ctx.json) {
-    ctx.io.note('ot: --tui needs a terminal (stdin and stdout, CI unset) and no --json: printing instead');
-    return false;
-  }
-  const { openTui } = await import('../../tui/open.js');
-  await openTui(target(), ctx.cwd);
-  return true;
-}
 
 const commitCommand = {
   command: 'commit <rev>',

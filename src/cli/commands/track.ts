@@ -1,17 +1,19 @@
 import type { Argv } from 'yargs';
 import { runCommand, printJson, type GlobalArgs } from '../context.js';
+import { maybeTui, tuiOption, type TuiArgs } from '../tui-flag.js';
 
 export const trackCommand = {
   command: 'track [trace]',
   describe: 'every patch with its survival state and counts at a revision, and a summary per state',
   builder: (y: Argv) =>
-    y
+    tuiOption(y)
       .positional('trace', { type: 'string', describe: 'only this trace' })
       .option('since', { type: 'string', describe: 'only traces active since (7d, 12h, or a date)' })
       .option('at', { type: 'string', describe: 'revision to judge at (default HEAD)' })
       .option('timeline', { type: 'boolean', default: false, describe: 'the state at each commit where it changed' }),
-  handler: (argv: GlobalArgs & { trace?: string; since?: string; at?: string; timeline?: boolean }) =>
+  handler: (argv: GlobalArgs & TuiArgs & { trace?: string; since?: string; at?: string; timeline?: boolean }) =>
     runCommand(argv, async (ctx) => {
+      if (await maybeTui(ctx, argv, () => (argv.trace ? { kind: 'trace', traceId: argv.trace } : { kind: 'traces' }))) return;
       const { trackView } = await import('../../views/track.js');
       const { parseSince } = await import('../durations.js');
       const repo = await ctx.openRepo();

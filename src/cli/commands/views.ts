@@ -1,6 +1,6 @@
 import type { GlobalArgs } from '../context.js';
 
-/** The read commands (track, blame); filled in by the views work. */
+/** The read commands: blame (commit, file, pr render) and track. */
 export const trailViewCommands: object[] = [(await import('./blame.js')).blameCommand, (await import('./track.js')).trackCommand];
 
 /**

@@ -7,7 +7,8 @@
  * The last test runs the same rewrites with the real installed hooks (post-rewrite) and checks that
  * both paths reach the same anchors and states.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { scenario } from './helpers.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -24,15 +25,8 @@ import {
 import { loadTrail } from '../src/store/trail.js';
 import { hookLogPath } from '../src/capture/hooks.js';
 
-const made: Scenario[] = [];
-const make = (o: ConstructorParameters<typeof Scenario>[0]) => {
-  const s = new Scenario(o);
-  made.push(s);
-  return s;
-};
-afterEach(() => {
-  for (const s of made.splice(0)) s.cleanup();
-});
+// Scenarios made here are removed after each test (test/helpers.ts).
+const make = scenario;
 
 type States = Awaited<ReturnType<typeof survivalByStep>>;
 

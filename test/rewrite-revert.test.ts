@@ -5,19 +5,13 @@
  * Anchors are recorded once by an explicit `anchor()` (no hook). The oracle of "is the inverse":
  * `git patch-id --stable` of the reverting commit's reversed diff equals the original commit's.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { scenario } from './helpers.js';
 import { spawnSync } from 'node:child_process';
 import { blameAliveLines, gitPatchIdStable, HUMAN, Scenario, survivalByStep } from '../fixtures/scenario.js';
 
-const made: Scenario[] = [];
-const make = (o: ConstructorParameters<typeof Scenario>[0]) => {
-  const s = new Scenario(o);
-  made.push(s);
-  return s;
-};
-afterEach(() => {
-  for (const s of made.splice(0)) s.cleanup();
-});
+// Scenarios made here are removed after each test (test/helpers.ts).
+const make = scenario;
 
 const block = (tag: string, n = 4) => Array.from({ length: n }, (_, i) => `export const ${tag}${i} = '${tag}-${i * 13}';`).join('\n') + '\n';
 const APP = Array.from({ length: 20 }, (_, i) => `export function f${i}(x: number): number { return x * ${i + 1}; }`).join('\n') + '\n';

@@ -5,18 +5,12 @@
  * content re-finding can find the squash / the picked commit. `git patch-id --stable` and
  * `git range-diff` are the oracle of which commit holds what, `git blame --porcelain` of the lines.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { scenario } from './helpers.js';
 import { anchoredText, blameAliveLines, gitPatchIdStable, gitRangeDiff, HUMAN, Scenario, survivalByStep } from '../fixtures/scenario.js';
 
-const made: Scenario[] = [];
-const make = (o: ConstructorParameters<typeof Scenario>[0]) => {
-  const s = new Scenario(o);
-  made.push(s);
-  return s;
-};
-afterEach(() => {
-  for (const s of made.splice(0)) s.cleanup();
-});
+// Scenarios made here are removed after each test (test/helpers.ts).
+const make = scenario;
 
 const block = (tag: string, n = 4) => Array.from({ length: n }, (_, i) => `export const ${tag}${i} = '${tag}-${i * 13}';`).join('\n') + '\n';
 const APP = Array.from({ length: 20 }, (_, i) => `export function f${i}(x: number): number { return x * ${i + 1}; }`).join('\n') + '\n';

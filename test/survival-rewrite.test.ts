@@ -1,19 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { scenario } from './helpers.js';
 import { HUMAN, Scenario } from '../fixtures/scenario.js';
 import { loadTrail } from '../src/store/trail.js';
 import { computeSurvival, lastPassStats } from '../src/survival/engine.js';
 import { appendEvent } from '../src/store/log.js';
 import { spawnSync } from 'node:child_process';
 
-const scenarios: Scenario[] = [];
-const make = (o?: ConstructorParameters<typeof Scenario>[0]) => {
-  const s = new Scenario(o);
-  scenarios.push(s);
-  return s;
-};
-afterEach(() => {
-  for (const s of scenarios.splice(0)) s.cleanup();
-});
+// Scenarios made here are removed after each test (test/helpers.ts).
+const make = scenario;
 
 const lines = (tag: string, n = 4) => Array.from({ length: n }, (_, i) => `export const ${tag}${i} = '${tag}-${i * 13}';`).join('\n') + '\n';
 

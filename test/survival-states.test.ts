@@ -1,18 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { scenario } from './helpers.js';
 import { HUMAN, Scenario } from '../fixtures/scenario.js';
 import { loadTrail } from '../src/store/trail.js';
 import { computeSurvival } from '../src/survival/engine.js';
 import type { Survival } from '../src/model/survival.js';
 
-const scenarios: Scenario[] = [];
-const make = (o?: ConstructorParameters<typeof Scenario>[0]) => {
-  const s = new Scenario(o);
-  scenarios.push(s);
-  return s;
-};
-afterEach(() => {
-  for (const s of scenarios.splice(0)) s.cleanup();
-});
+// Scenarios made here are removed after each test (test/helpers.ts).
+const make = scenario;
 
 const body = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `  const ${tag}${i} = compute(${tag}, ${i * 7});`).join('\n') + '\n';
 

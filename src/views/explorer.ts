@@ -1,7 +1,7 @@
 import type { Anchor, FileChange, Patch, StepKind } from '../model/events.js';
 import { SurvivalState as SurvivalStateEnum, type Survival, type SurvivalState } from '../model/survival.js';
 import type { SurvivalReport } from '../survival/types.js';
-import type { Trail } from '../store/trail.js';
+import type { Step, Trail } from '../store/trail.js';
 
 /**
  * The plain-data model of the interactive explorer (and of the text summary `ot trail` prints when
@@ -32,17 +32,8 @@ export interface PatchRow {
   unattributed: string | null;
 }
 
-export interface StepRow {
-  traceId: string;
-  stepId: string;
-  index: number;
-  kind: StepKind;
-  tool: string | null;
-  agent: string | null;
-  intent: string | null;
-  turnId: string | null;
-  startedAt: string;
-  endedAt: string | null;
+/** A step as the store folds it, with its duration and its patches' rows. */
+export interface StepRow extends Pick<Step, 'traceId' | 'stepId' | 'index' | 'kind' | 'tool' | 'agent' | 'intent' | 'turnId' | 'startedAt' | 'endedAt'> {
   durationMs: number | null;
   patches: PatchRow[];
 }

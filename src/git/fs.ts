@@ -11,7 +11,8 @@ import * as path from 'node:path';
  */
 async function atomicWriteFile(file: fs.PathLike, data: string | Uint8Array, options?: fs.WriteFileOptions): Promise<void> {
   const target = file.toString();
-  const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // `.lock`-suffixed, so a temp file a killed process leaves under refs/ is never taken for a ref.
+  const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}.lock`;
   // A concurrent `git gc --auto` (started in the background by the user's commit) prunes empty
   // `objects/xx` directories: when ours vanishes between creation and write, make it again.
   for (let attempt = 0; ; attempt++) {
@@ -37,7 +38,7 @@ let tmpCounter = 0;
  * system call costs more than the call.
  */
 export function atomicWriteFileSync(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${TMP_TOKEN}-${tmpCounter++}`;
+  const tmp = `${file}.tmp-${TMP_TOKEN}-${tmpCounter++}.lock`;
   for (let attempt = 0; ; attempt++) {
     try {
       fs.writeFileSync(tmp, data);

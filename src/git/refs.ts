@@ -31,7 +31,8 @@ export async function headInfo(repo: Repo): Promise<{ branch: string | null; com
 export async function listRefs(repo: Repo, prefix: string): Promise<string[]> {
   try {
     const names = await git.listRefs({ fs: repo.fs, dir: repo.dir, gitdir: repo.commonDir, filepath: prefix });
-    return names.map((n) => `${prefix}/${n}`).sort();
+    // Lock and temp files (`*.lock`, as git names them) are never refs, whatever a killed process left.
+    return names.filter((n) => !n.endsWith('.lock')).map((n) => `${prefix}/${n}`).sort();
   } catch {
     return [];
   }

@@ -97,7 +97,13 @@ export async function verifyStore(repo: Repo): Promise<VerifyReport> {
       return [];
     }
   };
-  for (const lock of walk(lockDir)) report.notes.push(`a lock file is present: ${lock} (left by an interrupted update; the next update removes it once its holder is gone)`);
+  for (const lock of walk(lockDir)) {
+    report.notes.push(
+      /\.tmp-[^/]*\.lock$/.test(lock)
+        ? `a temp file is present: ${lock} (left by a write that was interrupted; never read as a ref, safe to delete)`
+        : `a lock file is present: ${lock} (left by an interrupted update; the next update removes it once its holder is gone)`,
+    );
+  }
   report.ok = report.problems.length === 0;
   return report;
 }

@@ -59,6 +59,11 @@ async function fourCommits(s: Scenario): Promise<{ base: string; c: Record<strin
 
 const todoLines = (todo: string) => todo.split('\n').filter((l) => /^pick /.test(l));
 const subjectOf = (line: string) => line.replace(/^pick [0-9a-f]+ /, '');
+/** The todo with the commit of this subject given another verb (drop, edit, ...). */
+const withVerb = (todo: string, subject: string, verb: string) =>
+  todoLines(todo)
+    .map((l) => (subjectOf(l) === subject ? l.replace(/^pick/, verb) : l))
+    .join('\n') + '\n';
 
 /**
  * The oracle check: for every step whose old anchor commit git pairs with a new commit, the patch
@@ -147,11 +152,7 @@ describe('git rebase -i without hooks: anchors re-found from content', () => {
     const { base, c } = await fourCommits(s);
     const oldTip = s.head();
     const before = await survivalByStep(s);
-    const res = s.rebaseInteractive(base, (todo) =>
-      todoLines(todo)
-        .map((l) => (subjectOf(l) === 'add three' ? l.replace(/^pick/, 'drop') : l))
-        .join('\n') + '\n',
-    );
+    const res = s.rebaseInteractive(base, (todo) => withVerb(todo, 'add three', 'drop'));
     expect(res.code, res.stderr).toBe(0);
     expect(s.exists('three.ts')).toBe(false);
     const pairs = gitRangeDiff(s, `${base}..${oldTip}`, `${base}..HEAD`);
@@ -169,11 +170,7 @@ describe('git rebase -i without hooks: anchors re-found from content', () => {
     const { base, c } = await fourCommits(s);
     const oldTip = s.head();
     const before = await survivalByStep(s);
-    const res = s.rebaseInteractive(base, (todo) =>
-      todoLines(todo)
-        .map((l) => (subjectOf(l) === 'add two' ? l.replace(/^pick/, 'edit') : l))
-        .join('\n') + '\n',
-    );
+    const res = s.rebaseInteractive(base, (todo) => withVerb(todo, 'add two', 'edit'));
     expect(res.code, res.stderr).toBe(0);
     expect(s.rev('HEAD')).not.toBe(s.rev(oldTip));
     // Stopped at "add two": the human adds a line right after two's block and a file, then amends.

@@ -1,4 +1,4 @@
-import { readCommit, readTree, type Commit } from './objects.js';
+import { readCommit, type Commit } from './objects.js';
 import type { Repo } from './repo.js';
 
 /**
@@ -206,17 +206,3 @@ export async function isAncestor(repo: Repo, ancestor: string, descendant: strin
   return false;
 }
 
-/** The blob (or other entry) at `path` in a tree, or null when the path is absent. */
-export async function entryAtPath(repo: Repo, tree: string, path: string): Promise<{ oid: string; mode: string; type: 'blob' | 'tree' | 'commit' } | null> {
-  const parts = path.split('/').filter(Boolean);
-  if (parts.length === 0) return { oid: tree, mode: '40000', type: 'tree' };
-  let current = tree;
-  for (let i = 0; i < parts.length; i++) {
-    const entry = (await readTree(repo, current)).find((e) => e.path === parts[i]);
-    if (!entry) return null;
-    if (i === parts.length - 1) return { oid: entry.oid, mode: entry.mode, type: entry.type };
-    if (entry.type !== 'tree') return null;
-    current = entry.oid;
-  }
-  return null;
-}

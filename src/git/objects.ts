@@ -266,6 +266,21 @@ export async function readTreeIndex(repo: Repo, oid: string): Promise<ReadonlyMa
   return t.byName;
 }
 
+/** The blob (or other entry) at `path` in a tree, or null when the path is absent. */
+export async function entryAtPath(repo: Repo, tree: string, path: string): Promise<{ oid: string; mode: string; type: 'blob' | 'tree' | 'commit' } | null> {
+  const parts = path.split('/').filter(Boolean);
+  if (parts.length === 0) return { oid: tree, mode: '40000', type: 'tree' };
+  let current = tree;
+  for (let i = 0; i < parts.length; i++) {
+    const entry = (await readTreeIndex(repo, current)).get(parts[i]!);
+    if (!entry) return null;
+    if (i === parts.length - 1) return { oid: entry.oid, mode: entry.mode, type: entry.type };
+    if (entry.type !== 'tree') return null;
+    current = entry.oid;
+  }
+  return null;
+}
+
 async function treeOf(repo: Repo, oid: string): Promise<ParsedTree> {
   const memo = readClient(repo).trees;
   let t = memo.get(oid);

@@ -1,5 +1,5 @@
 import type { Repo } from '../git/repo.js';
-import { readCommit, readTree } from '../git/objects.js';
+import { entryAtPath, readCommit } from '../git/objects.js';
 import { resolveRef, resolveRevision } from '../git/refs.js';
 import { orderedPatches, stepOf, type Trail } from '../store/trail.js';
 import type { Anchor, Patch } from '../model/events.js';
@@ -347,15 +347,8 @@ async function workingTreeHas(repo: Repo, patches: Patch[]): Promise<Map<string,
     return out;
   }
   const blobAt = async (path: string): Promise<string | null> => {
-    let cur = tree;
-    const parts = path.split('/');
-    for (let i = 0; i < parts.length; i++) {
-      const e = (await readTree(repo, cur)).find((x) => x.path === parts[i]);
-      if (!e) return null;
-      if (i === parts.length - 1) return e.type === 'blob' ? e.oid : null;
-      cur = e.oid;
-    }
-    return null;
+    const entry = await entryAtPath(repo, tree, path);
+    return entry?.type === 'blob' ? entry.oid : null;
   };
   const files = new Map<string, string | null>();
   for (const p of patches) {

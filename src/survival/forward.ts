@@ -1,5 +1,5 @@
 import type { Repo } from '../git/repo.js';
-import { isBinary, MODE, readBlob, readTreeIndex } from '../git/objects.js';
+import { entryAtPath, isBinary, MODE, readBlob } from '../git/objects.js';
 import { diffTrees, type TreeDelta } from '../git/tree-diff.js';
 import { diffLines, lineSimilarity, splitLines, textSimilarity, type LineHunk, type Lines } from '../diff/lines.js';
 import { RENAME_SIMILARITY } from '../diff/file-changes.js';
@@ -135,16 +135,8 @@ export class ForwardPass {
   }
 
   private async blobAt(tree: string, path: string): Promise<string | null> {
-    let cur = tree;
-    const parts = path.split('/');
-    for (let i = 0; i < parts.length; i++) {
-      const e = (await readTreeIndex(this.input.repo, cur)).get(parts[i]!);
-      if (!e) return null;
-      if (i === parts.length - 1) return e.type === 'blob' ? e.oid : null;
-      if (e.type !== 'tree') return null;
-      cur = e.oid;
-    }
-    return null;
+    const e = await entryAtPath(this.input.repo, tree, path);
+    return e?.type === 'blob' ? e.oid : null;
   }
 
   /** Runs the pass over `order` (parents before children); states of commits outside are taken as given. */

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Repo } from '../git/repo.js';
 import { isBinary, readBlob, readCommit } from '../git/objects.js';
-import { entryAtPath } from '../git/history.js';
+import { entryAtPath } from '../git/objects.js';
 import { splitLines } from '../diff/lines.js';
 import type { BlameFileView, BlameLine, BlameStep } from '../model/views.js';
 import { stepOf, type Trail } from '../store/trail.js';

@@ -2,7 +2,7 @@ import type { Repo } from '../git/repo.js';
 import { readCommit } from '../git/objects.js';
 import { diffTreeFiles } from '../diff/file-changes.js';
 import { appendEvent, readTraceEvents, traceRef } from '../store/log.js';
-import { foldTrail, loadTrail, type Step } from '../store/trail.js';
+import { foldTrail, loadTrail, openStepOf, type Step } from '../store/trail.js';
 import type { Patch, StepKind } from '../model/events.js';
 import { usageError } from '../errors.js';
 import { takeSnapshot, type SnapshotOptions } from './snapshot.js';
@@ -25,8 +25,7 @@ export interface StepStartInput extends SnapshotOptions {
 const now = () => new Date().toISOString();
 
 async function openStep(repo: Repo, traceId: string, stepId: string): Promise<Step | undefined> {
-  const trail = foldTrail(await readTraceEvents(repo, traceRef(traceId)));
-  return trail.traces.get(traceId)?.steps.find((s) => s.stepId === stepId && s.endedAt === null);
+  return openStepOf(foldTrail(await readTraceEvents(repo, traceRef(traceId))), traceId, stepId);
 }
 
 /** Opens a step window: takes the before-snapshot and records it. */
@@ -75,7 +74,7 @@ export interface StepEndResult {
 export async function stepEnd(repo: Repo, input: StepEndInput): Promise<StepEndResult> {
   const events = await readTraceEvents(repo, traceRef(input.traceId));
   if (events.length === 0) throw usageError(`unknown trace '${input.traceId}': no step of it was started (run ot trail step start first)`, 'unknown_trace');
-  const step = foldTrail(events).traces.get(input.traceId)?.steps.find((s) => s.stepId === input.stepId && s.endedAt === null);
+  const step = openStepOf(foldTrail(events), input.traceId, input.stepId);
   if (!step) throw usageError(`step '${input.stepId}' of trace '${input.traceId}' is not open: run ot trail step start --trace ${input.traceId} --step ${input.stepId} first`, 'step_not_open');
   const at = input.at ?? now();
   const before = await readCommit(repo, step.beforeCommit);

@@ -39,6 +39,8 @@ export interface Trail {
   patches: Map<string, Patch>;
   /** The current anchor of each anchored patch (the latest anchor event wins: rewrites move it). */
   anchors: Map<string, Anchor>;
+  /** The step that recorded each patch (built once by the fold). */
+  stepByPatch: Map<string, Step>;
   events: StoredEvent[];
 }
 
@@ -61,7 +63,9 @@ export function foldTrail(events: StoredEvent[]): Trail {
     }
     applyEvent(trace, commit, event, patches, anchors, openTurn, openSteps);
   }
-  return { traces, patches, anchors, events };
+  const stepByPatch = new Map<string, Step>();
+  for (const trace of traces.values()) for (const step of trace.steps) for (const id of step.patchIds) stepByPatch.set(id, step);
+  return { traces, patches, anchors, stepByPatch, events };
 }
 
 function applyEvent(
@@ -162,6 +166,11 @@ export function orderedPatches(trail: Trail): Patch[] {
   return [...trail.patches.values()].sort((a, b) => (rank.get(a.patchId) ?? 0) - (rank.get(b.patchId) ?? 0) || a.path.localeCompare(b.path) || a.newStart - b.newStart);
 }
 
-export function stepOf(trail: Trail, patch: Patch): Step | undefined {
-  return trail.traces.get(patch.traceId)?.steps.find((s) => s.stepId === patch.stepId && s.patchIds.includes(patch.patchId));
+export function stepOf(trail: Trail, patch: Pick<Patch, 'patchId'>): Step | undefined {
+  return trail.stepByPatch.get(patch.patchId);
+}
+
+/** The window of a step still open (started, not ended) in a trace, if any. */
+export function openStepOf(trail: Trail, traceId: string, stepId: string): Step | undefined {
+  return trail.traces.get(traceId)?.steps.find((s) => s.stepId === stepId && s.endedAt === null);
 }

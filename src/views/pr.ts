@@ -4,7 +4,7 @@ import { commitsInRange, mergeBase } from '../git/history.js';
 import type { SurvivalState } from '../model/survival.js';
 import { SurvivalState as SurvivalStateSchema } from '../model/survival.js';
 import type { BlameHunk, PrCardView, PrCommit, StateCounts } from '../model/views.js';
-import type { Step, Trail } from '../store/trail.js';
+import { stepOf, type Step, type Trail } from '../store/trail.js';
 import type { SurvivalReport } from '../survival/types.js';
 import { usageError } from '../errors.js';
 import { attributeCommit, buildAnchorIndex } from './attribution.js';
@@ -129,7 +129,7 @@ export async function buildPrCard(repo: Repo, trail: Trail, range: PrRange, repo
     const stepRefs: Step[] = [];
     for (const h of patches.values()) {
       const trace = trail.traces.get(h.traceId!);
-      const step = trace?.steps.find((s) => s.stepId === h.stepId && s.patchIds.includes(h.patchId!));
+      const step = stepOf(trail, { patchId: h.patchId! });
       if (!trace || !step) continue;
       involved.add(trace.traceId);
       const set = writing.get(trace.traceId) ?? new Set<number>();

@@ -13,6 +13,8 @@ export const SurvivalState = z.enum([
   'unknown',
 ]);
 export type SurvivalState = z.infer<typeof SurvivalState>;
+/** Every state, best first: the order of tables, bars, legends, counts and pies. */
+export const STATE_ORDER: readonly SurvivalState[] = SurvivalState.options;
 
 export const LostKind = z.enum(['deleted', 'file_deleted', 'off_path', 'never_committed']);
 export type LostKind = z.infer<typeof LostKind>;

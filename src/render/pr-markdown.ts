@@ -1,5 +1,5 @@
 import type { PrCardView } from '../model/views.js';
-import { STATE_ORDER_ALL } from './states.js';
+import { STATE_ORDER } from '../model/survival.js';
 import { INTENT_MAX, mdCode, safeHtml, safeMarkdown } from './sanitize.js';
 import { formatDuration, plural } from './text-style.js';
 import { baseNote, survivalLabel, trajectoryText } from './pr-text.js';
@@ -42,7 +42,7 @@ export function renderPrMarkdown(card: PrCardView): string {
   );
   if (card.scope.hunks > 0) {
     out.push('```mermaid', `pie showData title Code scope by survival state (${plural(card.scope.hunks, 'hunk')})`);
-    for (const s of STATE_ORDER_ALL) if (card.scope.byState[s] > 0) out.push(`    "${s}" : ${card.scope.byState[s]}`);
+    for (const s of STATE_ORDER) if (card.scope.byState[s] > 0) out.push(`    "${s}" : ${card.scope.byState[s]}`);
     if (card.scope.untracedHunks > 0) out.push(`    "untraced" : ${card.scope.untracedHunks}`);
     out.push('```', '');
   }

@@ -1,5 +1,5 @@
 import type { PrCardView, PrCommit } from '../model/views.js';
-import { STATE_ORDER_ALL } from './states.js';
+import { STATE_ORDER } from '../model/survival.js';
 import { safeText } from './sanitize.js';
 import { formatDuration, plural, textStyle } from './text-style.js';
 
@@ -7,14 +7,14 @@ import { formatDuration, plural, textStyle } from './text-style.js';
 export function survivalLabel(c: Pick<PrCommit, 'survival'>): string {
   const { byState, alive, patches } = c.survival;
   if (patches === 0) return 'no traced patches';
-  const present = STATE_ORDER_ALL.filter((s) => byState[s] > 0);
+  const present = STATE_ORDER.filter((s) => byState[s] > 0);
   if (present.length === 1) return `${alive}/${patches} ${present[0]}`;
   return `${alive}/${patches} alive (${present.map((s) => `${byState[s]} ${s}`).join(', ')})`;
 }
 
 /** The state that best sums a commit up: its only state, else the worst one present. */
-export function dominantState(c: Pick<PrCommit, 'survival'>): (typeof STATE_ORDER_ALL)[number] | null {
-  const present = STATE_ORDER_ALL.filter((s) => c.survival.byState[s] > 0);
+export function dominantState(c: Pick<PrCommit, 'survival'>): (typeof STATE_ORDER)[number] | null {
+  const present = STATE_ORDER.filter((s) => c.survival.byState[s] > 0);
   return present.length ? present[present.length - 1]! : null;
 }
 

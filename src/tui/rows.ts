@@ -1,6 +1,5 @@
-import type { SurvivalState } from '../model/survival.js';
+import { STATE_ORDER, type SurvivalState } from '../model/survival.js';
 import {
-  STATE_ORDER,
   countsText,
   fit,
   matchesFilter,

@@ -1,5 +1,5 @@
 import type { Anchor, FileChange, Patch, StepKind } from '../model/events.js';
-import { SurvivalState as SurvivalStateEnum, type Survival, type SurvivalState } from '../model/survival.js';
+import { STATE_ORDER, type Survival, type SurvivalState } from '../model/survival.js';
 import type { SurvivalReport } from '../survival/types.js';
 import type { Step, Trail } from '../store/trail.js';
 
@@ -9,8 +9,6 @@ import type { Step, Trail } from '../store/trail.js';
  * Built from the folded trail and the survival engine's report; no Ink, no React, no I/O here.
  */
 
-/** Every state of contract section 4, best first (the model's order): bars, legends and counts. */
-export const STATE_ORDER: readonly SurvivalState[] = SurvivalStateEnum.options;
 
 export type StateCounts = Record<SurvivalState, number>;
 

@@ -150,10 +150,13 @@ export async function loadTrail(repo: Repo): Promise<Trail> {
   return foldTrail(await readAllEvents(repo));
 }
 
+/** The usage error for a trace id with no recorded trail. */
+export const unknownTrace = (traceId: string) => usageError(`unknown trace '${traceId}': no trail is recorded for it (ot trail track lists the traces)`, 'unknown_trace');
+
 /** One trace's trail, or a usage error naming the unknown id. */
 export async function loadTraceTrail(repo: Repo, traceId: string): Promise<Trail> {
   const events = await readTraceEvents(repo, traceRef(traceId));
-  if (events.length === 0) throw usageError(`unknown trace '${traceId}': no trail is recorded for it (ot trail track lists the traces)`, 'unknown_trace');
+  if (events.length === 0) throw unknownTrace(traceId);
   return foldTrail(events);
 }
 

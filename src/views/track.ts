@@ -1,9 +1,8 @@
 import type { Repo } from '../git/repo.js';
-import { loadTrail, orderedPatches, stepOf, type Trail } from '../store/trail.js';
+import { loadTrail, orderedPatches, stepOf, unknownTrace, type Trail } from '../store/trail.js';
 import { computeSurvival } from '../survival/engine.js';
 import { SurvivalState } from '../model/survival.js';
 import { TRACK_SCHEMA, TrackReport, type TrackPatch } from '../model/track.js';
-import { usageError } from '../errors.js';
 
 export interface TrackOptions {
   trace?: string;
@@ -17,7 +16,7 @@ export interface TrackOptions {
 export async function trackView(repo: Repo, options: TrackOptions = {}, trail?: Trail): Promise<TrackReport> {
   trail ??= await loadTrail(repo);
   if (options.trace && !trail.traces.has(options.trace)) {
-    throw usageError(`unknown trace '${options.trace}': no trail is recorded for it (ot trail track lists the traces)`, 'unknown_trace');
+    throw unknownTrace(options.trace);
   }
   let traces = [...trail.traces.values()];
   if (options.trace) traces = traces.filter((t) => t.traceId === options.trace);

@@ -84,16 +84,17 @@ export async function stepEnd(repo: Repo, input: StepEndInput): Promise<StepEndR
   let patches = files.flatMap((fd) => patchesOfFile(input.traceId, input.stepId, fd));
 
   // Overlapping windows of other steps that touched the same files make those changes ambiguous.
-  const trail = await loadTrail(repo);
+  // A step that changed nothing (most tool calls) can share no file: the other trails are not read.
   const touched = new Set(patches.flatMap((p) => [p.path, ...(p.oldPath ? [p.oldPath] : [])]));
   const ambiguous = new Map<string, string>();
   const theirs = new Map<string, { patchIds: string[]; reason: string }>();
-  for (const trace of trail.traces.values()) {
+  const trail = touched.size ? await loadTrail(repo) : null;
+  for (const trace of trail?.traces.values() ?? []) {
     for (const other of trace.steps) {
       if (other.traceId === input.traceId && other.stepId === input.stepId) continue;
       if (!other.endedAt || other.endedAt <= step.startedAt || other.startedAt >= at) continue;
       for (const id of other.patchIds) {
-        const op = trail.patches.get(id);
+        const op = trail!.patches.get(id);
         if (!op) continue;
         for (const f of [op.path, op.oldPath]) {
           if (!f || !touched.has(f)) continue;

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { events, scenario, tempDir } from './helpers.js';
-import { appendEvent, TRACE_REF_PREFIX } from '../src/store/log.js';
+import { appendEvent, encodeChainCache, loadChainCache, TRACE_REF_PREFIX, type StoredEvent } from '../src/store/log.js';
 import { verifyStore } from '../src/store/maintenance.js';
 import { OtError } from '../src/errors.js';
 import type { Scenario } from '../fixtures/scenario.js';
@@ -46,6 +46,33 @@ describe('the event log', () => {
       fs.writeFileSync(path.join(dir, f), JSON.stringify(c));
     }
     expect((await events(s, 't1')).map((e) => e.event)).toEqual(evs.map((e) => e.event));
+  });
+  it('keeps patches and anchors exactly through the packed cache, odd ones included', async () => {
+    const s = await recorded();
+    const evs = await events(s, 't1');
+    const end = evs.find((e) => e.event.type === 'step_end')!;
+    const anchor = evs.find((e) => e.event.type === 'anchor')!;
+    if (end.event.type !== 'step_end' || anchor.event.type !== 'anchor') throw new Error('unexpected trail');
+    const p = end.event.patches[0]!;
+    const a = anchor.event.anchors[0]!;
+    // Odd but valid: a patch of another trace and step, an unattributed one, one with no lines;
+    // anchor lines with gaps, one line, none.
+    const odd: StoredEvent[] = [
+      ...evs,
+      { commit: end.commit, event: { ...end.event, seq: evs.length, patches: [{ ...p, traceId: 'other', stepId: 'elsewhere' }, { ...p, unattributed: 'overlapping windows' }, { ...p, added: [], removed: ['', ' x'] }] } },
+      { commit: anchor.commit, event: { ...anchor.event, seq: evs.length + 1, anchors: [{ ...a, lines: [1, 2, 3, 7, 9, 10] }, { ...a, lines: [4] }, { ...a, lines: [] }] } },
+    ];
+    const file = path.join(tempDir('ot-chain-'), 'cache.json');
+    const text = encodeChainCache({ tip: 'f'.repeat(40), events: odd });
+    fs.writeFileSync(file, text);
+    const back = loadChainCache(file)!;
+    expect(back.summed).toBe(true);
+    expect(back.events).toEqual(odd);
+    // Byte for byte: keys come back in schema order, so JSON outputs do not change.
+    expect(JSON.stringify(back.events)).toBe(JSON.stringify(odd));
+    // One changed byte and the cache is not used.
+    fs.writeFileSync(file, text.replace('"overlapping windows"', '"overlapping windowz"'));
+    expect(loadChainCache(file)).toBeNull();
   });
 });
 

@@ -5,6 +5,8 @@ import { loadTrail } from '../src/store/trail.js';
 import { computeSurvival, lastPassStats } from '../src/survival/engine.js';
 import { appendEvent } from '../src/store/log.js';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 // Scenarios made here are removed after each test (test/helpers.ts).
 const make = scenario;
@@ -117,5 +119,79 @@ describe('cache', () => {
     const moved = await states(s, true);
     expect(lastPassStats.cacheHit).toBe(false);
     expect(moved.get('one')!.survival.aliveLines).toBe(2);
+  });
+
+  it('after a rewrite the cached pass resumes below the merge-base and answers as an uncached pass', async () => {
+    const s = make();
+    // Ten human commits, then three agent commits: checkpoints land at the tip and 8 commits below it.
+    s.write('base.ts', 'export {};\n');
+    for (let i = 0; i < 10; i++) {
+      s.write('log.md', `entry ${i}\n`.repeat(i + 1));
+      await s.commit(`human ${i}`, HUMAN);
+    }
+    const shas: string[] = [];
+    for (const tag of ['one', 'two', 'three']) {
+      await s.agentStep({ trace: 't', step: tag }, () => s.write(`${tag}.ts`, lines(tag)));
+      shas.push(await s.commit(`add ${tag}`));
+    }
+    await states(s, true);
+    const fullCount = lastPassStats.commitsProcessed;
+    const mergeBase = s.git('rev-parse', `${shas[0]}~1`).trim();
+    // Reorder and squash the three agent commits, with no hook to tell us.
+    const res = s.rebaseInteractive(mergeBase, (todo) => {
+      const l = todo.split('\n').filter((x) => /^pick /.test(x));
+      return [l[2], l[0], l[1]!.replace(/^pick/, 'squash')].join('\n') + '\n';
+    });
+    expect(res.code).toBe(0);
+    // And a human drops a line of `two` on top.
+    s.write('two.ts', s.read('two.ts').replace("export const two0 = 'two-0';\n", ''));
+    await s.commit('drop a line of two', HUMAN);
+    const cached = await states(s, true);
+    // Resumed from a checkpoint in the history of the merge-base, replaying less than everything.
+    expect(lastPassStats.resumedFrom).not.toBeNull();
+    expect(s.git('merge-base', '--is-ancestor', lastPassStats.resumedFrom!, mergeBase)).toBe('');
+    expect(lastPassStats.commitsProcessed).toBeLessThan(fullCount);
+    expect(lastPassStats.commitsProcessed).toBeGreaterThanOrEqual(2);
+    const uncached = await states(s, false);
+    expect([...cached].map(([k, v]) => [k, v.survival, v.anchor])).toEqual([...uncached].map(([k, v]) => [k, v.survival, v.anchor]));
+    expect(cached.get('one')!.survival).toMatchObject({ state: 'alive_on_path', aliveLines: 4 });
+    expect(cached.get('two')!.survival).toMatchObject({ state: 'partially_preserved', aliveLines: 3 });
+    // The timeline follows the rewritten history: every point is a commit of HEAD's history, and
+    // the last point is the state now.
+    const repo = await s.repo();
+    const trail = await loadTrail(repo);
+    const r = await computeSurvival(repo, trail, { timeline: true });
+    for (const [id, ps] of r.patches) {
+      const tl = ps.timeline!;
+      expect(tl.length).toBeGreaterThan(0);
+      for (const point of tl) expect(s.git('merge-base', '--is-ancestor', point.commit, 'HEAD')).toBe('');
+      expect(tl[tl.length - 1]!.state).toBe(ps.survival.state);
+      expect(tl[0]!.commit).toBe(ps.anchor!.commit);
+      expect(trail.patches.get(id)).toBeDefined();
+    }
+  });
+
+  it('a damaged or foreign checkpoint is not used: the pass starts over and gives the same answer', async () => {
+    const s = make();
+    await three(s);
+    const full = await states(s, true);
+    const dir = path.join(s.dir, '.git', 'ot', 'survival');
+    const ckpts = fs.readdirSync(dir).filter((n) => n.endsWith('.ckpt'));
+    expect(ckpts.length).toBeGreaterThan(0);
+    s.write('four.ts', 'export const four = 4;\n');
+    await s.commit('four', HUMAN);
+    // One flipped byte in the middle of each, or a truncation: the sum no longer matches.
+    for (const [i, n] of ckpts.entries()) {
+      const f = path.join(dir, n);
+      const b = fs.readFileSync(f);
+      if (i % 2) fs.writeFileSync(f, b.subarray(0, b.length >> 1));
+      else {
+        b[b.length >> 1] ^= 0x55;
+        fs.writeFileSync(f, b);
+      }
+    }
+    const again = await states(s, true);
+    expect(lastPassStats.resumedFrom).toBeNull();
+    expect([...again].map(([k, v]) => [k, v.survival.state, v.survival.aliveLines])).toEqual([...full].map(([k, v]) => [k, v.survival.state, v.survival.aliveLines]));
   });
 });

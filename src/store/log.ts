@@ -7,7 +7,7 @@ import { ensureEmptyTree, readCommit, writeCommit, type Person } from '../git/ob
 import { compareAndSwapRef, listRefs, RefConflict, resolveRef } from '../git/refs.js';
 import { atomicWriteFile } from '../git/fs.js';
 import { z } from 'zod';
-import { EVENT_VERSION, TrailEvent, type NewEvent } from '../model/events.js';
+import { Anchor, EVENT_VERSION, Patch, TrailEvent, type NewEvent } from '../model/events.js';
 import { corruptError, OtError } from '../errors.js';
 
 /** Every trace is one ref; its events are a chain of commits, each carrying one event. */
@@ -114,37 +114,104 @@ const ChainCacheSchema = z.object({
 });
 
 /**
- * The cache file is `{"sum":"<sha1 of the rest>",` followed by the rest of `{tip, events}`. Only we
+ * The cache file is `{"sum":"<sha1 of the rest>",` followed by the rest of `{v, tip, events}`. Only we
  * write it, from events already validated; when the sum matches the text is what we wrote and is
  * parsed without validating every event again (the slow part of loading a long trail). A cache
- * that does not match (edited, truncated, older format) is validated in full, as before.
+ * whose sum does not match (edited by hand, truncated) is validated in full, or not used.
+ *
+ * Patches and anchors, most of a long trail, are packed: each an array of its values in schema
+ * order (a patch's trace and step as 0 when they are its event's), an anchor's line numbers as
+ * runs (`[start, length, ...]`). That halves the text and the time to parse it.
  */
 const SUM_HEAD = '{"sum":"';
+const PACKED = 2;
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+const PATCH_KEYS = Object.keys(Patch.shape) as (keyof Patch)[];
+const ANCHOR_KEYS = Object.keys(Anchor.shape) as (keyof Anchor)[];
 
-function encodeChainCache(c: ChainCache): string {
-  const rest = JSON.stringify(c).slice(1);
+type Packed = unknown[];
+
+/** A record as the values of `keys`; the object itself when it does not fit (a gap, a foreign key). */
+function pack<T extends object>(obj: T, keys: (keyof T)[], value: (k: keyof T, v: unknown) => unknown): Packed | T {
+  let end = keys.length;
+  while (end > 0 && obj[keys[end - 1]!] === undefined) end--;
+  if (Object.keys(obj).length !== end) return obj;
+  const out: unknown[] = new Array(end);
+  for (let i = 0; i < end; i++) {
+    const v = obj[keys[i]!];
+    if (v === undefined) return obj;
+    out[i] = value(keys[i]!, v);
+  }
+  return out;
+}
+
+function unpack<T>(x: Packed | T, keys: (keyof T)[], value: (k: keyof T, v: unknown) => unknown): T {
+  if (!Array.isArray(x)) return x;
+  const out = {} as Record<keyof T, unknown>;
+  for (let i = 0; i < x.length; i++) out[keys[i]!] = value(keys[i]!, x[i]);
+  return out as T;
+}
+
+function linesToRuns(lines: number[]): number[] {
+  const runs: number[] = [];
+  for (let i = 0; i < lines.length; ) {
+    let j = i + 1;
+    while (j < lines.length && lines[j] === lines[j - 1]! + 1) j++;
+    runs.push(lines[i]!, j - i);
+    i = j;
+  }
+  return runs;
+}
+
+function runsToLines(runs: number[]): number[] {
+  const lines: number[] = [];
+  for (let i = 0; i < runs.length; i += 2) for (let k = 0; k < runs[i + 1]!; k++) lines.push(runs[i]! + k);
+  return lines;
+}
+
+function packEvent(e: TrailEvent): unknown {
+  if (e.type === 'step_end') {
+    const own = (k: keyof Patch, v: unknown) => ((k === 'traceId' && v === e.traceId) || (k === 'stepId' && v === e.stepId) ? 0 : v);
+    return { ...e, patches: e.patches.map((p) => pack(p, PATCH_KEYS, own)) };
+  }
+  if (e.type === 'anchor') return { ...e, anchors: e.anchors.map((a) => pack(a, ANCHOR_KEYS, (k, v) => (k === 'lines' ? linesToRuns(v as number[]) : v))) };
+  return e;
+}
+
+function unpackEvent(e: TrailEvent): TrailEvent {
+  if (e.type === 'step_end') {
+    const own = (k: keyof Patch, v: unknown) => (v === 0 && (k === 'traceId' || k === 'stepId') ? e[k] : v);
+    return { ...e, patches: e.patches.map((p) => unpack<Patch>(p, PATCH_KEYS, own)) };
+  }
+  if (e.type === 'anchor') return { ...e, anchors: e.anchors.map((a) => unpack<Anchor>(a, ANCHOR_KEYS, (k, v) => (k === 'lines' ? runsToLines(v as number[]) : v))) };
+  return e;
+}
+
+/** The cache's text for a chain (exported for the round-trip test). */
+export function encodeChainCache(c: ChainCache): string {
+  const rest = JSON.stringify({ v: PACKED, tip: c.tip, events: c.events.map(({ commit, event }) => ({ commit, event: packEvent(event) })) }).slice(1);
   return `${SUM_HEAD}${sha1(rest)}",${rest}`;
 }
 
-function loadChainCache(file: string): (ChainCache & { summed: boolean }) | null {
+/** Reads a chain cache; null when absent or unusable (exported for the round-trip test). */
+export function loadChainCache(file: string): (ChainCache & { summed: boolean }) | null {
   try {
-    const text = fs.readFileSync(file, 'utf8');
+    // Read as bytes: the sum is checked on them and the whole file parsed as one JSON text, no copies.
+    const buf = fs.readFileSync(file);
     let data: ChainCache | null = null;
     let summed = false;
     const n = SUM_HEAD.length;
-    if (text.startsWith(SUM_HEAD) && text.slice(n + 40, n + 42) === '",') {
-      const rest = text.slice(n + 42);
-      if (sha1(rest) === text.slice(n, n + 40)) {
-        const raw = JSON.parse(`{${rest}`) as ChainCache;
-        if (typeof raw.tip === 'string' && Array.isArray(raw.events)) {
-          data = { tip: raw.tip, events: raw.events };
+    if (buf.toString('latin1', 0, n) === SUM_HEAD && buf.toString('latin1', n + 40, n + 42) === '",') {
+      if (createHash('sha1').update(buf.subarray(n + 42)).digest('hex') === buf.toString('latin1', n, n + 40)) {
+        const raw = JSON.parse(buf.toString('utf8')) as ChainCache & { v?: number };
+        if (raw.v === PACKED && typeof raw.tip === 'string' && Array.isArray(raw.events)) {
+          data = { tip: raw.tip, events: raw.events.map(({ commit, event }) => ({ commit, event: unpackEvent(event) })) };
           summed = true;
         }
       }
     }
     if (!data) {
-      const parsed = ChainCacheSchema.safeParse(JSON.parse(text));
+      const parsed = ChainCacheSchema.safeParse(JSON.parse(buf.toString('utf8')));
       if (!parsed.success) return null;
       data = parsed.data;
     }
@@ -155,8 +222,13 @@ function loadChainCache(file: string): (ChainCache & { summed: boolean }) | null
   }
 }
 
-function cacheFile(repo: Repo, ref: string): string {
-  return path.join(otDataDir(repo), 'events', `${createHash('sha1').update(ref).digest('hex')}.json`);
+/**
+ * The cache file of a ref. The name carries the format, so an older `ot` (a hook of another
+ * install) never reads a packed cache as its own; the older format's file goes when this is written.
+ */
+function cacheFile(repo: Repo, ref: string, format = PACKED): string {
+  const name = createHash('sha1').update(ref).digest('hex');
+  return path.join(otDataDir(repo), 'events', format === PACKED ? `${name}.v${PACKED}.json` : `${name}.json`);
 }
 
 /**
@@ -169,7 +241,7 @@ export async function readTraceEvents(repo: Repo, ref: string): Promise<StoredEv
   const file = cacheFile(repo, ref);
   const cached = loadChainCache(file);
   if (cached && cached.tip === tip) {
-    // A cache in the older format (or a validated edit) is written again with its sum, once.
+    // A cache edited by hand but still valid is written again, packed and summed, once.
     if (!cached.summed) await atomicWriteFile(file, encodeChainCache({ tip, events: cached.events })).catch(() => {});
     return cached.events;
   }
@@ -183,6 +255,7 @@ export async function readTraceEvents(repo: Repo, ref: string): Promise<StoredEv
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     await atomicWriteFile(file, encodeChainCache({ tip, events }));
+    fs.rmSync(cacheFile(repo, ref, 1), { force: true });
   } catch {
     /* the cache is optional */
   }
@@ -206,6 +279,7 @@ export async function deleteTraceRef(repo: Repo, ref: string): Promise<void> {
   if (!tip) return;
   await compareAndSwapRef(repo, ref, tip, null);
   fs.rmSync(cacheFile(repo, ref), { force: true });
+  fs.rmSync(cacheFile(repo, ref, 1), { force: true });
 }
 
 /** Reads the chain without the cache, for verify: every commit parsed, every link checked. */

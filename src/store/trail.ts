@@ -160,8 +160,16 @@ export async function loadTraceTrail(repo: Repo, traceId: string): Promise<Trail
   return foldTrail(events);
 }
 
-/** Patches of the trail in a stable order: trace start, step index, file, line. */
+const ordered = new WeakMap<Trail, Patch[]>();
+
+/** Patches of the trail in a stable order: trace start, step index, file, line (computed once per trail; callers must not change it). */
 export function orderedPatches(trail: Trail): Patch[] {
+  let hit = ordered.get(trail);
+  if (!hit) ordered.set(trail, (hit = sortPatches(trail)));
+  return hit;
+}
+
+function sortPatches(trail: Trail): Patch[] {
   const rank = new Map<string, number>();
   let r = 0;
   const traces = [...trail.traces.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.traceId.localeCompare(b.traceId));

@@ -21,30 +21,78 @@ import { newRecord, type FileState, type ForwardPass, type LineState, type Owner
  * Next to them, `history.json` keeps the commits of the last history walk (a commit never changes),
  * so an update reads only the commits that are new since then.
  */
-export const CACHE_VERSION = 4;
+export const CACHE_VERSION = 5;
 const KEEP_FILES = 12;
 const DEPTHS = [0, 8, 64];
 
 /**
- * Checkpoint file. Written only by us; the file carries the SHA-1 of its body, and a body whose sum
- * does not match (edited, truncated, another version) is not used. The anchors the checkpoint was
- * computed with are kept as one hash (the sorted `patchId anchor-key` lines of every effective anchor
- * inside the commit's history).
+ * Checkpoint file, binary: `OTSV`, the SHA-1 of the rest, then the rest: the length of a JSON head,
+ * the head, and (4-aligned) the owner rows and each file's owner indexes as 32-bit integers. Line
+ * owners are most of a checkpoint (one per tracked line); as integers they are read and written in
+ * a few milliseconds, where JSON took most of an update. Written only by us; a body whose sum does
+ * not match (edited, truncated, another version) is not used. The anchors the checkpoint was
+ * computed with are kept as one 64-bit hash of every effective anchor inside the commit's history.
  */
-interface CheckpointFile {
+interface CheckpointHead {
   v: number;
   commit: string;
   patchIds: string[];
   anchors: string;
-  /** [patch index (into patchIds), line index, flags (1 edited, 2 moved, 4 other), prev row or -1] */
-  owners: [number, number, number, number][];
-  files: { path: string; oid: string; owners: number[]; watch: number[] }[];
+  /** Owner rows in the integer section: [patch index (into patchIds), line index, flags (1 edited, 2 moved, 4 other), prev row or -1]. */
+  ownerRows: number;
+  /** Each file's owners (row index or -1) follow the rows in the integer section, `lines` each, in this order. */
+  files: { path: string; oid: string; lines: number; watch: number[] }[];
   /** Paths a revert deleted, with the patches waiting for them to come back. */
   gone?: { path: string; watch: number[] }[];
   /** Commit ids the records name (records refer to them by index). */
   commits: string[];
   /** [patch index, removal commit or -1, removal flags (1 file deleted, 2 revert), change, revived, comeback (commit or -1), unknown] */
   records: [number, number, number, number, number, number, string | null][];
+}
+
+interface CheckpointFile {
+  head: CheckpointHead;
+  ints: Int32Array;
+}
+
+const MAGIC = 'OTSV';
+const CHECKPOINT_EXT = '.ckpt';
+const CHECKPOINT_NAME = /^[0-9a-f]{40}\.ckpt$/;
+/** The first integer of the integer section, so a file from a machine of the other byte order is not used. */
+const BYTE_ORDER_MARK = 0x01020304;
+
+function writeCheckpointFile(file: string, head: CheckpointHead, ints: Int32Array): void {
+  const json = Buffer.from(JSON.stringify(head), 'utf8');
+  const pad = (4 - ((4 + json.length) % 4)) % 4;
+  const rest = Buffer.alloc(4 + json.length + pad + ints.byteLength);
+  rest.writeUInt32LE(json.length, 0);
+  json.copy(rest, 4);
+  Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength).copy(rest, 4 + json.length + pad);
+  const sum = createHash('sha1').update(rest).digest();
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, Buffer.concat([Buffer.from(MAGIC, 'latin1'), sum, rest]));
+  fs.renameSync(tmp, file);
+}
+
+function readCheckpointFile(file: string): CheckpointFile | null {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch {
+    return null;
+  }
+  if (buf.length < 28 || buf.toString('latin1', 0, 4) !== MAGIC) return null;
+  const rest = buf.subarray(24);
+  if (!createHash('sha1').update(rest).digest().equals(buf.subarray(4, 24))) return null;
+  const n = rest.readUInt32LE(0);
+  if (4 + n > rest.length) return null;
+  const head = JSON.parse(rest.toString('utf8', 4, 4 + n)) as CheckpointHead;
+  const at = 4 + n + ((4 - ((4 + n) % 4)) % 4);
+  // Integers read in place when aligned (a fresh read buffer is), else from a copy.
+  const bytes = rest.subarray(at);
+  const ints = (bytes.byteOffset % 4 === 0 ? bytes : Buffer.from(bytes)) as Buffer;
+  const view = new Int32Array(ints.buffer, ints.byteOffset, ints.byteLength >> 2);
+  return view[0] === BYTE_ORDER_MARK ? { head, ints: view } : null;
 }
 
 /** The history of the last walk (commits never change: an update reads only the new ones). */
@@ -68,11 +116,12 @@ function writeSummed(file: string, body: unknown): void {
 
 function readSummed(file: string): unknown {
   try {
-    const text = fs.readFileSync(file, 'utf8');
+    const buf = fs.readFileSync(file);
     const n = HEAD.length;
-    if (!text.startsWith(HEAD) || text.slice(n + 40, n + 49) !== '","body":' || !text.endsWith('}')) return null;
-    const rest = text.slice(n + 49, -1);
-    return sha1(rest) === text.slice(n, n + 40) ? JSON.parse(rest) : null;
+    if (buf.toString('latin1', 0, n) !== HEAD || buf.toString('latin1', n + 40, n + 49) !== '","body":' || buf[buf.length - 1] !== 0x7d) return null;
+    // The sum is of the body's bytes; the file as a whole is one JSON text.
+    if (createHash('sha1').update(buf.subarray(n + 49, buf.length - 1)).digest('hex') !== buf.toString('latin1', n, n + 40)) return null;
+    return (JSON.parse(buf.toString('utf8')) as { body: unknown }).body;
   } catch {
     return null;
   }
@@ -111,19 +160,50 @@ export function saveHistory(repo: Repo, h: History, hadKnown: boolean): void {
   }
 }
 
-/** The effective anchors of a pass, once: one row each (`patchId anchor-key`), in patch id order. */
+/**
+ * The effective anchors of a pass, once: a 64-bit hash of each (`patchId`, anchor commit, path,
+ * lines), in patch id order. Hashing numbers instead of joining and digesting the text of every
+ * anchor keeps the key cheap on a trail of thousands of patches (it is computed on every update).
+ */
 export interface AnchorKey {
-  rows: string[];
+  /** Two 32-bit halves per patch with an effective anchor, at 2i and 2i+1. */
+  rows: Uint32Array;
   /** Patch indexes with an effective anchor, by patch id. */
   sorted: number[];
+  /** The hash of every row (a history holding every anchor: the common case), once computed. */
+  all?: string;
+}
+
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a over the UTF-16 units of the fields, two lanes with different bases (64 bits in all). */
+function hashAnchor(patchId: string, a: Anchor): [number, number] {
+  let x = 0x811c9dc5;
+  let y = 0x2f9be6cc;
+  for (const t of [patchId, a.commit, a.path]) {
+    for (let i = 0; i < t.length; i++) {
+      const c = t.charCodeAt(i);
+      x = Math.imul(x ^ c, FNV_PRIME);
+      y = Math.imul(y ^ c, FNV_PRIME) ^ (y >>> 15);
+    }
+    x = Math.imul(x ^ 0xffff, FNV_PRIME);
+    y = Math.imul(y ^ 0xffff, FNV_PRIME) ^ (y >>> 15);
+  }
+  for (const l of a.lines) {
+    x = Math.imul(x ^ l, FNV_PRIME);
+    y = Math.imul(y ^ l, FNV_PRIME) ^ (y >>> 15);
+  }
+  return [x >>> 0, y >>> 0];
 }
 
 export function anchorKey(patches: Patch[], effective: (Anchor | null)[]): AnchorKey {
-  const rows: string[] = [];
+  const rows = new Uint32Array(2 * patches.length);
   const sorted: number[] = [];
   effective.forEach((a, i) => {
     if (!a) return;
-    rows[i] = `${patches[i]!.patchId} ${a.commit}:${a.path}:${a.lines.join(',')}\n`;
+    const [x, y] = hashAnchor(patches[i]!.patchId, a);
+    rows[2 * i] = x;
+    rows[2 * i + 1] = y;
     sorted.push(i);
   });
   // Patch ids are unique: their order is the order of the rows.
@@ -131,15 +211,25 @@ export function anchorKey(patches: Patch[], effective: (Anchor | null)[]): Ancho
   return { rows, sorted };
 }
 
-/** One hash of the effective anchors inside `done` (a commit's history). */
+/** One hash of the effective anchors inside `done` (a commit's history): the SHA-1 of their rows, in order. */
 function anchorsHash(done: Set<string>, key: AnchorKey, effective: (Anchor | null)[]): string {
-  let text = '';
-  for (const i of key.sorted) if (done.has(effective[i]!.commit)) text += key.rows[i]!;
-  return sha1(text);
+  const inside = key.sorted.filter((i) => done.has(effective[i]!.commit));
+  const all = inside.length === key.sorted.length;
+  if (all && key.all) return key.all;
+  const bytes = new Uint32Array(2 * inside.length);
+  inside.forEach((i, j) => {
+    bytes[2 * j] = key.rows[2 * i]!;
+    bytes[2 * j + 1] = key.rows[2 * i + 1]!;
+  });
+  const h = createHash('sha1').update(bytes).digest('hex');
+  if (all) key.all = h;
+  return h;
 }
 
 export interface Checkpoint {
   commit: string;
+  /** The commit's history (the commits the checkpoint covers). */
+  done: Set<string>;
   state: LineState;
   records: PatchRecord[];
 }
@@ -159,7 +249,7 @@ export function loadCheckpoint(
 ): Checkpoint | null {
   let names: string[];
   try {
-    names = fs.readdirSync(dir(repo)).filter((n) => /^[0-9a-f]{40}\.json$/.test(n));
+    names = fs.readdirSync(dir(repo)).filter((n) => CHECKPOINT_NAME.test(n));
   } catch {
     return null;
   }
@@ -178,8 +268,9 @@ export function loadCheckpoint(
 }
 
 function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index: Map<string, number>, effective: (Anchor | null)[], key: AnchorKey): Checkpoint | null {
-  const file = readSummed(path.join(dir(repo), `${commit}.json`)) as CheckpointFile | null;
-  if (!file || file.v !== CACHE_VERSION || file.commit !== commit) return null;
+  const cf = readCheckpointFile(path.join(dir(repo), `${commit}${CHECKPOINT_EXT}`));
+  if (!cf || cf.head.v !== CACHE_VERSION || cf.head.commit !== commit) return null;
+  const { head: file, ints } = cf;
   const done = ancestorsIn(h.commits, commit);
   // The anchors inside X's history now must be exactly the ones the checkpoint was made with.
   if (anchorsHash(done, key, effective) !== file.anchors) return null;
@@ -198,14 +289,26 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
   // Decode.
   const map = file.patchIds.map((id) => index.get(id));
   if (map.some((m) => m === undefined)) return null;
-  const owners: Owner[] = [];
-  for (const [pi, k, flags, prev] of file.owners) {
-    owners.push({ p: map[pi]!, k, edited: (flags & 1) !== 0, moved: (flags & 2) !== 0, other: (flags & 4) !== 0, prev: prev >= 0 ? owners[prev] ?? null : null });
+  const lineCount = file.files.reduce((n, f) => n + f.lines, 0);
+  if (ints.length !== 1 + 4 * file.ownerRows + lineCount) return null;
+  const owners: Owner[] = new Array(file.ownerRows);
+  for (let r = 0, x = 1; r < file.ownerRows; r++, x += 4) {
+    const flags = ints[x + 2]!;
+    const prev = ints[x + 3]!;
+    if (prev >= r) return null;
+    owners[r] = { p: map[ints[x]!]!, k: ints[x + 1]!, edited: (flags & 1) !== 0, moved: (flags & 2) !== 0, other: (flags & 4) !== 0, prev: prev >= 0 ? owners[prev]! : null };
   }
   const files = new Map<string, FileState>();
+  let x = 1 + 4 * file.ownerRows;
   for (const f of file.files) {
-    const os = f.owners.map((x) => (x >= 0 ? owners[x]! : null));
-    files.set(f.path, { oid: f.oid, text: null, owners: os, owned: os.reduce((n, o) => n + (o ? 1 : 0), 0), watch: f.watch.map((w) => map[w]!) });
+    const os: (Owner | null)[] = new Array(f.lines);
+    let owned = 0;
+    for (let j = 0; j < f.lines; j++, x++) {
+      const o = ints[x]!;
+      if (o >= file.ownerRows) return null;
+      os[j] = o >= 0 ? (owned++, owners[o]!) : null;
+    }
+    files.set(f.path, { oid: f.oid, text: null, owners: os, owned, watch: f.watch.map((w) => map[w]!) });
   }
   const records = patches.map(newRecord);
   const C = (x: number) => (x >= 0 ? file.commits[x]! : null);
@@ -219,7 +322,7 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
     };
   }
   const gone = file.gone?.length ? new Map(file.gone.map((g) => [g.path, g.watch.map((w) => map[w]!)])) : undefined;
-  return { commit, state: gone ? { files, gone } : { files }, records };
+  return { commit, done, state: gone ? { files, gone } : { files }, records };
 }
 
 /** Which commits of this pass to keep for checkpoints. */
@@ -236,12 +339,20 @@ export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], effect
       const state = pass.states.get(commit);
       const recs = commit === h.at ? records : pass.recordsAt.get(commit);
       if (!state || !recs) continue;
-      const target = path.join(dir(repo), `${commit}.json`);
-      writeSummed(target, encode(commit, h, patches, effective, key, state, recs));
+      const target = path.join(dir(repo), `${commit}${CHECKPOINT_EXT}`);
+      const { head, ints } = encode(commit, h, patches, effective, key, state, recs);
+      writeCheckpointFile(target, head, ints);
     }
-    const names = fs.readdirSync(dir(repo)).filter((n) => n.endsWith('.json') && n !== HISTORY_FILE);
-    if (names.length <= KEEP_FILES) return;
-    const all = names.map((n) => ({ n, t: fs.statSync(path.join(dir(repo), n)).mtimeMs })).sort((a, b) => b.t - a.t);
+    const names = fs.readdirSync(dir(repo)).filter((n) => n !== HISTORY_FILE);
+    // Checkpoints of the older (JSON) format, and temporary files a killed process left, go.
+    const now = Date.now();
+    for (const n of names) {
+      const f = path.join(dir(repo), n);
+      if (/^[0-9a-f]{40}\.json$/.test(n) || (n.includes('.tmp-') && now - fs.statSync(f).mtimeMs > 60_000)) fs.rmSync(f, { force: true });
+    }
+    const kept = names.filter((n) => CHECKPOINT_NAME.test(n));
+    if (kept.length <= KEEP_FILES) return;
+    const all = kept.map((n) => ({ n, t: fs.statSync(path.join(dir(repo), n)).mtimeMs })).sort((a, b) => b.t - a.t);
     for (const { n } of all.slice(KEEP_FILES)) fs.rmSync(path.join(dir(repo), n), { force: true });
   } catch {
     /* the cache is optional */
@@ -262,17 +373,29 @@ function encode(commit: string, h: History, patches: Patch[], effective: (Anchor
   };
   const anchors = anchorsHash(done, key, effective);
   const ids = new Map<Owner, number>();
-  const rows: [number, number, number, number][] = [];
+  const rows: number[] = [BYTE_ORDER_MARK];
+  let ownerRows = 0;
   const enc = (o: Owner): number => {
     const hit = ids.get(o);
     if (hit !== undefined) return hit;
     const prev = o.prev ? enc(o.prev) : -1;
-    const id = rows.length;
-    rows.push([P(o.p), o.k, (o.edited ? 1 : 0) | (o.moved ? 2 : 0) | (o.other ? 4 : 0), prev]);
+    const id = ownerRows++;
+    rows.push(P(o.p), o.k, (o.edited ? 1 : 0) | (o.moved ? 2 : 0) | (o.other ? 4 : 0), prev);
     ids.set(o, id);
     return id;
   };
-  const files = [...state.files].map(([p, f]) => ({ path: p, oid: f.oid, owners: f.owners.map((o) => (o ? enc(o) : -1)), watch: f.watch.map(P) }));
+  const fileOwners: number[][] = [];
+  const files = [...state.files].map(([p, f]) => {
+    fileOwners.push(f.owners.map((o) => (o ? enc(o) : -1)));
+    return { path: p, oid: f.oid, lines: f.owners.length, watch: f.watch.map(P) };
+  });
+  const ints = new Int32Array(rows.length + files.reduce((n, f) => n + f.lines, 0));
+  ints.set(rows);
+  let x = rows.length;
+  for (const os of fileOwners) {
+    ints.set(os, x);
+    x += os.length;
+  }
   const commits: string[] = [];
   const cidx = new Map<string, number>();
   const C = (c: string | null): number => {
@@ -284,12 +407,12 @@ function encode(commit: string, h: History, patches: Patch[], effective: (Anchor
     }
     return x;
   };
-  const recs: CheckpointFile['records'] = [];
+  const recs: CheckpointHead['records'] = [];
   records.forEach((r, i) => {
     if (!(r.removal || r.change || r.revived || r.comeback || r.unknown)) return;
     const flags = r.removal ? (r.removal.fileDeleted ? 1 : 0) | (r.removal.revert ? 2 : 0) : 0;
     recs.push([P(i), C(r.removal?.commit ?? null), flags, C(r.change), C(r.revived), C(r.comeback), r.unknown]);
   });
   const gone = state.gone?.size ? [...state.gone].map(([path, ps]) => ({ path, watch: ps.map(P) })) : undefined;
-  return { v: CACHE_VERSION, commit, patchIds, anchors, owners: rows, files, ...(gone ? { gone } : {}), commits, records: recs };
+  return { head: { v: CACHE_VERSION, commit, patchIds, anchors, ownerRows, files, ...(gone ? { gone } : {}), commits, records: recs }, ints };
 }

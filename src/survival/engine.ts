@@ -8,7 +8,7 @@ import { refindAnchors, type RefindItem } from '../anchor/refind.js';
 import { takeSnapshot } from '../capture/snapshot.js';
 import { splitLines } from '../diff/lines.js';
 import { readBlob } from '../git/objects.js';
-import { ancestorsIn, CUTOFF_SLACK, firstParentChain, walkHistory, type History } from './history.js';
+import { CUTOFF_SLACK, firstParentChain, walkHistory, type History } from './history.js';
 import { containsRun, EMPTY_STATE, ForwardPass, newRecord, type FileState, type LineState, type Owner, type PatchRecord } from './forward.js';
 import { anchorKey, checkpointCommits, loadCheckpoint, loadHistory, saveCheckpoints, saveHistory, type AnchorKey, type Checkpoint } from './cache.js';
 import type { LineOwner, PatchSurvival, SurvivalOptions, SurvivalReport } from './types.js';
@@ -52,12 +52,15 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
   lastPassStats = { commitsProcessed: 0, resumedFrom: null, cacheHit: false };
 
   // Every commit a patch was ever anchored to (a revert of any of them reverts the patch).
-  const anchorHistory = patches.map(() => new Set<string>());
+  const anchorHistory: string[][] = patches.map(() => []);
+  const anchoredTo = (i: number, commit: string) => {
+    if (!anchorHistory[i]!.includes(commit)) anchorHistory[i]!.push(commit);
+  };
   for (const { event } of trail.events) {
     if (event.type !== 'anchor') continue;
     for (const a of event.anchors) {
       const i = index.get(a.patchId);
-      if (i !== undefined) anchorHistory[i]!.add(a.commit);
+      if (i !== undefined) anchoredTo(i, a.commit);
     }
   }
 
@@ -122,7 +125,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       effective[i] = r.anchor;
       unknown[i] = null;
       offPath[i] = false;
-      anchorHistory[i]!.add(r.anchor.commit);
+      anchoredTo(i, r.anchor.commit);
     }
     for (let i = 0; i < patches.length; i++) {
       if (offPath[i] && shallowNote) {
@@ -140,7 +143,9 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     const anchorEmail = patches.map(() => '');
     effective.forEach((a, p) => {
       if (!a) return;
-      anchorsAt.set(a.commit, [...(anchorsAt.get(a.commit) ?? []), { p, anchor: a }]);
+      const here = anchorsAt.get(a.commit);
+      if (here) here.push({ p, anchor: a });
+      else anchorsAt.set(a.commit, [{ p, anchor: a }]);
       anchorEmail[p] = h.commits.get(a.commit)!.authorEmail;
     });
     const pass = new ForwardPass({
@@ -149,7 +154,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       patches,
       anchorsAt,
       anchorEmail,
-      revertTargets: anchorHistory.map((s) => [...s]),
+      revertTargets: anchorHistory,
       records,
     });
     let order = h.order;
@@ -159,7 +164,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       key = anchorKey(patches, effective);
       resumed = loadCheckpoint(repo, h, patches, index, effective, key);
       if (resumed) {
-        const done = ancestorsIn(h.commits, resumed.commit);
+        const { done } = resumed;
         order = h.order.filter((o) => !done.has(o));
         pass.states.set(resumed.commit, resumed.state);
         resumed.records.forEach((r, i) => (records[i] = r));
@@ -205,18 +210,29 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     out.set(p.patchId, ps);
   }
 
-  const lines = new Map<string, (LineOwner | null)[]>();
-  for (const [path, fs] of finalState.files) {
-    if (!fs.owned) continue;
-    const row = fs.owners.map((o): LineOwner | null => {
-      if (!o) return null;
-      const p = patches[o.p]!;
-      if (selected && !selected.has(p.traceId)) return null;
-      return { patchId: p.patchId, lineIndex: o.k, anchorCommit: effective[o.p]!.commit, edited: o.edited };
-    });
-    if (row.some((x) => x)) lines.set(path, row);
-  }
-  return { at, patches: out, lines };
+  // The owner of every line, built only when a view asks for it (blame file): most commands do not.
+  let lines: Map<string, (LineOwner | null)[]> | null = null;
+  const buildLines = () => {
+    const byPath = new Map<string, (LineOwner | null)[]>();
+    for (const [path, fs] of finalState.files) {
+      if (!fs.owned) continue;
+      const row = fs.owners.map((o): LineOwner | null => {
+        if (!o) return null;
+        const p = patches[o.p]!;
+        if (selected && !selected.has(p.traceId)) return null;
+        return { patchId: p.patchId, lineIndex: o.k, anchorCommit: effective[o.p]!.commit, edited: o.edited };
+      });
+      if (row.some((x) => x)) byPath.set(path, row);
+    }
+    return byPath;
+  };
+  return {
+    at,
+    patches: out,
+    get lines() {
+      return (lines ??= buildLines());
+    },
+  };
 }
 
 const CAT_ALIVE = 3;

@@ -24,12 +24,15 @@ describe('ot trail track', () => {
     const json = s.ot('trail', 'track', '--json');
     expect(json.code, json.stderr).toBe(0);
     const doc = TrackReport.parse(JSON.parse(json.stdout));
+    // Nothing outside the schema (parsing strips unknown keys: the document must be what it kept).
+    expect(JSON.parse(json.stdout)).toEqual(doc);
     expect(doc.schema).toBe('ot.trail.track/1');
     expect(doc.patches).toHaveLength(1);
     expect(doc.patches[0]).toMatchObject({ traceId: 'T1', stepId: 'S1', path: 'a.ts', anchor: { commit: anchor, firmness: 'exact' } });
     expect(doc.patches[0]!.survival).toMatchObject({ state: 'reverted', totalLines: 2, deletedLines: 2, byCommit: s.head() });
     expect(doc.summary.byState.reverted).toBe(1);
     const atAnchor = JSON.parse(s.ot('trail', 'track', 'T1', '--at', anchor, '--json', '--timeline').stdout);
+    expect(atAnchor).toEqual(TrackReport.parse(atAnchor));
     expect(atAnchor.patches[0].survival.state).toBe('alive_on_path');
     expect(atAnchor.patches[0].timeline).toHaveLength(1);
     const text = s.ot('trail', 'track', '--color', 'never');

@@ -321,6 +321,40 @@ describe('step windows', () => {
     expect(t.patches.get(d.patches[0]!.patchId)!.unattributed).toBeUndefined();
   });
 
+  it('finds an overlap in a trace that moved since the last look, and compares times across UTC offsets', async () => {
+    const s = scenario();
+    s.write('x.txt', '1\n2\n');
+    s.write('y.txt', 'a\nb\n');
+    await s.commit('base');
+    const at = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();
+    const repo = () => s.repo();
+    // A's first step ends early; a later step end notes A's latest step end (at 2).
+    await stepStart(await repo(), { traceId: 'A', stepId: 'a1', at: at(1) });
+    s.write('y.txt', 'a\nb\nc\n');
+    await stepEnd(await repo(), { traceId: 'A', stepId: 'a1', at: at(2) });
+    await stepStart(await repo(), { traceId: 'B', stepId: 'b0', at: at(3) });
+    s.write('y.txt', 'a\nb\nc\nd\n');
+    expect((await stepEnd(await repo(), { traceId: 'B', stepId: 'b0', at: at(4) })).unattributed).toBe(0);
+    // Then A moves on: a2 ends inside b1's window, on the same file. A must be read again.
+    await stepStart(await repo(), { traceId: 'B', stepId: 'b1', at: at(5) });
+    await stepStart(await repo(), { traceId: 'A', stepId: 'a2', at: at(6) });
+    s.write('x.txt', '0\n1\n2\n');
+    await stepEnd(await repo(), { traceId: 'A', stepId: 'a2', at: at(7) });
+    s.write('x.txt', '0\n1\n2\n3\n');
+    const b1 = await stepEnd(await repo(), { traceId: 'B', stepId: 'b1', at: at(8) });
+    expect(b1.patches.length).toBeGreaterThan(0);
+    expect(b1.unattributed).toBe(b1.patches.length);
+    // Times with another UTC offset: 02:09+02:00 is 00:09Z, before A's a3 ends (00:11Z).
+    await stepStart(await repo(), { traceId: 'B', stepId: 'b2', at: '2026-01-01T02:09:00+02:00' });
+    await stepStart(await repo(), { traceId: 'A', stepId: 'a3', at: at(10) });
+    s.write('y.txt', 'A\nb\nc\nd\n');
+    await stepEnd(await repo(), { traceId: 'A', stepId: 'a3', at: at(11) });
+    s.write('y.txt', 'A\nb\nc\nD\n');
+    const b2 = await stepEnd(await repo(), { traceId: 'B', stepId: 'b2', at: '2026-01-01T02:12:00+02:00' });
+    expect(b2.patches.length).toBeGreaterThan(0);
+    expect(b2.patches[0]!.unattributed).toMatch(/step 'b2' of trace 'B' and step 'a3' of trace 'A' both touched y\.txt/);
+  });
+
   it('never credit a change made outside every window', async () => {
     const s = scenario();
     s.write('f.txt', 'x\n');

@@ -40,7 +40,9 @@ describe('the event log', () => {
     expect(evs.map((e) => e.event.seq)).toEqual([0, 1, 2, 3, 4, 5]);
     // A tampered cache is not believed: the chain is the truth.
     const dir = path.join(s.dir, '.git', 'ot', 'events');
-    for (const f of fs.readdirSync(dir)) {
+    const caches = fs.readdirSync(dir).filter((f) => /^[0-9a-f]{40}\./.test(f));
+    expect(caches.length).toBe(1);
+    for (const f of caches) {
       const c = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
       c.events[1].event.kind = 'no-such-kind';
       fs.writeFileSync(path.join(dir, f), JSON.stringify(c));

@@ -1,8 +1,8 @@
 import type { Repo } from '../git/repo.js';
 import { readCommit } from '../git/objects.js';
 import { diffTreeFiles } from '../diff/file-changes.js';
-import { appendEvent, readTraceEvents, traceRef } from '../store/log.js';
-import { foldTrail, loadTrail, openStepOf, type Step } from '../store/trail.js';
+import { appendEvent, readEventsOfStepsEndedAfter, readTraceEvents, traceRef } from '../store/log.js';
+import { foldTrail, openStepOf, type Step } from '../store/trail.js';
 import type { Patch, StepKind } from '../model/events.js';
 import { usageError } from '../errors.js';
 import { takeSnapshot, type SnapshotOptions } from './snapshot.js';
@@ -88,11 +88,15 @@ export async function stepEnd(repo: Repo, input: StepEndInput): Promise<StepEndR
   const touched = new Set(patches.flatMap((p) => [p.path, ...(p.oldPath ? [p.oldPath] : [])]));
   const ambiguous = new Map<string, string>();
   const theirs = new Map<string, { patchIds: string[]; reason: string }>();
-  const trail = touched.size ? await loadTrail(repo) : null;
+  // Only traces with a step ended after this one started can overlap it (the store keeps each
+  // trace's latest step end, so the others are not read).
+  const startedAt = Date.parse(step.startedAt);
+  const endsAt = Date.parse(at);
+  const trail = touched.size ? foldTrail(await readEventsOfStepsEndedAfter(repo, startedAt)) : null;
   for (const trace of trail?.traces.values() ?? []) {
     for (const other of trace.steps) {
       if (other.traceId === input.traceId && other.stepId === input.stepId) continue;
-      if (!other.endedAt || other.endedAt <= step.startedAt || other.startedAt >= at) continue;
+      if (!other.endedAt || Date.parse(other.endedAt) <= startedAt || Date.parse(other.startedAt) >= endsAt) continue;
       for (const id of other.patchIds) {
         const op = trail!.patches.get(id);
         if (!op) continue;

@@ -5,7 +5,7 @@ import type { Repo } from '../git/repo.js';
 import { otDataDir } from '../git/repo.js';
 import { ensureEmptyTree, readCommit, writeCommit, type Person } from '../git/objects.js';
 import { compareAndSwapRef, listRefs, RefConflict, resolveRef } from '../git/refs.js';
-import { atomicWriteFile } from '../git/fs.js';
+import { atomicWriteFile, atomicWriteFileSync } from '../git/fs.js';
 import { z } from 'zod';
 import { Anchor, EVENT_VERSION, Patch, TrailEvent, type NewEvent } from '../model/events.js';
 import { corruptError, OtError } from '../errors.js';
@@ -55,6 +55,8 @@ export async function appendEvent(repo: Repo, traceId: string, input: NewEvent):
       throw new OtError(`refusing to record an invalid ${input.type} event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
     const event = parsed.data;
+    // Stored in UTC (an offset given by the caller is resolved), so times compare as text.
+    event.at = new Date(event.at).toISOString();
     if ('snapshotTree' in event) tree = event.snapshotTree;
     const commit = await writeCommit(repo, { tree, parents: tip ? [tip] : [], message: `${JSON.stringify(event)}\n`, author: person(event.at) });
     try {
@@ -269,7 +271,89 @@ export async function listTraceRefs(repo: Repo): Promise<string[]> {
 /** Every event of every trace, each trace's events in order. */
 export async function readAllEvents(repo: Repo): Promise<StoredEvent[]> {
   const out: StoredEvent[] = [];
-  for (const ref of await listTraceRefs(repo)) out.push(...(await readTraceEvents(repo, ref)));
+  const index = loadWindowIndex(repo);
+  const refs = await listTraceRefs(repo);
+  let changed = false;
+  for (const ref of refs) {
+    const events = await readTraceEvents(repo, ref);
+    changed = noteWindows(index, ref, events) || changed;
+    out.push(...events);
+  }
+  // Entries of dropped traces (gc) go.
+  const listed = new Set(refs);
+  for (const ref of Object.keys(index.refs)) {
+    if (!listed.has(ref)) {
+      delete index.refs[ref];
+      changed = true;
+    }
+  }
+  if (changed) saveWindowIndex(repo, index);
+  return out;
+}
+
+/**
+ * The step windows of each trace, as much as capture needs to rule a trace out: the latest step end
+ * (ms since the epoch) at the ref's tip, in `events/windows.json`. Derived data: an entry counts only
+ * while its tip is the ref's, and a lost or stale file means reading the traces, never a wrong answer.
+ */
+interface WindowIndex {
+  v: number;
+  refs: Record<string, [tip: string, lastEnd: number | null]>;
+}
+const WINDOWS_VERSION = 1;
+
+function windowIndexFile(repo: Repo): string {
+  return path.join(otDataDir(repo), 'events', 'windows.json');
+}
+
+function loadWindowIndex(repo: Repo): WindowIndex {
+  try {
+    const raw = JSON.parse(fs.readFileSync(windowIndexFile(repo), 'utf8')) as WindowIndex;
+    if (raw.v === WINDOWS_VERSION && raw.refs && typeof raw.refs === 'object') return raw;
+  } catch {
+    /* absent or unreadable: start empty */
+  }
+  return { v: WINDOWS_VERSION, refs: {} };
+}
+
+function saveWindowIndex(repo: Repo, index: WindowIndex): void {
+  try {
+    fs.mkdirSync(path.dirname(windowIndexFile(repo)), { recursive: true });
+    atomicWriteFileSync(windowIndexFile(repo), JSON.stringify(index));
+  } catch {
+    /* the index is optional */
+  }
+}
+
+/** Records a ref's windows from its events (read at its tip); whether the entry changed. */
+function noteWindows(index: WindowIndex, ref: string, events: StoredEvent[]): boolean {
+  const tip = events.length ? events[events.length - 1]!.commit : null;
+  if (!tip) return false;
+  let lastEnd: number | null = null;
+  for (const { event } of events) if (event.type === 'step_end') lastEnd = Math.max(lastEnd ?? -Infinity, Date.parse(event.at));
+  const old = index.refs[ref];
+  if (old && old[0] === tip && old[1] === lastEnd) return false;
+  index.refs[ref] = [tip, lastEnd];
+  return true;
+}
+
+/**
+ * Events of the traces that may hold a step ended after `since` (ms since the epoch): those whose
+ * latest step end is later, or not known at their current tip. The others are not read, so closing
+ * a step costs the traces active around it, not every trace ever recorded.
+ */
+export async function readEventsOfStepsEndedAfter(repo: Repo, since: number): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  const index = loadWindowIndex(repo);
+  let changed = false;
+  for (const ref of await listTraceRefs(repo)) {
+    const known = index.refs[ref];
+    if (known && (known[1] === null || known[1] <= since) && known[0] === (await resolveRef(repo, ref))) continue;
+    const events = await readTraceEvents(repo, ref);
+    changed = noteWindows(index, ref, events) || changed;
+    out.push(...events);
+  }
+  if (changed) saveWindowIndex(repo, index);
   return out;
 }
 

@@ -6,12 +6,14 @@ import { benchCapture } from './capture.js';
 import { benchSurvival } from './survival.js';
 import { benchViews } from './views.js';
 import { benchTui } from './tui.js';
+import { benchParity } from './parity.js';
 
 const suites: Record<string, () => Promise<string[]>> = {
   capture: benchCapture,
   survival: () => benchSurvival(),
   views: benchViews,
   tui: benchTui,
+  parity: benchParity,
 };
 const wanted = (process.env.OT_BENCH ?? Object.keys(suites).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 for (const name of wanted) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scenario, trail } from './helpers.js';
 import { anchorCommit } from '../src/anchor/anchor.js';
+import { HUMAN, survivalByStep } from '../fixtures/scenario.js';
 
 /** Lines of `file` at `commit` that `git blame` gives to `commit` itself (1-based): the oracle for line precision. */
 function blamedTo(s: ReturnType<typeof scenario>, commit: string, file: string): number[] {
@@ -40,6 +41,38 @@ describe('anchoring at commit time', () => {
     const t = await trail(s);
     expect(t.anchors.get(a.patches[0]!.patchId)).toMatchObject({ commit: sha, firmness: 'fuzzy', path: 'f.ts', lines: [2] });
     expect(t.anchors.has(b.patches[0]!.patchId)).toBe(false);
+  });
+
+  it('lands what landed: a line dropped or added before the commit leaves the rest anchored, line by line as git blame has it', async () => {
+    const s = scenario();
+    s.write('a.ts', 'export {};\n');
+    s.write('b.ts', 'export {};\n');
+    await s.commit('base');
+    const body = (tag: string) => Array.from({ length: 10 }, (_, i) => `export const ${tag}${i} = compute('${tag}', ${i * 7});`);
+    const a = await s.agentStep({ trace: 't', step: 'a' }, () => s.write('a.ts', ['export {};', ...body('a')].join('\n') + '\n'));
+    const b = await s.agentStep({ trace: 't', step: 'b' }, () => s.write('b.ts', ['export {};', ...body('b')].join('\n') + '\n'));
+    // Before committing, a human drops a line of a, and adds one inside b.
+    s.replace('a.ts', "export const a3 = compute('a', 21);\n", '');
+    s.replace('b.ts', "export const b5 = compute('b', 35);\n", "export const b5 = compute('b', 35);\nconsole.log('checking');\n");
+    const sha = await s.commit('agent work, touched up', HUMAN);
+    const t = await trail(s);
+    const pa = t.anchors.get(a.patches[0]!.patchId)!;
+    const pb = t.anchors.get(b.patches[0]!.patchId)!;
+    // a: nine lines landed; added line 3 did not.
+    expect(pa).toMatchObject({ commit: sha, firmness: 'fuzzy', path: 'a.ts', lines: [2, 3, 4, 5, 6, 7, 8, 9, 10], addedIndex: [0, 1, 2, 4, 5, 6, 7, 8, 9] });
+    // b: all ten landed around the human's line (line 8), which is not the patch's.
+    expect(pb).toMatchObject({ commit: sha, firmness: 'fuzzy', path: 'b.ts', lines: [2, 3, 4, 5, 6, 7, 9, 10, 11, 12] });
+    expect(pb.addedIndex).toBeUndefined(); // every added line landed, in order: entry k is line k
+    // The anchored lines are the commit's lines git blame gives it, less the human's.
+    expect(pa.lines).toEqual(blamedTo(s, sha, 'a.ts').filter((l) => l !== 1));
+    expect(pb.lines).toEqual(blamedTo(s, sha, 'b.ts').filter((l) => l !== 1 && l !== 8));
+    const st = await survivalByStep(s);
+    expect(st.get('a')!.survival).toMatchObject({ state: 'partially_preserved', aliveLines: 9, deletedLines: 1, byCommit: sha });
+    expect(st.get('b')!.survival).toMatchObject({ state: 'alive_on_path', aliveLines: 10, deletedLines: 0 });
+    // Later edits still count line by line: deleting a landed line of a leaves 8.
+    s.replace('a.ts', "export const a7 = compute('a', 49);\n", '');
+    const later = await s.commit('drop another', HUMAN);
+    expect((await survivalByStep(s)).get('a')!.survival).toMatchObject({ state: 'partially_preserved', aliveLines: 8, deletedLines: 2, byCommit: later });
   });
 
   it('never takes a commit that restores the before-content as the landing', async () => {

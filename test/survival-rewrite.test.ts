@@ -58,6 +58,29 @@ describe('rewrites without hooks: anchors re-found from content', () => {
     expect(after.get('three')!.anchor!.firmness).toBe('exact');
   });
 
+  it('a line dropped in the rewrite: the rest is re-found and partially preserved, by the rewritten commit', async () => {
+    const s = make();
+    const [one] = await three(s);
+    const res = s.rebaseInteractive(`${one}~1`, (todo) => {
+      const l = todo.split('\n').filter((x) => /^pick /.test(x));
+      return [l[0], l[1]!.replace(/^pick/, 'squash'), l[2]].join('\n') + '\n';
+    });
+    expect(res.code).toBe(0);
+    // Amend the squashed commit (HEAD~1) with a line of `two` gone, through an edit stop.
+    const squashed = s.git('rev-parse', 'HEAD~1').trim();
+    const res2 = s.rebaseInteractive(`${squashed}~1`, (todo) => todo.replace(/^pick (\w+) (add one)/m, 'edit $1 $2'));
+    expect(res2.code).toBe(0);
+    s.write('two.ts', s.read('two.ts').replace("export const two2 = 'two-26';\n", ''));
+    s.git('commit', '-q', '-a', '--amend', '--no-edit');
+    s.git('rebase', '--continue');
+    const st = await states(s);
+    const rewritten = s.git('rev-parse', 'HEAD~1').trim();
+    expect(st.get('one')!.survival).toMatchObject({ state: 'alive_on_path', aliveLines: 4 });
+    expect(st.get('two')!.survival).toMatchObject({ state: 'partially_preserved', aliveLines: 3, deletedLines: 1, byCommit: rewritten });
+    expect(st.get('two')!.anchor).toMatchObject({ commit: rewritten, firmness: 'fuzzy', addedIndex: [0, 1, 3] });
+    expect(st.get('three')!.survival).toMatchObject({ state: 'alive_on_path', aliveLines: 4 });
+  });
+
   it('amend, cherry-pick onto another branch and merge --squash: alive on the branch they reached', async () => {
     const s = make();
     s.write('base.ts', 'export {};\n');

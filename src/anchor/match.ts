@@ -57,7 +57,7 @@ function findRun(runs: Run[], want: string[], claimed: Set<number>, near: number
 /**
  * Finds, among the added lines of a commit's diff, the lines of each patch. Exact: the patch's
  * added lines appear as a contiguous run of added lines in the same file (line precision).
- * Fuzzy: a same-length run whose text is at least 85% similar. A run equal to the patch's
+ * Fuzzy: a run whose text is at least 85% similar (a few lines shorter or longer: see `fuzzyRun`). A run equal to the patch's
  * before-content is a restore, never the patch's landing. A pure deletion lands where the commit
  * removes the same lines. Patches are matched newest first, and each committed line goes to one
  * patch only: the last step that wrote it.
@@ -88,37 +88,87 @@ export function matchPatches(commit: string, files: FileDiff[], patchesNewestFir
     }
     const claimed = claim(claimedNew, fd.path);
     const runs = addedRuns(fd);
-    let firmness: Anchor['firmness'] = 'exact';
-    let at = findRun(runs, patch.added, claimed, patch.newStart - 1, (a, b) => a === b);
-    if (at === null) {
-      at = fuzzyRun(runs, patch, claimed);
-      firmness = 'fuzzy';
+    const at = findRun(runs, patch.added, claimed, patch.newStart - 1, (a, b) => a === b);
+    if (at !== null) {
+      const lines = patch.added.map((_, k) => at + k + 1);
+      for (const l of lines) claimed.add(l - 1);
+      anchors.push({ patchId: patch.patchId, commit, firmness: 'exact', path: fd.path, lines });
+      continue;
     }
-    if (at === null) continue;
-    const lines: number[] = [];
-    for (let k = 0; k < patch.added.length; k++) {
-      claimed.add(at + k);
-      lines.push(at + k + 1);
-    }
-    anchors.push({ patchId: patch.patchId, commit, firmness, path: fd.path, lines });
+    const fuzzy = fuzzyRun(runs, patch, claimed);
+    if (!fuzzy) continue;
+    for (const l of fuzzy.lines) claimed.add(l - 1);
+    anchors.push({ patchId: patch.patchId, commit, firmness: 'fuzzy', path: fd.path, ...fuzzy });
   }
   return anchors;
 }
 
-function fuzzyRun(runs: Run[], patch: Patch, claimed: Set<number>): number | null {
+/**
+ * The most similar window of added lines, at least 85% like the patch's added text. Windows a few
+ * lines shorter or longer than the patch count too (15% of its lines, at least 1, at most 8): a line
+ * dropped or added before the commit still lands the rest. Then each committed line of the window
+ * is paired with the added line it holds (`alignLanded`), and lines that did not land have none.
+ */
+function fuzzyRun(runs: Run[], patch: Patch, claimed: Set<number>): Pick<Anchor, 'lines' | 'addedIndex'> | null {
+  const n = patch.added.length;
   const want = norm(patch.added.join('\n'));
   const before = norm(patch.removed.join('\n'));
-  let best: { at: number; s: number } | null = null;
+  const slack = Math.min(8, Math.max(1, Math.floor(n * (1 - FUZZY_SIMILARITY))));
+  let best: { run: Run; i: number; len: number; s: number } | null = null;
   for (const r of runs) {
-    for (let i = 0; i + patch.added.length <= r.lines.length; i++) {
-      let free = true;
-      for (let k = 0; k < patch.added.length && free; k++) free = !claimed.has(r.start + i + k);
-      if (!free) continue;
-      const text = norm(r.lines.slice(i, i + patch.added.length).join('\n'));
-      if (before && text === before) continue;
-      const s = lineSimilarity(text, want);
-      if (s >= FUZZY_SIMILARITY && (!best || s > best.s)) best = { at: r.start + i, s };
+    for (let len = Math.max(1, n - slack); len <= n + slack; len++) {
+      for (let i = 0; i + len <= r.lines.length; i++) {
+        let free = true;
+        for (let k = 0; k < len && free; k++) free = !claimed.has(r.start + i + k);
+        if (!free) continue;
+        const text = norm(r.lines.slice(i, i + len).join('\n'));
+        if (before && text === before) continue;
+        const s = lineSimilarity(text, want);
+        // Most similar first; on a tie, the window closest to the patch's length.
+        if (s >= FUZZY_SIMILARITY && (!best || s > best.s || (s === best.s && Math.abs(len - n) < Math.abs(best.len - n)))) best = { run: r, i, len, s };
+      }
     }
   }
-  return best?.at ?? null;
+  if (!best) return null;
+  const window = best.run.lines.slice(best.i, best.i + best.len);
+  const pairs = alignLanded(window, patch.added);
+  const lines = pairs.map(([j]) => best.run.start + best.i + j + 1);
+  const addedIndex = pairs.map(([, k]) => k);
+  const positional = pairs.length === n && addedIndex.every((k, j) => k === j);
+  return positional ? { lines } : { lines, addedIndex };
+}
+
+/**
+ * Pairs committed lines (`window`) with the patch's added lines: equal lines (white space folded)
+ * by a longest common subsequence, then, between two equal pairs, the lines left on both sides in
+ * order (edited before the commit). Lines left over on one side only have no partner: added lines
+ * that did not land, or committed lines the patch did not write. Returns [window index, added index].
+ */
+export function alignLanded(window: string[], added: string[]): [number, number][] {
+  const a = window.map(norm);
+  const b = added.map(norm);
+  const m = a.length;
+  const n = b.length;
+  // lcs[i][j]: LCS length of a[i..] and b[j..].
+  const lcs = Array.from({ length: m + 1 }, () => new Uint16Array(n + 1));
+  for (let i = m - 1; i >= 0; i--) for (let j = n - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  const pairs: [number, number][] = [];
+  let i = 0;
+  let j = 0;
+  let gi = 0;
+  let gj = 0;
+  const gap = (toI: number, toJ: number) => {
+    for (let k = 0; k < Math.min(toI - gi, toJ - gj); k++) pairs.push([gi + k, gj + k]);
+  };
+  while (i < m && j < n) {
+    if (a[i] === b[j]) {
+      gap(i, j);
+      pairs.push([i, j]);
+      gi = ++i;
+      gj = ++j;
+    } else if (lcs[i + 1]![j]! >= lcs[i]![j + 1]!) i++;
+    else j++;
+  }
+  gap(m, n);
+  return pairs;
 }

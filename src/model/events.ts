@@ -108,7 +108,12 @@ export const Anchor = z.object({
   path: z.string(),
   /** 1-based line numbers, in that file at the anchor commit, of the patch's added lines. */
   lines: z.array(z.number().int().positive()),
-});
+  /**
+   * When only some of the added lines landed (a line dropped or added before the commit): which
+   * added line (0-based) each entry of `lines` holds. Absent: entry k holds added line k.
+   */
+  addedIndex: z.array(z.number().int().nonnegative()).optional(),
+}).refine((a) => !a.addedIndex || a.addedIndex.length === a.lines.length, { message: 'addedIndex needs one entry per line', path: ['addedIndex'] });
 export type Anchor = z.infer<typeof Anchor>;
 
 export const AnchorEvent = z.object({

@@ -21,7 +21,7 @@ import { newRecord, type FileState, type ForwardPass, type LineState, type Owner
  * Next to them, `history.json` keeps the commits of the last history walk (a commit never changes),
  * so an update reads only the commits that are new since then.
  */
-export const CACHE_VERSION = 5;
+export const CACHE_VERSION = 6;
 const KEEP_FILES = 12;
 const DEPTHS = [0, 8, 64];
 
@@ -192,6 +192,10 @@ function hashAnchor(patchId: string, a: Anchor): [number, number] {
   for (const l of a.lines) {
     x = Math.imul(x ^ l, FNV_PRIME);
     y = Math.imul(y ^ l, FNV_PRIME) ^ (y >>> 15);
+  }
+  for (const k of a.addedIndex ?? []) {
+    x = Math.imul(x ^ (k + 0x10000), FNV_PRIME);
+    y = Math.imul(y ^ (k + 0x10000), FNV_PRIME) ^ (y >>> 15);
   }
   return [x >>> 0, y >>> 0];
 }

@@ -286,7 +286,8 @@ export function classify(p: Patch, c: Counts, rec: PatchRecord, anchor: Anchor):
     if (!rec.removal) return mk('lost', null, { lostKind: 'deleted', reason: `the patch's lines were not found at anchor commit ${anchor.commit.slice(0, 12)}` });
     return mk('lost', rec.removal.commit, { lostKind: rec.removal.fileDeleted ? 'file_deleted' : 'deleted' });
   }
-  if (left < total) return mk('partially_preserved', rec.removal?.commit ?? null);
+  // No commit removed any: some lines never landed (the anchor commit left them out).
+  if (left < total) return mk('partially_preserved', rec.removal?.commit ?? anchor.commit);
   if (c.edited > 0) return mk(c.other ? 'repaired' : 'alive_transformed', rec.change);
   if (c.moved > 0) return mk('moved', rec.change);
   return mk('alive_on_path', rec.revived ?? anchor.commit);

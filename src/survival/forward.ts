@@ -317,7 +317,9 @@ export class ForwardPass {
       // A fuzzy anchor's lines need not be the step's text: a line the commit holds differently was
       // edited before it landed, by whoever made the commit (no step wrote that text).
       const committed = anchor.firmness === 'exact' ? null : (await this.text(fs)).lines;
-      anchor.lines.forEach((line, k) => {
+      anchor.lines.forEach((line, j) => {
+        // Entry j holds added line k (only some of the lines may have landed).
+        const k = anchor.addedIndex?.[j] ?? j;
         const idx = line - 1;
         if (idx < 0 || idx >= fs.owners.length || k >= patch.added.length) return;
         const differs = committed !== null && committed[idx] !== patch.added[k];

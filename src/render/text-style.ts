@@ -13,25 +13,32 @@ export interface Style {
 
 const wrap = (on: boolean, open: number, close: number) => (s: string) => (on ? `\x1b[${open}m${s}\x1b[${close}m` : s);
 
+/** Colour names as Ink knows them; the text renderers map them to ANSI codes. */
+export type ColorName = 'green' | 'cyan' | 'blue' | 'magenta' | 'yellow' | 'red' | 'redBright' | 'gray' | 'white';
+
+/** One colour per survival state, the same in every view: text, and the interface. */
+export const STATE_COLOR: Record<SurvivalState, ColorName> = {
+  alive_on_path: 'green',
+  moved: 'cyan',
+  alive_transformed: 'blue',
+  repaired: 'magenta',
+  partially_preserved: 'yellow',
+  reverted: 'red',
+  lost: 'redBright',
+  pending: 'gray',
+  unknown: 'white',
+};
+
+const ANSI: Record<ColorName, number> = { green: 32, cyan: 36, blue: 34, magenta: 35, yellow: 33, red: 31, redBright: 91, gray: 90, white: 37 };
+
 export function textStyle(color: boolean): Style {
   const green = wrap(color, 32, 39);
   const yellow = wrap(color, 33, 39);
   const red = wrap(color, 31, 39);
   const dim = wrap(color, 2, 22);
   const cyan = wrap(color, 36, 39);
-  const byState: Record<SurvivalState | 'unattributed', (s: string) => string> = {
-    alive_on_path: green,
-    moved: green,
-    alive_transformed: cyan,
-    repaired: cyan,
-    partially_preserved: yellow,
-    reverted: red,
-    lost: red,
-    pending: yellow,
-    unknown: dim,
-    unattributed: dim,
-  };
-  return { bold: wrap(color, 1, 22), dim, green, yellow, red, cyan, state: (st, s) => byState[st](s ?? st) };
+  const state = (st: SurvivalState | 'unattributed', s?: string) => (st === 'unattributed' ? dim(s ?? st) : wrap(color, ANSI[STATE_COLOR[st]], 39)(s ?? st));
+  return { bold: wrap(color, 1, 22), dim, green, yellow, red, cyan, state };
 }
 
 /** `1h 05m`, `41m`, `12s`, `0s`: a duration for a card. */

@@ -1,23 +1,12 @@
 import type { TrackReport } from '../model/track.js';
 import type { SurvivalState } from '../model/survival.js';
-
-const COLORS: Record<SurvivalState, number> = {
-  alive_on_path: 32,
-  moved: 36,
-  alive_transformed: 32,
-  repaired: 33,
-  partially_preserved: 33,
-  reverted: 35,
-  lost: 31,
-  pending: 34,
-  unknown: 90,
-};
+import { textStyle } from './text-style.js';
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
 /** `ot trail track` as text: one row per patch, then one summary line per state with a proportional bar. */
 export function renderTrackText(r: TrackReport, opts: { color: boolean; columns?: number }): string {
-  const paint = (state: SurvivalState, s: string) => (opts.color ? `\u001b[${COLORS[state]}m${s}\u001b[0m` : s);
+  const paint = textStyle(opts.color).state;
   const out: string[] = [];
   out.push(`survival at ${r.at ? r.at.slice(0, 12) : '(no commit yet)'} of ${r.summary.patches} patch${r.summary.patches === 1 ? '' : 'es'} in ${r.traces.length} trace${r.traces.length === 1 ? '' : 's'}`);
   if (r.patches.length) {

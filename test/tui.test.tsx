@@ -4,7 +4,7 @@ import { Scenario } from '../fixtures/scenario.js';
 import { App, type AppData } from '../src/tui/app.js';
 import { loadTarget } from '../src/tui/open.js';
 import { filterRows, prRows, traceRows, tracesRows } from '../src/tui/rows.js';
-import { buildExplorer, buildPrExplorer, emptyCounts, explorerSummaryText, loadExplorer, survivalBar, type ExplorerModel, type PrCardData } from '../src/views/explorer.js';
+import { buildPrExplorer, emptyCounts, explorerSummaryText, loadExplorer, loadTimelines, survivalBar, type ExplorerModel, type PrCardData } from '../src/views/explorer.js';
 
 /**
  * The interface on a real scenario repository: two agents, three traces' worth of steps, commits,
@@ -287,6 +287,48 @@ describe('interface', () => {
     expect(strip(r.lastFrame())).toContain('[conversation]');
     await keys(r, KEY.tab, KEY.tab);
     expect(strip(r.lastFrame())).toContain('[intent alignment]');
+  });
+});
+
+describe('survival timelines after the first frame', () => {
+  it('lists from the cached pass, then adds the same timelines a timeline pass gives', async () => {
+    const first = await loadExplorer(s.dir, { timeline: false });
+    const greet = [...first.model.patches.values()].find((p) => p.row.path === 'src/greet.ts')!;
+    expect(greet.timeline).toBeNull();
+    expect(first.model.traces).toEqual(model.traces);
+    const full = await loadTimelines(first);
+    for (const [id, p] of model.patches) expect(full.patches.get(id)!.timeline, p.row.path).toEqual(p.timeline);
+    expect(full.patches.get(greet.row.patchId)!.timeline!.map((t) => [t.commit, t.state])).toEqual([[commits.greet, 'alive_on_path']]);
+    // Already there: the same model back, no second pass.
+    expect(await loadTimelines({ ...first, model: full })).toBe(full);
+  });
+
+  it('says the timeline is being computed on a patch, then shows it', async () => {
+    const data = await loadTarget({ kind: 'traces' }, s.dir);
+    expect(data.kind).toBe('explorer');
+    if (data.kind !== 'explorer') return;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const r = open({ ...data, timelines: async () => (await held, data.timelines!()) }, { columns: 120, rows: 30 });
+    await tick();
+    // trace-alpha (second), then its first patch: prompt, step 1, patch.
+    await keys(r, 'j', KEY.enter, 'j', 'j', KEY.enter);
+    let f = strip(r.lastFrame());
+    expect(f).toContain('traces › trace-alpha › src/greet.ts');
+    expect(f).toContain('survival  alive_on_path');
+    expect(f).toContain('computing the state at each commit…');
+    release();
+    await keys(r, '');
+    f = strip(r.lastFrame());
+    expect(f).not.toContain('computing the state');
+    expect(f).toMatch(new RegExp(`${commits.greet!.slice(0, 7)}  alive_on_path  1/1 alive`));
+  });
+
+  it('says why when the timelines cannot be computed', async () => {
+    const r = open({ kind: 'explorer', model: (await loadExplorer(s.dir, { timeline: false })).model, timelines: () => Promise.reject(new Error('no history here')) }, { columns: 120, rows: 30 });
+    await tick();
+    await keys(r, 'j', KEY.enter, 'j', 'j', KEY.enter);
+    expect(strip(r.lastFrame())).toContain('cannot compute the timeline: no history here');
   });
 });
 

@@ -30,6 +30,11 @@ export type AppData =
       open?: Screen[];
       /** Reads the pull-request card of the current branch (`p`), when asked for. */
       loadPr?: () => Promise<PrExplorerModel>;
+      /**
+       * The same model with the patches' survival timelines, when `model` was built without them
+       * (from the engine's cache, for a fast first frame). Asked for once the first frame is out.
+       */
+      timelines?: () => Promise<ExplorerModel>;
     }
   | { kind: 'pr'; model: ExplorerModel; pr: PrExplorerModel }
   | { kind: 'error'; title: string; message: string; hint?: string };
@@ -218,23 +223,22 @@ function hints(screen: Screen, canPr: boolean): string {
   return `tab next tab · ${move} · enter open patch · esc back · / filter · q quit`;
 }
 
-function rowsOf(screen: Screen, data: AppData, pr: PrExplorerModel | null, width: number): Row[] {
-  if (data.kind === 'error') return [];
-  const model = data.model;
+function rowsOf(screen: Screen, model: ExplorerModel | null, pr: PrExplorerModel | null, width: number, timelineError: string | null): Row[] {
+  if (!model) return [];
   if (screen.kind === 'traces') return tracesRows(model, width);
   if (screen.kind === 'trace') return traceRows(model, screen.traceId);
-  if (screen.kind === 'patch') return patchRows(model, screen.patchId);
+  if (screen.kind === 'patch') return patchRows(model, screen.patchId, timelineError);
   return pr ? prRows(pr, screen.tab) : [];
 }
 
 type PrLoad = { status: 'idle' | 'loading' } | { status: 'ready'; pr: PrExplorerModel } | { status: 'error'; message: string };
 
-function emptyText(screen: Screen, data: AppData, filter: string, prLoad: PrLoad): Segment[][] {
+function emptyText(screen: Screen, model: ExplorerModel | null, filter: string, prLoad: PrLoad): Segment[][] {
   if (screen.kind === 'pr' && prLoad.status === 'error') return [[{ text: 'cannot build the pull-request card', color: 'red', bold: true }], [{ text: prLoad.message }], [{ text: 'esc goes back', dim: true }]];
   if (screen.kind === 'pr' && prLoad.status !== 'ready') return [[{ text: 'reading the pull-request card…', dim: true }]];
   if (filter) return [[{ text: `nothing matches "${filter}"`, color: 'yellow' }], [{ text: 'esc clears the filter, / edits it', dim: true }]];
   if (screen.kind === 'traces') return HOW_TO_RECORD.map((l, i) => [{ text: l, bold: i === 0 }]);
-  if (screen.kind === 'trace' && data.kind !== 'error' && !data.model.details.has(screen.traceId)) return [[{ text: `no trace '${screen.traceId}' is recorded here`, color: 'red' }]];
+  if (screen.kind === 'trace' && model && !model.details.has(screen.traceId)) return [[{ text: `no trace '${screen.traceId}' is recorded here`, color: 'red' }]];
   if (screen.kind === 'trace') return [[{ text: 'this trace has no steps yet (only prompts were recorded)', dim: true }]];
   if (screen.kind === 'patch') return [[{ text: 'this patch is not in the trail', color: 'red' }]];
   return [[{ text: 'nothing to show on this tab', dim: true }]];
@@ -264,7 +268,22 @@ function Explorer({ data, onQuit, input }: { data: AppData; onQuit: () => void; 
   const t = top(state);
   const width = Math.max(20, columns);
   const height = Math.max(6, termRows - 1);
-  const model = data.kind === 'error' ? null : data.model;
+  // The model on show: the one loaded, then the same with the survival timelines once computed.
+  const [model, setModel] = useState<ExplorerModel | null>(data.kind === 'error' ? null : data.model);
+  const [timelineError, setTimelineError] = useState<string | null>(null);
+  const loadTimelines = data.kind === 'explorer' ? data.timelines : undefined;
+  useEffect(() => {
+    if (!loadTimelines) return;
+    let live = true;
+    // Effects run once the frame is written: the timelines never delay the first one.
+    loadTimelines().then(
+      (m) => live && setModel(m),
+      (err: unknown) => live && setTimelineError(err instanceof Error ? err.message : String(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [loadTimelines]);
   const [prLoad, setPrLoad] = useState<PrLoad>(data.kind === 'pr' ? { status: 'ready', pr: data.pr } : { status: 'idle' });
   const pr = prLoad.status === 'ready' ? prLoad.pr : null;
   const loadPr = data.kind === 'explorer' ? data.loadPr : undefined;
@@ -277,7 +296,7 @@ function Explorer({ data, onQuit, input }: { data: AppData; onQuit: () => void; 
     );
   }, [t.screen.kind, prLoad.status, loadPr]);
   const header = data.kind === 'error' ? [] : t.screen.kind === 'pr' && !pr ? [[{ text: 'pull request', bold: true }]] : screenHeader(t.screen, model, pr, width);
-  const all = rowsOf(t.screen, data, pr, width);
+  const all = rowsOf(t.screen, model, pr, width, timelineError);
   const rows = filterRows(all, t.filter);
   // crumbs, header, rule, body, rule, footer
   const bodyHeight = Math.max(1, height - header.length - 4);
@@ -285,7 +304,7 @@ function Explorer({ data, onQuit, input }: { data: AppData; onQuit: () => void; 
   const start = windowStart(t.offset, cursor, rows.length, bodyHeight);
   const visible = rows.slice(start, start + bodyHeight);
 
-  const view: View = { rows: (f) => filterRows(rowsOf(f.screen, data, pr, width), f.filter), height: bodyHeight, canPr: Boolean(loadPr) };
+  const view: View = { rows: (f) => filterRows(rowsOf(f.screen, model, pr, width, timelineError), f.filter), height: bodyHeight, canPr: Boolean(loadPr) };
   input.current = (input, key) => {
     if (data.kind === 'error') {
       if (input === 'q' || key.escape || key.return) onQuit();
@@ -315,7 +334,7 @@ function Explorer({ data, onQuit, input }: { data: AppData; onQuit: () => void; 
       <Text dimColor>{rule}</Text>
       <Box flexDirection="column" height={bodyHeight}>
         {rows.length === 0
-          ? emptyText(t.screen, data, t.filter, prLoad).map((segments, i) => <Line key={i} width={width} segments={segments} />)
+          ? emptyText(t.screen, model, t.filter, prLoad).map((segments, i) => <Line key={i} width={width} segments={segments} />)
           : visible.map((row, i) => <Line key={row.key} width={width} segments={row.segments} selected={start + i === cursor} />)}
       </Box>
       <Text dimColor>{rule}</Text>

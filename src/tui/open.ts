@@ -9,15 +9,16 @@ export type TuiTarget = { kind: 'traces' } | { kind: 'pr'; base?: string; head?:
 
 /** Reads what the target needs; failures become an error screen, not a crash. */
 export async function loadTarget(target: TuiTarget, repoDir: string): Promise<AppData> {
-  const { loadExplorer } = await import('../views/explorer.js');
+  const { loadExplorer, loadTimelines } = await import('../views/explorer.js');
   try {
+    // The lists from the engine's cache; the survival timelines (a patch's screen) after the first frame.
     if (target.kind === 'traces') {
-      const { model } = await loadExplorer(repoDir, { timeline: true });
-      return { kind: 'explorer', model, loadPr: async () => (await (await import('./pr-data.js')).loadPrModel(repoDir)).pr };
+      const data = await loadExplorer(repoDir, { timeline: false });
+      return { kind: 'explorer', model: data.model, timelines: () => loadTimelines(data), loadPr: async () => (await (await import('./pr-data.js')).loadPrModel(repoDir)).pr };
     }
     if (target.kind === 'trace') {
-      const { model } = await loadExplorer(repoDir, { traceId: target.traceId, timeline: true });
-      return { kind: 'explorer', model, open: [{ kind: 'trace', traceId: target.traceId }] };
+      const data = await loadExplorer(repoDir, { traceId: target.traceId, timeline: false });
+      return { kind: 'explorer', model: data.model, timelines: () => loadTimelines(data), open: [{ kind: 'trace', traceId: target.traceId }] };
     }
     const { loadPrExplorer } = await import('./pr-data.js');
     return await loadPrExplorer(repoDir, target.base, target.head);

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { render, cleanup } from 'ink-testing-library';
 import { Scenario } from '../fixtures/scenario.js';
-import { App, type AppData } from '../src/tui/app.js';
+import { App, splitKeys, type AppData } from '../src/tui/app.js';
 import { loadTarget } from '../src/tui/open.js';
 import { filterRows, prRows, traceRows, tracesRows } from '../src/tui/rows.js';
 import { buildPrExplorer, emptyCounts, explorerSummaryText, loadExplorer, loadTimelines, survivalBar, type ExplorerModel, type PrCardData } from '../src/views/explorer.js';
@@ -368,5 +368,33 @@ describe('keys arriving together', () => {
     await keys(r, 'jq');
     expect(strip(r.lastFrame())).toContain('2/2');
     expect(quits.length).toBe(before + 1);
+  });
+
+  it('reads enter, tab and backspace among typed characters as those keys', async () => {
+    expect(splitKeys('j\r', {})).toEqual([['j', {}], ['', { return: true }]]);
+    expect(splitKeys('ab\u007F\t', {})).toEqual([['a', {}], ['b', {}], ['', { backspace: true }], ['', { tab: true }]]);
+    expect(splitKeys('\n', {})).toEqual([['', { return: true }]]);
+    expect(splitKeys('\u0015', {})).toEqual([['u', { ctrl: true }]]);
+    expect(splitKeys('G', { shift: true })).toEqual([['G', { shift: true }]]);
+    expect(splitKeys('', { upArrow: true })).toEqual([['', { upArrow: true }]]);
+    const r = open({ kind: 'explorer', model }, { columns: 120, rows: 30 });
+    await tick();
+    // One chunk: filter "alpx", backspace, enter keeps it, enter opens the trace.
+    await keys(r, '/alpx\u007F\r\r');
+    expect(strip(r.lastFrame())).toContain('traces › trace-alpha');
+    await keys(r, KEY.esc, KEY.esc);
+    await keys(r, 'j\r');
+    expect(strip(r.lastFrame())).toContain('traces › trace-alpha');
+  });
+
+  it('keeps keys typed while the trail loads for the screen that shows it', async () => {
+    let resolve!: (d: AppData) => void;
+    const r = open(new Promise<AppData>((res) => (resolve = res)), { columns: 120, rows: 30 });
+    await tick();
+    expect(strip(r.lastFrame())).toContain('reading the trail');
+    await keys(r, 'j', KEY.enter);
+    resolve({ kind: 'explorer', model });
+    await keys(r, '');
+    expect(strip(r.lastFrame())).toContain('traces › trace-alpha');
   });
 });

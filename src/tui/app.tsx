@@ -1,4 +1,4 @@
-import { useEffect, useReducer, useRef, useState } from 'react';
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import type { ExplorerModel, PrExplorerModel } from '../views/explorer.js';
 import { HOW_TO_RECORD } from '../views/explorer.js';
@@ -259,6 +259,30 @@ export function ErrorScreen({ title, message, hint, width }: { title: string; me
 
 type InputHandler = (input: string, key: KeyInfo) => void;
 
+/** What a control character typed among others stands for (Ink names it only when it comes alone). */
+function controlKey(ch: string): [string, KeyInfo] {
+  if (ch === '\r' || ch === '\n') return ['', { return: true }];
+  if (ch === '\t') return ['', { tab: true }];
+  if (ch === '\x7f' || ch === '\b') return ['', { backspace: true }];
+  const code = ch.charCodeAt(0);
+  if (code < 0x20) return [String.fromCharCode(code + 0x60), { ctrl: true }];
+  return [ch, {}];
+}
+
+/**
+ * The keys in one input event. Keys typed quickly (or pasted, or read in one chunk when the
+ * interface was busy) arrive as one string: each character is a key of its own, and a control
+ * character among them (enter, tab, backspace, ctrl+letter) is that key, not text. A line feed
+ * alone is enter too (what a terminal not yet in raw mode turns enter into).
+ */
+export function splitKeys(input: string, key: KeyInfo): [string, KeyInfo][] {
+  const flagged = key.ctrl || key.meta || key.return || key.escape || key.tab || key.backspace || key.delete || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.pageUp || key.pageDown || key.home || key.end;
+  if (flagged) return [[input, key]];
+  const chars = [...input];
+  if (chars.length === 1 && controlKey(input)[0] === input) return [[input, key]];
+  return chars.map(controlKey);
+}
+
 function Explorer({ data, onQuit, input }: { data: AppData; onQuit: () => void; /** Where the root's one input listener sends keys. */ input: { current: InputHandler | null } }) {
   const { columns, rows: termRows } = useTerminalSize();
   const [state, dispatch] = useReducer(reducer, data, initialState);
@@ -307,12 +331,13 @@ function Explorer({ data, onQuit, input }: { data: AppData; onQuit: () => void; 
   const view: View = { rows: (f) => filterRows(rowsOf(f.screen, model, pr, width, timelineError), f.filter), height: bodyHeight, canPr: Boolean(loadPr) };
   input.current = (input, key) => {
     if (data.kind === 'error') {
-      if (input === 'q' || key.escape || key.return) onQuit();
+      if (splitKeys(input, key).some(([ch, k]) => ch === 'q' || k.escape || k.return)) onQuit();
       return;
     }
-    // Keys typed quickly (or pasted) arrive as one string: each character is a key of its own.
-    const plain = !key.ctrl && !key.meta && !key.return && !key.escape && !key.tab && input.length > 1;
-    for (const ch of plain ? [...input] : [input]) dispatch({ type: 'key', input: ch, key, view });
+    for (const [ch, k] of splitKeys(input, key)) {
+      if (k.ctrl && ch === 'c') onQuit();
+      else dispatch({ type: 'key', input: ch, key: k, view });
+    }
   };
 
   if (data.kind === 'error') return <ErrorScreen title={data.title} message={data.message} hint={data.hint} width={Math.min(width, 100)} />;
@@ -372,10 +397,21 @@ export function App({ data, onQuit, onReady }: { data: AppData | Promise<AppData
   // One input listener for the whole life of the interface (raw mode is never toggled between
   // screens, so no key typed during a switch is lost); the screen on show handles the keys.
   const handler = useRef<InputHandler | null>(null);
-  useInput((input, key) => {
+  // Keys typed while the trail loads, for the screen that shows it (q still quits at once).
+  const typedAhead = useRef<[string, KeyInfo][]>([]);
+  const quitRef = useRef(quit);
+  quitRef.current = quit;
+  // One handler for the life of the interface: Ink re-subscribes useInput's listener whenever it changes.
+  const onInput = useCallback((input: string, key: KeyInfo) => {
     if (handler.current) handler.current(input, key);
-    else if (input === 'q') quit();
-  });
+    else if (input === 'q' && !key.ctrl && !key.meta) quitRef.current();
+    else typedAhead.current.push([input, key]);
+  }, []);
+  useInput(onInput);
+  useEffect(() => {
+    if (!loaded || !handler.current) return;
+    for (const [input, key] of typedAhead.current.splice(0)) handler.current(input, key);
+  }, [loaded]);
   if (!loaded) return <LoadingScreen width={columns} />;
   return <Explorer data={loaded} onQuit={quit} input={handler} />;
 }

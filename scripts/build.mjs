@@ -19,6 +19,34 @@ const yogaWithoutFetch = {
   },
 };
 
+/**
+ * string-width (Ink's, and in the chunk yargs loads) builds `/^\p{RGI_Emoji}$/v` when it loads
+ * (about 20 ms) and compiles it the first time a line holds anything but ASCII (about 35 ms more):
+ * a box-drawing rule is enough. Every RGI emoji sequence holds a non-ASCII character with the
+ * Emoji property, so that cheap test comes first, and the full expression is only built for a
+ * segment that passes it: the same widths, without the cost on text with no emoji.
+ */
+const RGI_EMOJI_LITERAL = String.raw`const rgiEmojiRegex = /^\p{RGI_Emoji}$/v;`;
+const RGI_EMOJI_LAZY = String.raw`const nonAsciiRegex = /\P{ASCII}/u;
+const emojiCharacterRegex = /\p{Emoji}/u;
+let rgiEmojiRegexBuilt;
+const rgiEmojiRegex = {
+	test: (segment) => nonAsciiRegex.test(segment) && emojiCharacterRegex.test(segment) && (rgiEmojiRegexBuilt ??= new RegExp('^\\p{RGI_Emoji}$', 'v')).test(segment),
+};`;
+const stringWidthLazyEmoji = {
+  name: 'string-width-lazy-emoji',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      // The older copies (under cliui and wrap-ansi) test with emoji-regex, and only characters
+      // that may be emoji: nothing to do there.
+      if (!/\/\^\\p\{RGI_Emoji\}\$\/v|RegExp\([^)]*RGI_Emoji/.test(source)) return undefined;
+      if (!source.includes(RGI_EMOJI_LITERAL)) throw new Error(`${args.path}: its RGI_Emoji expression changed; check the string-width-lazy-emoji build plugin`);
+      return { contents: source.replace(RGI_EMOJI_LITERAL, () => RGI_EMOJI_LAZY), loader: 'js' };
+    });
+  },
+};
+
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
   bundle: true,
@@ -35,7 +63,7 @@ const common = {
   // production: the development build doubles the Ink chunk and slows every render.
   define: { OT_VERSION: JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' },
   logLevel: 'warning',
-  plugins: [yogaWithoutFetch],
+  plugins: [yogaWithoutFetch, stringWidthLazyEmoji],
 };
 // Chunk names are content hashes: without this, every build would leave the previous chunks behind.
 rmSync(new URL('../dist/chunks', import.meta.url), { recursive: true, force: true });

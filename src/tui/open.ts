@@ -47,21 +47,29 @@ export interface OpenOptions {
 /** Opens the interface over `target` in the repository at `repoDir`; resolves when the user quits. */
 export async function openTui(target: TuiTarget, repoDir: string, options: OpenOptions = {}): Promise<void> {
   const t0 = performance.now();
-  const data = loadTarget(target, repoDir);
-  const [{ render }, reactModule, { App }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
-  // React is CommonJS: bundled, its exports sit on `default`; loaded by node, they are named too.
-  const React = (reactModule as unknown as { default?: typeof reactModule }).default ?? reactModule;
   const stdout = options.stdout ?? process.stdout;
   const stdin = options.stdin ?? process.stdin;
-  // The alternate screen: the interface takes the whole terminal and gives it back as it was.
+  // Raw mode from the start, not from the first frame's effects: a key typed while the interface
+  // loads waits in the terminal for it, neither echoed nor turned into a line (enter would read as
+  // a line feed), and is handled once the screen is up.
+  const raw = Boolean(stdin.isTTY);
+  if (raw) stdin.setRawMode(true);
+  let instance: { waitUntilExit(): Promise<unknown>; cleanup(): void } | null = null;
   const alt = Boolean(stdout.isTTY);
-  if (alt) stdout.write('\x1b[?1049h\x1b[H');
-  const onReady = options.onFirstFrame ? () => setImmediate(() => options.onFirstFrame?.(performance.now() - t0)) : undefined;
-  const instance = render(React.createElement(App, { data, onReady }), { stdout, stdin, exitOnCtrlC: true, patchConsole: false });
   try {
+    // The data and the interface's code load together.
+    const data = loadTarget(target, repoDir);
+    const [{ render }, reactModule, { App }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
+    // React is CommonJS: bundled, its exports sit on `default`; loaded by node, they are named too.
+    const React = (reactModule as unknown as { default?: typeof reactModule }).default ?? reactModule;
+    // The alternate screen: the interface takes the whole terminal and gives it back as it was.
+    if (alt) stdout.write('\x1b[?1049h\x1b[H');
+    const onReady = options.onFirstFrame ? () => setImmediate(() => options.onFirstFrame?.(performance.now() - t0)) : undefined;
+    instance = render(React.createElement(App, { data, onReady }), { stdout, stdin, exitOnCtrlC: true, patchConsole: false });
     await instance.waitUntilExit();
   } finally {
-    instance.cleanup();
-    if (alt) stdout.write('\x1b[?1049l');
+    instance?.cleanup();
+    if (raw) stdin.setRawMode(false);
+    if (alt && instance) stdout.write('\x1b[?1049l');
   }
 }

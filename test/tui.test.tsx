@@ -4,6 +4,7 @@ import { Scenario } from '../fixtures/scenario.js';
 import { App, splitKeys, type AppData } from '../src/tui/app.js';
 import { loadTarget } from '../src/tui/open.js';
 import { filterRows, prRows, traceRows, tracesRows } from '../src/tui/rows.js';
+import { firstFrameText } from '../src/tui/screen.js';
 import { buildPrExplorer, emptyCounts, explorerSummaryText, loadExplorer, loadTimelines, survivalBar, type ExplorerModel, type PrCardData } from '../src/views/explorer.js';
 
 /**
@@ -329,6 +330,35 @@ describe('survival timelines after the first frame', () => {
     await tick();
     await keys(r, 'j', KEY.enter, 'j', 'j', KEY.enter);
     expect(strip(r.lastFrame())).toContain('cannot compute the timeline: no history here');
+  });
+});
+
+describe('the first frame written before Ink loads', () => {
+  const lines = (text: string | undefined) => strip(text).split('\n').map((l) => l.trimEnd());
+  const same = async (data: AppData, size: { columns: number; rows: number }) => {
+    const r = open(data, size);
+    await tick();
+    const text = firstFrameText(data, size);
+    expect(text).not.toBeNull();
+    expect(lines(text!)).toEqual(lines(r.lastFrame()));
+    r.unmount();
+    return text!;
+  };
+
+  it('is the screen the interface draws, line for line, on every kind of first screen', async () => {
+    const traces = await loadTarget({ kind: 'traces' }, s.dir);
+    const text = await same(traces, { columns: 120, rows: 30 });
+    expect(strip(text)).toMatch(/trace-beta\s+codex\s+2 steps/);
+    // The selected row is drawn in reverse video, as Ink draws it.
+    expect(text).toContain('\u001B[7;1mtrace-beta');
+    await same(traces, { columns: 50, rows: 10 });
+    await same(await loadTarget({ kind: 'trace', traceId: 'trace-alpha' }, s.dir), { columns: 100, rows: 24 });
+    await same(await loadTarget({ kind: 'traces' }, empty.dir), { columns: 120, rows: 20 });
+    await same(await loadTarget({ kind: 'pr', base: commits.base }, s.dir), { columns: 120, rows: 30 });
+  });
+
+  it('is left to Ink for an error', async () => {
+    expect(firstFrameText(await loadTarget({ kind: 'traces' }, '/'), { columns: 100, rows: 20 })).toBeNull();
   });
 });
 

@@ -78,26 +78,32 @@ export async function openTui(target: TuiTarget, repoDir: string, options: OpenO
   if (raw) stdin.setRawMode(true);
   let instance: { waitUntilExit(): Promise<unknown>; cleanup(): void } | null = null;
   const tty = Boolean(stdout.isTTY);
+  // Whether the data may still write the first frame itself: until Ink draws, or this ends.
+  let early = tty;
   try {
     const { LOADING_TEXT, firstFrameText } = await import('./screen.js');
     // The alternate screen: the interface takes the whole terminal and gives it back as it was.
     if (tty) stdout.write(`${ALT_SCREEN_ON}${CLEAR}${CURSOR_HIDE}\x1b[2m${LOADING_TEXT}\x1b[0m`);
     // The data first: alone, it is read well before Ink and React would have loaded, so the first
-    // frame is written straight from it, composed by screen.ts exactly as the interface draws it;
-    // the interface then takes the screen over (keys typed meanwhile wait for it). A slow read
-    // does not hold the interface back: after DATA_FIRST_MS its code loads alongside.
+    // frame is written straight from it as soon as it is there, composed by screen.ts exactly as
+    // the interface draws it; the interface then takes the screen over (keys typed meanwhile wait
+    // for it). A slow read does not hold the interface back: after DATA_FIRST_MS its code loads
+    // alongside, and draws the loading screen if it is ready first.
     let loaded: AppData | null = null;
-    const data = loadTarget(target, repoDir).then((d) => (loaded = d));
+    const data = loadTarget(target, repoDir).then((d) => {
+      loaded = d;
+      const text = early ? firstFrameText(d, { columns: stdout.columns || 80, rows: stdout.rows || 24 }) : null;
+      if (text !== null) {
+        // Without line wrap meanwhile: a line wider than its characters (east Asian text, emoji)
+        // is clipped at the edge, as Ink clips it, rather than pushing the lines below down.
+        stdout.write(`${CLEAR}${WRAP_OFF}${text}${WRAP_ON}`);
+        firstFrame();
+      }
+      return d;
+    });
     await Promise.race([data, new Promise((r) => setTimeout(r, DATA_FIRST_MS).unref())]);
-    const early = loaded as AppData | null; // set by the promise, which TypeScript cannot see
-    const text = early && tty ? firstFrameText(early, { columns: stdout.columns || 80, rows: stdout.rows || 24 }) : null;
-    if (text !== null) {
-      // Without line wrap meanwhile: a line wider than its characters (east Asian text, emoji) is
-      // clipped at the edge, as Ink clips it, rather than pushing the lines below down.
-      stdout.write(`${CLEAR}${WRAP_OFF}${text}${WRAP_ON}`);
-      firstFrame();
-    }
     const [{ render }, reactModule, { App }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
+    early = false;
     // React is CommonJS: bundled, its exports sit on `default`; loaded by node, they are named too.
     const React = (reactModule as unknown as { default?: typeof reactModule }).default ?? reactModule;
     const onReady = () => setImmediate(firstFrame);
@@ -108,6 +114,7 @@ export async function openTui(target: TuiTarget, repoDir: string, options: OpenO
     if (tty) stdout.write(SYNC_OFF);
     await instance.waitUntilExit();
   } finally {
+    early = false;
     instance?.cleanup();
     if (raw) stdin.setRawMode(false);
     if (tty) stdout.write(`${SYNC_OFF}${CURSOR_SHOW}${ALT_SCREEN_OFF}`);

@@ -29,12 +29,7 @@ async function waitFor(session: string, expected: string | RegExp, timeoutMs = 1
   let last = '';
   while (Date.now() < until) {
     last = screen(session);
-    if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) {
-      // Let the frame that showed it finish before the next key is typed (a loaded machine drew
-      // the screen before the interface was ready for the next key, and once lost an Enter).
-      await new Promise((r) => setTimeout(r, 120));
-      return last;
-    }
+    if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) return last;
     await new Promise((r) => setTimeout(r, 40));
   }
   throw new Error(`timed out waiting for ${String(expected)}; the screen was:\n${last}`);
@@ -108,6 +103,17 @@ describe('ot trail in a terminal', () => {
     view = await waitFor('explore', 'OT_EXIT=0');
     // The alternate screen is left: the explorer's frame is gone from the terminal.
     expect(view).not.toContain('↑↓/jk move');
+  });
+
+  it('takes keys typed before its first frame: they wait for it', async () => {
+    start('early', `node ${OT_BIN} trail`);
+    // At once, while node is still starting: j, then enter (which a terminal not yet in raw mode
+    // would turn into a line feed).
+    keys('early', 'j', 'Enter');
+    const view = await waitFor('early', 'traces › trace-alpha');
+    expect(view).toContain('▸ prompt "Add a greeting module"');
+    keys('early', 'q');
+    await waitFor('early', 'OT_EXIT=0');
   });
 
   it('opens the pull-request card of the branch with p and switches its tabs', async () => {

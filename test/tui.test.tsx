@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { render, cleanup } from 'ink-testing-library';
 import { Scenario } from '../fixtures/scenario.js';
-import { App, type AppData } from '../src/tui/app.js';
+import { App, splitKeys, type AppData } from '../src/tui/app.js';
 import { loadTarget } from '../src/tui/open.js';
 import { filterRows, prRows, traceRows, tracesRows } from '../src/tui/rows.js';
-import { buildExplorer, buildPrExplorer, emptyCounts, explorerSummaryText, loadExplorer, survivalBar, type ExplorerModel, type PrCardData } from '../src/views/explorer.js';
+import { firstFrameText } from '../src/tui/screen.js';
+import { buildPrExplorer, emptyCounts, explorerSummaryText, loadExplorer, loadTimelines, survivalBar, type ExplorerModel, type PrCardData } from '../src/views/explorer.js';
 
 /**
  * The interface on a real scenario repository: two agents, three traces' worth of steps, commits,
@@ -290,6 +291,77 @@ describe('interface', () => {
   });
 });
 
+describe('survival timelines after the first frame', () => {
+  it('lists from the cached pass, then adds the same timelines a timeline pass gives', async () => {
+    const first = await loadExplorer(s.dir, { timeline: false });
+    const greet = [...first.model.patches.values()].find((p) => p.row.path === 'src/greet.ts')!;
+    expect(greet.timeline).toBeNull();
+    expect(first.model.traces).toEqual(model.traces);
+    const full = await loadTimelines(first);
+    for (const [id, p] of model.patches) expect(full.patches.get(id)!.timeline, p.row.path).toEqual(p.timeline);
+    expect(full.patches.get(greet.row.patchId)!.timeline!.map((t) => [t.commit, t.state])).toEqual([[commits.greet, 'alive_on_path']]);
+    // Already there: the same model back, no second pass.
+    expect(await loadTimelines({ ...first, model: full })).toBe(full);
+  });
+
+  it('says the timeline is being computed on a patch, then shows it', async () => {
+    const data = await loadTarget({ kind: 'traces' }, s.dir);
+    expect(data.kind).toBe('explorer');
+    if (data.kind !== 'explorer') return;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const r = open({ ...data, timelines: async () => (await held, data.timelines!()) }, { columns: 120, rows: 30 });
+    await tick();
+    // trace-alpha (second), then its first patch: prompt, step 1, patch.
+    await keys(r, 'j', KEY.enter, 'j', 'j', KEY.enter);
+    let f = strip(r.lastFrame());
+    expect(f).toContain('traces › trace-alpha › src/greet.ts');
+    expect(f).toContain('survival  alive_on_path');
+    expect(f).toContain('computing the state at each commit…');
+    release();
+    await keys(r, '');
+    f = strip(r.lastFrame());
+    expect(f).not.toContain('computing the state');
+    expect(f).toMatch(new RegExp(`${commits.greet!.slice(0, 7)}  alive_on_path  1/1 alive`));
+  });
+
+  it('says why when the timelines cannot be computed', async () => {
+    const r = open({ kind: 'explorer', model: (await loadExplorer(s.dir, { timeline: false })).model, timelines: () => Promise.reject(new Error('no history here')) }, { columns: 120, rows: 30 });
+    await tick();
+    await keys(r, 'j', KEY.enter, 'j', 'j', KEY.enter);
+    expect(strip(r.lastFrame())).toContain('cannot compute the timeline: no history here');
+  });
+});
+
+describe('the first frame written before Ink loads', () => {
+  const lines = (text: string | undefined) => strip(text).split('\n').map((l) => l.trimEnd());
+  const same = async (data: AppData, size: { columns: number; rows: number }) => {
+    const r = open(data, size);
+    await tick();
+    const text = firstFrameText(data, size);
+    expect(text).not.toBeNull();
+    expect(lines(text!)).toEqual(lines(r.lastFrame()));
+    r.unmount();
+    return text!;
+  };
+
+  it('is the screen the interface draws, line for line, on every kind of first screen', async () => {
+    const traces = await loadTarget({ kind: 'traces' }, s.dir);
+    const text = await same(traces, { columns: 120, rows: 30 });
+    expect(strip(text)).toMatch(/trace-beta\s+codex\s+2 steps/);
+    // The selected row is drawn in reverse video, as Ink draws it.
+    expect(text).toContain('\u001B[7;1mtrace-beta');
+    await same(traces, { columns: 50, rows: 10 });
+    await same(await loadTarget({ kind: 'trace', traceId: 'trace-alpha' }, s.dir), { columns: 100, rows: 24 });
+    await same(await loadTarget({ kind: 'traces' }, empty.dir), { columns: 120, rows: 20 });
+    await same(await loadTarget({ kind: 'pr', base: commits.base }, s.dir), { columns: 120, rows: 30 });
+  });
+
+  it('is left to Ink for an error', async () => {
+    expect(firstFrameText(await loadTarget({ kind: 'traces' }, '/'), { columns: 100, rows: 20 })).toBeNull();
+  });
+});
+
 describe('the pull-request card from src/views/pr.ts', () => {
   it('opens over the real card of base..HEAD', async () => {
     const data = await loadTarget({ kind: 'pr', base: commits.base }, s.dir);
@@ -326,5 +398,33 @@ describe('keys arriving together', () => {
     await keys(r, 'jq');
     expect(strip(r.lastFrame())).toContain('2/2');
     expect(quits.length).toBe(before + 1);
+  });
+
+  it('reads enter, tab and backspace among typed characters as those keys', async () => {
+    expect(splitKeys('j\r', {})).toEqual([['j', {}], ['', { return: true }]]);
+    expect(splitKeys('ab\u007F\t', {})).toEqual([['a', {}], ['b', {}], ['', { backspace: true }], ['', { tab: true }]]);
+    expect(splitKeys('\n', {})).toEqual([['', { return: true }]]);
+    expect(splitKeys('\u0015', {})).toEqual([['u', { ctrl: true }]]);
+    expect(splitKeys('G', { shift: true })).toEqual([['G', { shift: true }]]);
+    expect(splitKeys('', { upArrow: true })).toEqual([['', { upArrow: true }]]);
+    const r = open({ kind: 'explorer', model }, { columns: 120, rows: 30 });
+    await tick();
+    // One chunk: filter "alpx", backspace, enter keeps it, enter opens the trace.
+    await keys(r, '/alpx\u007F\r\r');
+    expect(strip(r.lastFrame())).toContain('traces › trace-alpha');
+    await keys(r, KEY.esc, KEY.esc);
+    await keys(r, 'j\r');
+    expect(strip(r.lastFrame())).toContain('traces › trace-alpha');
+  });
+
+  it('keeps keys typed while the trail loads for the screen that shows it', async () => {
+    let resolve!: (d: AppData) => void;
+    const r = open(new Promise<AppData>((res) => (resolve = res)), { columns: 120, rows: 30 });
+    await tick();
+    expect(strip(r.lastFrame())).toContain('reading the trail');
+    await keys(r, 'j', KEY.enter);
+    resolve({ kind: 'explorer', model });
+    await keys(r, '');
+    expect(strip(r.lastFrame())).toContain('traces › trace-alpha');
   });
 });

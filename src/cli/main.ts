@@ -54,4 +54,7 @@ export async function main(args: string[]): Promise<void> {
 // `ot --version` alone is answered before anything is loaded, with the line yargs prints.
 const args = process.argv.slice(2);
 if (args.length === 1 && args[0] === '--version') process.stdout.write(`${VERSION}\n`);
+// `ot trail` alone, the interactive entry point, has nothing for the parser to read: it gets the
+// call yargs would make (the options at their defaults) without loading yargs and every command.
+else if (args.length === 1 && args[0] === 'trail') await (await import('./commands/trail-default.js')).trailDefault({ color: 'auto' });
 else await main(args);

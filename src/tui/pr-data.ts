@@ -1,5 +1,5 @@
 import type { PrExplorerModel } from '../views/explorer.js';
-import type { AppData } from './app.js';
+import type { AppData } from './screen.js';
 
 /**
  * The PR card for the interface: the card src/views/pr.ts builds (the same as `ot trail blame pr

@@ -184,8 +184,11 @@ export function diffRows(p: PatchDetail, keyPrefix: string, group?: string): Row
   return rows;
 }
 
-/** A patch: its survival now, its survival timeline, then its diff. */
-export function patchRows(model: ExplorerModel, patchId: string): Row[] {
+/**
+ * A patch: its survival now, its survival timeline, then its diff. A model built without timelines
+ * says the timeline is being computed, or `timelineError` when that failed.
+ */
+export function patchRows(model: ExplorerModel, patchId: string, timelineError: string | null = null): Row[] {
   const p = model.patches.get(patchId);
   if (!p) return [];
   const rows: Row[] = [];
@@ -202,9 +205,16 @@ export function patchRows(model: ExplorerModel, patchId: string): Row[] {
     segments: [{ text: 'anchor    ', dim: true }, { text: p.anchor ? `${short(p.anchor.commit)} ${p.anchor.firmness}, ${p.anchor.path}${p.anchor.lines.length ? `:${p.anchor.lines[0]}${p.anchor.lines.length > 1 ? `-${p.anchor.lines[p.anchor.lines.length - 1]}` : ''}` : ''}` : 'none: not committed yet' }],
   });
   rows.push({ key: 'tl-head', segments: [{ text: 'timeline', bold: true }] });
-  if (p.timeline.length === 0) rows.push({ key: 'tl-none', segments: [{ text: '  no state change recorded at any commit yet', dim: true }] });
-  p.timeline.forEach((t, i) =>
-    rows.push({ key: `tl:${i}`, segments: [{ text: `  ${i === p.timeline.length - 1 ? '└' : '├'} ${short(t.commit)}  `, dim: true }, stateSegment(t.state), { text: `  ${t.aliveLines}/${t.totalLines} alive`, dim: true }] }),
+  const timeline = p.timeline;
+  if (timeline === null) {
+    rows.push(
+      timelineError
+        ? { key: 'tl-error', segments: [{ text: `  cannot compute the timeline: ${timelineError}`, color: 'red' }] }
+        : { key: 'tl-loading', segments: [{ text: '  computing the state at each commit…', dim: true }] },
+    );
+  } else if (timeline.length === 0) rows.push({ key: 'tl-none', segments: [{ text: '  no state change recorded at any commit yet', dim: true }] });
+  timeline?.forEach((t, i) =>
+    rows.push({ key: `tl:${i}`, segments: [{ text: `  ${i === timeline.length - 1 ? '└' : '├'} ${short(t.commit)}  `, dim: true }, stateSegment(t.state), { text: `  ${t.aliveLines}/${t.totalLines} alive`, dim: true }] }),
   );
   rows.push({ key: 'diff-head', segments: [{ text: 'diff', bold: true }] });
   rows.push(...diffRows(p, 'd'));

@@ -2,6 +2,7 @@ import type { Anchor, FileChange, Patch, StepKind } from '../model/events.js';
 import { STATE_ORDER, type Survival, type SurvivalState } from '../model/survival.js';
 import type { SurvivalReport } from '../survival/types.js';
 import type { Step, Trail } from '../store/trail.js';
+import type { Repo } from '../git/repo.js';
 
 /**
  * The plain-data model of the interactive explorer (and of the text summary `ot trail` prints when
@@ -84,8 +85,11 @@ export interface PatchDetail {
   /** Null when the engine has nothing on the patch (it is then `unknown`). */
   survival: Survival | null;
   anchor: Anchor | null;
-  /** The state at each commit where it changed, oldest first; empty without `timeline`. */
-  timeline: TimelineRow[];
+  /**
+   * The state at each commit where it changed, oldest first; null when the model was built from a
+   * pass of the engine without timelines (loadTimelines adds them).
+   */
+  timeline: TimelineRow[] | null;
   step: { index: number; kind: StepKind; tool: string | null; intent: string | null } | null;
 }
 
@@ -152,7 +156,7 @@ export function buildExplorer(trail: Trail, report: SurvivalReport): ExplorerMod
           added: patch.added,
           survival: s?.survival ?? null,
           anchor: s?.anchor ?? trail.anchors.get(id) ?? null,
-          timeline: (s?.timeline ?? []).map((p) => ({ commit: p.commit, state: p.state, aliveLines: p.survival.aliveLines, totalLines: p.survival.totalLines })),
+          timeline: !s ? [] : s.timeline ? s.timeline.map((p) => ({ commit: p.commit, state: p.state, aliveLines: p.survival.aliveLines, totalLines: p.survival.totalLines })) : null,
           step: { index: step.index, kind: step.kind, tool: step.tool, intent: step.intent },
         });
       }
@@ -341,12 +345,17 @@ export function matchesFilter(query: string, ...fields: (string | null | undefin
  * ---------------------------------------------------------------------------------------------- */
 
 export interface ExplorerData {
+  repo: Repo;
   trail: Trail;
   report: SurvivalReport;
   model: ExplorerModel;
 }
 
-/** Reads the trail of the repository at `repoDir` and judges every patch's survival at HEAD. */
+/**
+ * Reads the trail of the repository at `repoDir` and judges every patch's survival at HEAD. Without
+ * `timeline` the engine is served by its cache; with it, the engine walks the whole history again
+ * to record each patch's state at every commit (the patches' `timeline` is null without it).
+ */
 export async function loadExplorer(repoDir: string, options: { traceId?: string; timeline?: boolean; /** Revision to judge survival at (default HEAD). */ at?: string } = {}): Promise<ExplorerData> {
   const { openRepo } = await import('../git/repo.js');
   const { loadTrail, loadTraceTrail } = await import('../store/trail.js');
@@ -354,5 +363,17 @@ export async function loadExplorer(repoDir: string, options: { traceId?: string;
   const trail = options.traceId ? await loadTraceTrail(repo, options.traceId) : await loadTrail(repo);
   const { computeSurvival } = await import('../survival/engine.js');
   const report = await computeSurvival(repo, trail, { timeline: options.timeline ?? true, at: options.at });
-  return { trail, report, model: buildExplorer(trail, report) };
+  return { repo, trail, report, model: buildExplorer(trail, report) };
+}
+
+/**
+ * The model of `data` with every patch's survival timeline: the engine again, over the same trail
+ * and at the same commit, with `timeline`. The interface shows the traces from the cached pass and
+ * asks for this once its first frame is out; only a patch's screen needs it.
+ */
+export async function loadTimelines(data: ExplorerData): Promise<ExplorerModel> {
+  if ([...data.model.patches.values()].every((p) => p.timeline !== null)) return data.model;
+  const { computeSurvival } = await import('../survival/engine.js');
+  const report = await computeSurvival(data.repo, data.trail, { timeline: true, at: data.report.at ?? undefined });
+  return buildExplorer(data.trail, report);
 }

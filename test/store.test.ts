@@ -67,14 +67,26 @@ describe('the event log', () => {
     const file = path.join(tempDir('ot-chain-'), 'cache.json');
     const text = encodeChainCache({ tip: 'f'.repeat(40), events: odd });
     fs.writeFileSync(file, text);
-    const back = loadChainCache(file)!;
+    const back = (await loadChainCache(file))!;
     expect(back.summed).toBe(true);
     expect(back.events).toEqual(odd);
     // Byte for byte: keys come back in schema order, so JSON outputs do not change.
     expect(JSON.stringify(back.events)).toBe(JSON.stringify(odd));
     // One changed byte and the cache is not used.
     fs.writeFileSync(file, text.replace('"overlapping windows"', '"overlapping windowz"'));
-    expect(loadChainCache(file)).toBeNull();
+    expect(await loadChainCache(file)).toBeNull();
+  });
+});
+
+describe('the formats without zod', () => {
+  it('name the same fields, states and versions as the schemas', async () => {
+    const { Anchor, Patch, StepStartEvent } = await import('../src/model/events.js');
+    const { SurvivalState } = await import('../src/model/survival.js');
+    const formats = await import('../src/model/formats.js');
+    expect([...formats.PATCH_KEYS]).toEqual(Object.keys(Patch.shape));
+    expect([...formats.ANCHOR_KEYS]).toEqual(Object.keys(Anchor.shape));
+    expect([...formats.STATE_ORDER]).toEqual(SurvivalState.options);
+    expect(StepStartEvent.shape.v.value).toBe(formats.EVENT_VERSION);
   });
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EVENT_VERSION } from './formats.js';
 import { STEP_KINDS } from './kinds.js';
 
 /**
@@ -6,7 +7,6 @@ import { STEP_KINDS } from './kinds.js';
  * the event as the commit message (one JSON line). These schemas validate every event written and
  * read. Fields are only ever added; `v` changes if a field's meaning changes.
  */
-export const EVENT_VERSION = 1;
 
 const oid = z.string().regex(/^[0-9a-f]{40}$/, 'a 40-hex object id');
 export const StepKind = z.enum(STEP_KINDS);
@@ -148,3 +148,6 @@ export type AnchorEvent = z.infer<typeof AnchorEvent>;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** What a caller hands the store; the store fills in `v`, `seq` and `traceId`. */
 export type NewEvent = DistributiveOmit<TrailEvent, 'v' | 'seq' | 'traceId'>;
+
+/** Events as stored with their commits (the event cache's list, when it must be validated). */
+export const StoredEvents = z.array(z.object({ commit: oid, event: TrailEvent }));

@@ -1,20 +1,9 @@
 import { z } from 'zod';
+import { STATE_ORDER } from './formats.js';
 
 /** Contract section 4: what became of a patch's lines at a revision. */
-export const SurvivalState = z.enum([
-  'alive_on_path',
-  'moved',
-  'alive_transformed',
-  'repaired',
-  'partially_preserved',
-  'reverted',
-  'lost',
-  'pending',
-  'unknown',
-]);
+export const SurvivalState = z.enum(STATE_ORDER);
 export type SurvivalState = z.infer<typeof SurvivalState>;
-/** Every state, best first: the order of tables, bars, legends, counts and pies. */
-export const STATE_ORDER: readonly SurvivalState[] = SurvivalState.options;
 
 export const LostKind = z.enum(['deleted', 'file_deleted', 'off_path', 'never_committed']);
 export type LostKind = z.infer<typeof LostKind>;

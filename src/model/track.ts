@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { TRACK_SCHEMA } from './formats.js';
 import { Firmness } from './events.js';
 import { Survival, SurvivalState, TimelinePoint } from './survival.js';
 
 /** `ot trail track --json` (contract section 5): schema "ot.trail.track/1". Fields are only ever added. */
-export const TRACK_SCHEMA = 'ot.trail.track/1';
 
 export const TrackPatch = z.object({
   patchId: z.string(),

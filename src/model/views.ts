@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BLAME_COMMIT_SCHEMA, BLAME_FILE_SCHEMA, BLAME_PR_SCHEMA } from './formats.js';
 import { Firmness, FileChange } from './events.js';
 import { Survival, SurvivalState } from './survival.js';
 
@@ -8,9 +9,6 @@ import { Survival, SurvivalState } from './survival.js';
  * are only ever added; the `/1` in a schema name changes only if a field's meaning changes.
  */
 
-export const BLAME_COMMIT_SCHEMA = 'ot.trail.blame-commit/1';
-export const BLAME_FILE_SCHEMA = 'ot.trail.blame-file/1';
-export const BLAME_PR_SCHEMA = 'ot.trail.blame-pr/1';
 
 const sha = z.string().regex(/^[0-9a-f]{40}$/, 'a 40-hex commit id');
 

@@ -1,5 +1,5 @@
 import type { PrCardView } from '../model/views.js';
-import { STATE_ORDER } from '../model/survival.js';
+import { STATE_ORDER } from '../model/formats.js';
 import { INTENT_MAX, mdCode, safeHtml, safeMarkdown } from './sanitize.js';
 import { formatDuration, plural } from './text-style.js';
 import { baseNote, survivalLabel, trajectoryText } from './pr-text.js';

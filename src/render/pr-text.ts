@@ -1,5 +1,5 @@
 import type { PrCardView, PrCommit } from '../model/views.js';
-import { STATE_ORDER } from '../model/survival.js';
+import { STATE_ORDER } from '../model/formats.js';
 import { safeText } from './sanitize.js';
 import { formatDuration, plural, textStyle } from './text-style.js';
 

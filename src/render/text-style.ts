@@ -29,7 +29,8 @@ export const STATE_COLOR: Record<SurvivalState, ColorName> = {
   unknown: 'white',
 };
 
-const ANSI: Record<ColorName, number> = { green: 32, cyan: 36, blue: 34, magenta: 35, yellow: 33, red: 31, redBright: 91, gray: 90, white: 37 };
+/** The SGR code of each colour, for text written to a terminal. */
+export const COLOR_SGR: Record<ColorName, number> = { green: 32, cyan: 36, blue: 34, magenta: 35, yellow: 33, red: 31, redBright: 91, gray: 90, white: 37 };
 
 export function textStyle(color: boolean): Style {
   const green = wrap(color, 32, 39);
@@ -37,7 +38,7 @@ export function textStyle(color: boolean): Style {
   const red = wrap(color, 31, 39);
   const dim = wrap(color, 2, 22);
   const cyan = wrap(color, 36, 39);
-  const state = (st: SurvivalState | 'unattributed', s?: string) => (st === 'unattributed' ? dim(s ?? st) : wrap(color, ANSI[STATE_COLOR[st]], 39)(s ?? st));
+  const state = (st: SurvivalState | 'unattributed', s?: string) => (st === 'unattributed' ? dim(s ?? st) : wrap(color, COLOR_SGR[STATE_COLOR[st]], 39)(s ?? st));
   return { bold: wrap(color, 1, 22), dim, green, yellow, red, cyan, state };
 }
 

@@ -1,5 +1,6 @@
 import type { BlameCommitView, BlameFileView, PrCardView } from '../model/views.js';
-import { BlameCommitView as BlameCommitSchema, BlameFileView as BlameFileSchema, PrCardView as PrCardSchema, BLAME_COMMIT_SCHEMA, BLAME_FILE_SCHEMA, BLAME_PR_SCHEMA } from '../model/views.js';
+import { BlameCommitView as BlameCommitSchema, BlameFileView as BlameFileSchema, PrCardView as PrCardSchema } from '../model/views.js';
+import { BLAME_COMMIT_SCHEMA, BLAME_FILE_SCHEMA, BLAME_PR_SCHEMA } from '../model/formats.js';
 import { redactSecrets } from './sanitize.js';
 
 /**

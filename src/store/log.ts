@@ -6,8 +6,14 @@ import { otDataDir } from '../git/repo.js';
 import { ensureEmptyTree, readCommit, writeCommit, type Person } from '../git/objects.js';
 import { compareAndSwapRef, listRefs, RefConflict, resolveRef } from '../git/refs.js';
 import { atomicWriteFile, atomicWriteFileSync } from '../git/fs.js';
-import { z } from 'zod';
-import { Anchor, EVENT_VERSION, Patch, TrailEvent, type NewEvent } from '../model/events.js';
+import type { Anchor, NewEvent, Patch, TrailEvent } from '../model/events.js';
+import { ANCHOR_KEYS, EVENT_VERSION, PATCH_KEYS } from '../model/formats.js';
+
+/**
+ * The event schemas (and zod with them) load only where something is validated: a write, a chain
+ * read from git, a cache that does not check out. Reading a trail from its caches does without.
+ */
+const schemas = () => import('../model/events.js');
 import { corruptError, OtError } from '../errors.js';
 
 /** Every trace is one ref; its events are a chain of commits, each carrying one event. */
@@ -45,12 +51,12 @@ export async function appendEvent(repo: Repo, traceId: string, input: NewEvent):
     let tree: string;
     if (tip) {
       const prev = await readEventCommit(repo, tip, ref);
-      seq = parseEventMessage(prev.message, tip).seq + 1;
+      seq = (await parseEventMessage(prev.message, tip)).seq + 1;
       tree = prev.tree;
     } else {
       tree = await ensureEmptyTree(repo);
     }
-    const parsed = TrailEvent.safeParse({ ...input, v: EVENT_VERSION, seq, traceId });
+    const parsed = (await schemas()).TrailEvent.safeParse({ ...input, v: EVENT_VERSION, seq, traceId });
     if (!parsed.success) {
       throw new OtError(`refusing to record an invalid ${input.type} event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
@@ -68,14 +74,14 @@ export async function appendEvent(repo: Repo, traceId: string, input: NewEvent):
   }
 }
 
-export function parseEventMessage(message: string, commit: string): TrailEvent {
+export async function parseEventMessage(message: string, commit: string): Promise<TrailEvent> {
   let json: unknown;
   try {
     json = JSON.parse(message);
   } catch {
     throw corruptError(`trail event ${commit} is not JSON`);
   }
-  const parsed = TrailEvent.safeParse(json);
+  const parsed = (await schemas()).TrailEvent.safeParse(json);
   if (!parsed.success) {
     throw corruptError(`trail event ${commit} does not match the event schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
@@ -97,7 +103,7 @@ async function readChain(repo: Repo, ref: string, tip: string, stop: string | nu
   let oid: string | undefined = tip;
   while (oid && oid !== stop) {
     const c = await readEventCommit(repo, oid, ref);
-    out.push({ commit: oid, event: parseEventMessage(c.message, oid) });
+    out.push({ commit: oid, event: await parseEventMessage(c.message, oid) });
     oid = c.parents[0];
   }
   if (stop && oid !== stop) return [];
@@ -109,11 +115,6 @@ interface ChainCache {
   events: StoredEvent[];
 }
 
-/** The cache is derived data, but what it returns is validated like the chain itself. */
-const ChainCacheSchema = z.object({
-  tip: z.string(),
-  events: z.array(z.object({ commit: z.string().regex(/^[0-9a-f]{40}$/), event: TrailEvent })),
-});
 
 /**
  * The cache file is `{"sum":"<sha1 of the rest>",` followed by the rest of `{v, tip, events}`. Only we
@@ -128,13 +129,11 @@ const ChainCacheSchema = z.object({
 const SUM_HEAD = '{"sum":"';
 const PACKED = 2;
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
-const PATCH_KEYS = Object.keys(Patch.shape) as (keyof Patch)[];
-const ANCHOR_KEYS = Object.keys(Anchor.shape) as (keyof Anchor)[];
 
 type Packed = unknown[];
 
 /** A record as the values of `keys`; the object itself when it does not fit (a gap, a foreign key). */
-function pack<T extends object>(obj: T, keys: (keyof T)[], value: (k: keyof T, v: unknown) => unknown): Packed | T {
+function pack<T extends object>(obj: T, keys: readonly (keyof T)[], value: (k: keyof T, v: unknown) => unknown): Packed | T {
   let end = keys.length;
   while (end > 0 && obj[keys[end - 1]!] === undefined) end--;
   if (Object.keys(obj).length !== end) return obj;
@@ -147,7 +146,7 @@ function pack<T extends object>(obj: T, keys: (keyof T)[], value: (k: keyof T, v
   return out;
 }
 
-function unpack<T>(x: Packed | T, keys: (keyof T)[], value: (k: keyof T, v: unknown) => unknown): T {
+function unpack<T>(x: Packed | T, keys: readonly (keyof T)[], value: (k: keyof T, v: unknown) => unknown): T {
   if (!Array.isArray(x)) return x;
   const out = {} as Record<keyof T, unknown>;
   for (let i = 0; i < x.length; i++) out[keys[i]!] = value(keys[i]!, x[i]);
@@ -174,18 +173,18 @@ function runsToLines(runs: number[]): number[] {
 function packEvent(e: TrailEvent): unknown {
   if (e.type === 'step_end') {
     const own = (k: keyof Patch, v: unknown) => ((k === 'traceId' && v === e.traceId) || (k === 'stepId' && v === e.stepId) ? 0 : v);
-    return { ...e, patches: e.patches.map((p) => pack(p, PATCH_KEYS, own)) };
+    return { ...e, patches: e.patches.map((p) => pack(p, PATCH_KEYS as readonly (keyof Patch)[], own)) };
   }
-  if (e.type === 'anchor') return { ...e, anchors: e.anchors.map((a) => pack(a, ANCHOR_KEYS, (k, v) => (k === 'lines' ? linesToRuns(v as number[]) : v))) };
+  if (e.type === 'anchor') return { ...e, anchors: e.anchors.map((a) => pack(a, ANCHOR_KEYS as readonly (keyof Anchor)[], (k, v) => (k === 'lines' ? linesToRuns(v as number[]) : v))) };
   return e;
 }
 
 function unpackEvent(e: TrailEvent): TrailEvent {
   if (e.type === 'step_end') {
     const own = (k: keyof Patch, v: unknown) => (v === 0 && (k === 'traceId' || k === 'stepId') ? e[k] : v);
-    return { ...e, patches: e.patches.map((p) => unpack<Patch>(p, PATCH_KEYS, own)) };
+    return { ...e, patches: e.patches.map((p) => unpack<Patch>(p, PATCH_KEYS as readonly (keyof Patch)[], own)) };
   }
-  if (e.type === 'anchor') return { ...e, anchors: e.anchors.map((a) => unpack<Anchor>(a, ANCHOR_KEYS, (k, v) => (k === 'lines' ? runsToLines(v as number[]) : v))) };
+  if (e.type === 'anchor') return { ...e, anchors: e.anchors.map((a) => unpack<Anchor>(a, ANCHOR_KEYS as readonly (keyof Anchor)[], (k, v) => (k === 'lines' ? runsToLines(v as number[]) : v))) };
   return e;
 }
 
@@ -196,7 +195,7 @@ export function encodeChainCache(c: ChainCache): string {
 }
 
 /** Reads a chain cache; null when absent or unusable (exported for the round-trip test). */
-export function loadChainCache(file: string): (ChainCache & { summed: boolean }) | null {
+export async function loadChainCache(file: string): Promise<(ChainCache & { summed: boolean }) | null> {
   try {
     // Read as bytes: the sum is checked on them and the whole file parsed as one JSON text, no copies.
     const buf = fs.readFileSync(file);
@@ -213,9 +212,11 @@ export function loadChainCache(file: string): (ChainCache & { summed: boolean })
       }
     }
     if (!data) {
-      const parsed = ChainCacheSchema.safeParse(JSON.parse(buf.toString('utf8')));
-      if (!parsed.success) return null;
-      data = parsed.data;
+      // Not ours as written (edited by hand, an older format): believed only if every event is valid.
+      const raw = JSON.parse(buf.toString('utf8')) as { tip?: unknown; events?: unknown };
+      const parsed = (await schemas()).StoredEvents.safeParse(raw.events);
+      if (typeof raw.tip !== 'string' || !parsed.success) return null;
+      data = { tip: raw.tip, events: parsed.data };
     }
     // Each event's number is its place in the chain; anything else is not a cache of this chain.
     return data.events.every((e, i) => e.event.seq === i) ? { ...data, summed } : null;
@@ -241,7 +242,7 @@ export async function readTraceEvents(repo: Repo, ref: string): Promise<StoredEv
   const tip = await resolveRef(repo, ref);
   if (!tip) return [];
   const file = cacheFile(repo, ref);
-  const cached = loadChainCache(file);
+  const cached = await loadChainCache(file);
   if (cached && cached.tip === tip) {
     // A cache edited by hand but still valid is written again, packed and summed, once.
     if (!cached.summed) await atomicWriteFile(file, encodeChainCache({ tip, events: cached.events })).catch(() => {});

@@ -1,4 +1,6 @@
-import { STATE_ORDER, type SurvivalState } from '../model/survival.js';
+import { STATE_COLOR, type ColorName } from '../render/text-style.js';
+import { STATE_ORDER } from '../model/formats.js';
+import type { SurvivalState } from '../model/survival.js';
 import {
   countsText,
   fit,
@@ -16,7 +18,7 @@ import {
  * components only paint these, so what a screen says is decided (and tested) here.
  */
 
-export type Color = 'green' | 'cyan' | 'blue' | 'magenta' | 'yellow' | 'red' | 'redBright' | 'gray' | 'white';
+export type Color = ColorName;
 
 export interface Segment {
   text: string;
@@ -46,17 +48,6 @@ export interface Row {
   note?: string;
 }
 
-export const STATE_COLOR: Record<SurvivalState, Color> = {
-  alive_on_path: 'green',
-  moved: 'cyan',
-  alive_transformed: 'blue',
-  repaired: 'magenta',
-  partially_preserved: 'yellow',
-  reverted: 'red',
-  lost: 'redBright',
-  pending: 'gray',
-  unknown: 'white',
-};
 
 export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 

@@ -1,3 +1,4 @@
+import { COLOR_SGR } from '../render/text-style.js';
 import type { ExplorerModel, PrExplorerModel } from '../views/explorer.js';
 import { HOW_TO_RECORD } from '../views/explorer.js';
 import { PR_TABS, filterRows, patchRows, prRows, screenHeader, short, traceRows, tracesRows, type Color, type Row, type Screen, type Segment } from './rows.js';
@@ -211,12 +212,11 @@ export function cutLine(segments: Segment[], width: number, selected = false): S
   return parts;
 }
 
-const SGR_COLOR: Record<Color, number> = { green: 32, cyan: 36, blue: 34, magenta: 35, yellow: 33, red: 31, redBright: 91, gray: 90, white: 37 };
 
 function sgrLine(segments: Segment[], width: number, selected = false): string {
   return cutLine(segments, width, selected)
     .map((s) => {
-      const codes = [selected ? 7 : 0, s.color ? SGR_COLOR[s.color] : 0, s.bold ? 1 : 0, s.dim && !selected ? 2 : 0].filter(Boolean);
+      const codes = [selected ? 7 : 0, s.color ? COLOR_SGR[s.color] : 0, s.bold ? 1 : 0, s.dim && !selected ? 2 : 0].filter(Boolean);
       return codes.length ? `\x1b[${codes.join(';')}m${s.text}\x1b[0m` : s.text;
     })
     .join('');

@@ -1,5 +1,6 @@
 import type { Anchor, FileChange, Patch, StepKind } from '../model/events.js';
-import { STATE_ORDER, type Survival, type SurvivalState } from '../model/survival.js';
+import { STATE_ORDER } from '../model/formats.js';
+import type { Survival, SurvivalState } from '../model/survival.js';
 import type { SurvivalReport } from '../survival/types.js';
 import type { Step, Trail } from '../store/trail.js';
 import type { Repo } from '../git/repo.js';

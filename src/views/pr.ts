@@ -2,7 +2,7 @@ import type { Repo } from '../git/repo.js';
 import { resolveRef, resolveRevision } from '../git/refs.js';
 import { commitsInRange, mergeBase } from '../git/history.js';
 import type { SurvivalState } from '../model/survival.js';
-import { SurvivalState as SurvivalStateSchema } from '../model/survival.js';
+import { STATE_ORDER } from '../model/formats.js';
 import type { BlameHunk, PrCardView, PrCommit, StateCounts } from '../model/views.js';
 import { stepOf, type Step, type Trail } from '../store/trail.js';
 import type { SurvivalReport } from '../survival/types.js';
@@ -20,7 +20,7 @@ import { subjectOf } from './blame-commit.js';
 export const ALIVE_STATES: ReadonlySet<SurvivalState> = new Set(['alive_on_path', 'moved', 'alive_transformed', 'repaired']);
 
 export function zeroCounts(): StateCounts {
-  return Object.fromEntries(SurvivalStateSchema.options.map((s) => [s, 0])) as StateCounts;
+  return Object.fromEntries(STATE_ORDER.map((s) => [s, 0])) as StateCounts;
 }
 
 export interface PrRange {

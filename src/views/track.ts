@@ -1,8 +1,9 @@
 import type { Repo } from '../git/repo.js';
 import { loadTrail, orderedPatches, stepOf, unknownTrace, type Trail } from '../store/trail.js';
 import { computeSurvival } from '../survival/engine.js';
-import { SurvivalState } from '../model/survival.js';
-import { TRACK_SCHEMA, type TrackPatch, type TrackReport } from '../model/track.js';
+import type { SurvivalState } from '../model/survival.js';
+import { STATE_ORDER, TRACK_SCHEMA } from '../model/formats.js';
+import type { TrackPatch, TrackReport } from '../model/track.js';
 
 export interface TrackOptions {
   trace?: string;
@@ -40,7 +41,7 @@ export async function trackView(repo: Repo, options: TrackOptions = {}, trail?: 
       ...(options.timeline ? { timeline: ps.timeline ?? [] } : {}),
     });
   }
-  const byState = Object.fromEntries(SurvivalState.options.map((s) => [s, 0])) as Record<SurvivalState, number>;
+  const byState = Object.fromEntries(STATE_ORDER.map((s) => [s, 0])) as Record<SurvivalState, number>;
   const lines = { total: 0, alive: 0, moved: 0, edited: 0, deleted: 0 };
   for (const p of patches) {
     byState[p.survival.state]++;

@@ -287,12 +287,13 @@ describe('patches', () => {
 });
 
 describe('step windows', () => {
+  /** Minute `m` of 2026-01-01, UTC: step windows at times the test chooses. */
+  const at = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();
   it('overlapping windows of two steps touching the same file give unattributed patches naming both steps; separate windows are credited', async () => {
     const s = scenario();
     s.write('shared.txt', 'a\nb\nc\nd\ne\nf\n');
     s.write('solo.txt', '1\n2\n');
     await s.commit('base');
-    const at = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();
     const repo = () => s.repo();
     await stepStart(await repo(), { traceId: 'A', stepId: 'a1', at: at(1) });
     await stepStart(await repo(), { traceId: 'B', stepId: 'b1', at: at(2) });
@@ -326,7 +327,6 @@ describe('step windows', () => {
     s.write('x.txt', '1\n2\n');
     s.write('y.txt', 'a\nb\n');
     await s.commit('base');
-    const at = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();
     const repo = () => s.repo();
     // A's first step ends early; a later step end notes A's latest step end (at 2).
     await stepStart(await repo(), { traceId: 'A', stepId: 'a1', at: at(1) });

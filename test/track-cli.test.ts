@@ -12,18 +12,24 @@ afterEach(() => {
   for (const s of scenarios.splice(0)) s.cleanup();
 });
 
+/** A human base commit of a.ts, then step S1 of trace T1 (through the CLI) writing `text` to it, committed. */
+function agentCommit(text: string): Scenario {
+  const s = new Scenario({ hooks: 'installed' });
+  scenarios.push(s);
+  s.write('a.ts', 'export const a = 1;\n');
+  s.git('add', '-A');
+  s.gitAs(HUMAN, 'commit', '-q', '-m', 'base');
+  s.ot('trail', 'step', 'start', '--trace', 'T1', '--step', 'S1', '--kind', 'write');
+  s.write('a.ts', text);
+  s.ot('trail', 'step', 'end', '--trace', 'T1', '--step', 'S1');
+  s.git('add', '-A');
+  s.git('commit', '-q', '-m', 'agent');
+  return s;
+}
+
 describe('ot trail track', () => {
   it('prints the table and summary, the JSON of the contract, and exits 2 on unknown trace or revision', async () => {
-    const s = new Scenario({ hooks: 'installed' });
-    scenarios.push(s);
-    s.write('a.ts', 'export const a = 1;\n');
-    s.git('add', '-A');
-    s.gitAs(HUMAN, 'commit', '-q', '-m', 'base');
-    s.ot('trail', 'step', 'start', '--trace', 'T1', '--step', 'S1', '--kind', 'write');
-    s.write('a.ts', 'export const a = 1;\nexport const b = 2;\nexport const c = 3;\n');
-    s.ot('trail', 'step', 'end', '--trace', 'T1', '--step', 'S1');
-    s.git('add', '-A');
-    s.git('commit', '-q', '-m', 'agent');
+    const s = agentCommit('export const a = 1;\nexport const b = 2;\nexport const c = 3;\n');
     const anchor = s.head();
     s.git('revert', '--no-edit', 'HEAD');
     const json = s.ot('trail', 'track', '--json');
@@ -56,16 +62,7 @@ describe('ot trail track', () => {
 
 describe('read commands without the schemas', () => {
   it('track, blame and piped `ot trail` never load zod (read from the caches); a write does', async () => {
-    const s = new Scenario({ hooks: 'installed' });
-    scenarios.push(s);
-    s.write('a.ts', 'export const a = 1;\n');
-    s.git('add', '-A');
-    s.gitAs(HUMAN, 'commit', '-q', '-m', 'base');
-    s.ot('trail', 'step', 'start', '--trace', 'T1', '--step', 'S1', '--kind', 'write');
-    s.write('a.ts', 'export const a = 1;\nexport const b = 2;\n');
-    s.ot('trail', 'step', 'end', '--trace', 'T1', '--step', 'S1');
-    s.git('add', '-A');
-    s.git('commit', '-q', '-m', 'agent');
+    const s = agentCommit('export const a = 1;\nexport const b = 2;\n');
     // Warm the event cache once (the first read of a chain validates it).
     expect(s.ot('trail', 'track').code).toBe(0);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ot-resolve-'));

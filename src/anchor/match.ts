@@ -57,9 +57,9 @@ function findRun(runs: Run[], want: string[], claimed: Set<number>, near: number
 /**
  * Finds, among the added lines of a commit's diff, the lines of each patch. Exact: the patch's
  * added lines appear as a contiguous run of added lines in the same file (line precision).
- * Fuzzy: a run whose text is at least 85% similar (a few lines shorter or longer: see `fuzzyRun`). A run equal to the patch's
- * before-content is a restore, never the patch's landing. A pure deletion lands where the commit
- * removes the same lines. Patches are matched newest first, and each committed line goes to one
+ * Fuzzy: a run whose text is at least 85% similar (a few lines shorter or longer: `fuzzyRun`).
+ * A run equal to the patch's before-content is a restore, never the patch's landing. A pure
+ * deletion lands where the commit removes the same lines. Patches are matched newest first, and each committed line goes to one
  * patch only: the last step that wrote it.
  */
 export function matchPatches(commit: string, files: FileDiff[], patchesNewestFirst: Patch[]): Anchor[] {
@@ -144,7 +144,7 @@ function fuzzyRun(runs: Run[], patch: Patch, claimed: Set<number>): Pick<Anchor,
  * order (edited before the commit). Lines left over on one side only have no partner: added lines
  * that did not land, or committed lines the patch did not write. Returns [window index, added index].
  */
-export function alignLanded(window: string[], added: string[]): [number, number][] {
+function alignLanded(window: string[], added: string[]): [number, number][] {
   const a = window.map(norm);
   const b = added.map(norm);
   const m = a.length;

@@ -8,13 +8,13 @@ import { compareAndSwapRef, listRefs, RefConflict, resolveRef } from '../git/ref
 import { atomicWriteFile, atomicWriteFileSync } from '../git/fs.js';
 import type { Anchor, NewEvent, Patch, TrailEvent } from '../model/events.js';
 import { ANCHOR_KEYS, EVENT_VERSION, PATCH_KEYS } from '../model/formats.js';
+import { corruptError, OtError } from '../errors.js';
 
 /**
  * The event schemas (and zod with them) load only where something is validated: a write, a chain
  * read from git, a cache that does not check out. Reading a trail from its caches does without.
  */
 const schemas = () => import('../model/events.js');
-import { corruptError, OtError } from '../errors.js';
 
 /** Every trace is one ref; its events are a chain of commits, each carrying one event. */
 export const TRACE_REF_PREFIX = 'refs/ot/traces';
@@ -114,7 +114,6 @@ interface ChainCache {
   tip: string;
   events: StoredEvent[];
 }
-
 
 /**
  * The cache file is `{"sum":"<sha1 of the rest>",` followed by the rest of `{v, tip, events}`. Only we

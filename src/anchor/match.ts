@@ -1,11 +1,13 @@
 import type { Repo } from '../git/repo.js';
 import { readCommit } from '../git/objects.js';
 import { diffTreeFiles, type FileDiff } from '../diff/file-changes.js';
-import { lineSimilarity } from '../diff/lines.js';
+import { similarityTo } from '../diff/lines.js';
 import type { Anchor, Patch } from '../model/events.js';
 
 /** A fuzzy anchor needs the patch's added text and the commit's to be at least this similar. */
 export const FUZZY_SIMILARITY = 0.85;
+/** A window of the patch's length this similar is a place to try nearby lengths too. */
+const NEAR_SIMILARITY = 0.6;
 
 /** The changes a commit made against its first parent (the root commit: against the empty tree). */
 export async function commitFileDiffs(repo: Repo, commit: string): Promise<FileDiff[]> {
@@ -104,35 +106,52 @@ export function matchPatches(commit: string, files: FileDiff[], patchesNewestFir
 }
 
 /**
- * The most similar window of added lines, at least 85% like the patch's added text. Windows a few
- * lines shorter or longer than the patch count too (15% of its lines, at least 1, at most 8): a line
- * dropped or added before the commit still lands the rest. Then each committed line of the window
- * is paired with the added line it holds (`alignLanded`), and lines that did not land have none.
+ * The most similar window of added lines, at least 85% like the patch's added text. Windows of the
+ * patch's length are tried everywhere; windows a few lines shorter or longer (15% of its lines, at
+ * least 1, at most 8: a line dropped or added before the commit) only around the most similar of
+ * those, and in runs shorter than the patch, so the search costs about what one length costs. Each
+ * committed line of the chosen window is then paired with the added line it holds (`alignLanded`);
+ * lines that did not land have none.
  */
 function fuzzyRun(runs: Run[], patch: Patch, claimed: Set<number>): Pick<Anchor, 'lines' | 'addedIndex'> | null {
   const n = patch.added.length;
-  const want = norm(patch.added.join('\n'));
+  const score = similarityTo(norm(patch.added.join('\n')));
   const before = norm(patch.removed.join('\n'));
   const slack = Math.min(8, Math.max(1, Math.floor(n * (1 - FUZZY_SIMILARITY))));
   let best: { run: Run; i: number; len: number; s: number } | null = null;
+  const tried = new Set<string>();
+  const evaluate = (r: Run, i: number, len: number): number => {
+    if (i < 0 || len < 1 || i + len > r.lines.length) return 0;
+    const key = `${r.start}:${i}:${len}`;
+    if (tried.has(key)) return 0;
+    tried.add(key);
+    for (let k = 0; k < len; k++) if (claimed.has(r.start + i + k)) return 0;
+    const text = norm(r.lines.slice(i, i + len).join('\n'));
+    if (before && text === before) return 0;
+    const s = score(text);
+    // Most similar first; on a tie, the window closest to the patch's length.
+    if (s >= FUZZY_SIMILARITY && (!best || s > best.s || (s === best.s && Math.abs(len - n) < Math.abs(best.len - n)))) best = { run: r, i, len, s };
+    return s;
+  };
+  const near: { run: Run; i: number; s: number }[] = [];
   for (const r of runs) {
-    for (let len = Math.max(1, n - slack); len <= n + slack; len++) {
-      for (let i = 0; i + len <= r.lines.length; i++) {
-        let free = true;
-        for (let k = 0; k < len && free; k++) free = !claimed.has(r.start + i + k);
-        if (!free) continue;
-        const text = norm(r.lines.slice(i, i + len).join('\n'));
-        if (before && text === before) continue;
-        const s = lineSimilarity(text, want);
-        // Most similar first; on a tie, the window closest to the patch's length.
-        if (s >= FUZZY_SIMILARITY && (!best || s > best.s || (s === best.s && Math.abs(len - n) < Math.abs(best.len - n)))) best = { run: r, i, len, s };
-      }
+    if (r.lines.length < n) near.push({ run: r, i: 0, s: 1 });
+    for (let i = 0; i + n <= r.lines.length; i++) {
+      const s = evaluate(r, i, n);
+      if (s >= NEAR_SIMILARITY) near.push({ run: r, i, s });
     }
   }
-  if (!best) return null;
-  const window = best.run.lines.slice(best.i, best.i + best.len);
+  near.sort((a, b) => b.s - a.s);
+  for (const c of near.slice(0, 3 + runs.filter((r) => r.lines.length < n).length)) {
+    for (let d = 1; d <= slack; d++) {
+      for (const len of [n - d, n + d]) for (let i = c.i - slack; i <= c.i + slack; i++) evaluate(c.run, i, len);
+    }
+  }
+  const found = best as { run: Run; i: number; len: number; s: number } | null;
+  if (!found) return null;
+  const window = found.run.lines.slice(found.i, found.i + found.len);
   const pairs = alignLanded(window, patch.added);
-  const lines = pairs.map(([j]) => best.run.start + best.i + j + 1);
+  const lines = pairs.map(([j]) => found.run.start + found.i + j + 1);
   const addedIndex = pairs.map(([, k]) => k);
   const positional = pairs.length === n && addedIndex.every((k, j) => k === j);
   return positional ? { lines } : { lines, addedIndex };

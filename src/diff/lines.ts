@@ -236,6 +236,26 @@ export function lineSimilarity(x: string, y: string): number {
   return (2 * common) / (na + nb);
 }
 
+/** `lineSimilarity(x, y)` for many `x` against one `y`: the bigrams of `y` are counted once. */
+export function similarityTo(y: string): (x: string) => number {
+  const b = bigrams(y);
+  let nb = 0;
+  for (const v of b.values()) nb += v;
+  return (x: string) => {
+    if (x === y) return 1;
+    const a = bigrams(x);
+    let na = 0;
+    let common = 0;
+    for (const [g, v] of a) {
+      na += v;
+      const u = b.get(g);
+      if (u) common += Math.min(u, v);
+    }
+    if (na + nb === 0) return x.trim() === y.trim() ? 1 : 0;
+    return (2 * common) / (na + nb);
+  };
+}
+
 /**
  * Similarity of two texts in [0, 1] the way git scores renames: the bytes of lines the two share
  * (as a multiset) over the larger size.

@@ -1,7 +1,7 @@
 import type { Repo } from '../git/repo.js';
 import { readCommit } from '../git/objects.js';
 import { diffTreeFiles, type FileDiff } from '../diff/file-changes.js';
-import { similarityTo } from '../diff/lines.js';
+import { similarityTo, windowSimilarities } from '../diff/lines.js';
 import type { Anchor, Patch } from '../model/events.js';
 
 /** A fuzzy anchor needs the patch's added text and the commit's to be at least this similar. */
@@ -115,36 +115,46 @@ export function matchPatches(commit: string, files: FileDiff[], patchesNewestFir
  */
 function fuzzyRun(runs: Run[], patch: Patch, claimed: Set<number>): Pick<Anchor, 'lines' | 'addedIndex'> | null {
   const n = patch.added.length;
-  const score = similarityTo(norm(patch.added.join('\n')));
+  const want = patch.added.join('\n');
+  const score = similarityTo(norm(want));
   const before = norm(patch.removed.join('\n'));
   const slack = Math.min(8, Math.max(1, Math.floor(n * (1 - FUZZY_SIMILARITY))));
   let best: { run: Run; i: number; len: number; s: number } | null = null;
-  const tried = new Set<string>();
-  const evaluate = (r: Run, i: number, len: number): number => {
-    if (i < 0 || len < 1 || i + len > r.lines.length) return 0;
-    const key = `${r.start}:${i}:${len}`;
-    if (tried.has(key)) return 0;
-    tried.add(key);
-    for (let k = 0; k < len; k++) if (claimed.has(r.start + i + k)) return 0;
-    const text = norm(r.lines.slice(i, i + len).join('\n'));
-    if (before && text === before) return 0;
-    const s = score(text);
+  /** Takes the window when it is similar enough, free, and not the before-content (a restore). */
+  const consider = (r: Run, i: number, len: number, s: number) => {
+    if (s < FUZZY_SIMILARITY) return;
     // Most similar first; on a tie, the window closest to the patch's length.
-    if (s >= FUZZY_SIMILARITY && (!best || s > best.s || (s === best.s && Math.abs(len - n) < Math.abs(best.len - n)))) best = { run: r, i, len, s };
-    return s;
+    if (best && (s < best.s || (s === best.s && Math.abs(len - n) >= Math.abs(best.len - n)))) return;
+    for (let k = 0; k < len; k++) if (claimed.has(r.start + i + k)) return;
+    if (before && norm(r.lines.slice(i, i + len).join('\n')) === before) return;
+    best = { run: r, i, len, s };
   };
   const near: { run: Run; i: number; s: number }[] = [];
   for (const r of runs) {
-    if (r.lines.length < n) near.push({ run: r, i: 0, s: 1 });
-    for (let i = 0; i + n <= r.lines.length; i++) {
-      const s = evaluate(r, i, n);
-      if (s >= NEAR_SIMILARITY) near.push({ run: r, i, s });
+    if (r.lines.length < n) {
+      near.push({ run: r, i: 0, s: 1 });
+      continue;
+    }
+    // The patch's length everywhere, in one sliding pass.
+    const sims = windowSimilarities(r.lines, n, want);
+    for (let i = 0; i < sims.length; i++) {
+      consider(r, i, n, sims[i]!);
+      if (sims[i]! >= NEAR_SIMILARITY) near.push({ run: r, i, s: sims[i]! });
     }
   }
+  // Other lengths around the most similar places (a handful of windows each).
   near.sort((a, b) => b.s - a.s);
+  const tried = new Set<string>();
   for (const c of near.slice(0, 3 + runs.filter((r) => r.lines.length < n).length)) {
     for (let d = 1; d <= slack; d++) {
-      for (const len of [n - d, n + d]) for (let i = c.i - slack; i <= c.i + slack; i++) evaluate(c.run, i, len);
+      for (const len of [n - d, n + d]) {
+        for (let i = c.i - slack; i <= c.i + slack; i++) {
+          const key = `${c.run.start}:${i}:${len}`;
+          if (len < 1 || i < 0 || i + len > c.run.lines.length || tried.has(key)) continue;
+          tried.add(key);
+          consider(c.run, i, len, score(norm(c.run.lines.slice(i, i + len).join('\n'))));
+        }
+      }
     }
   }
   const found = best as { run: Run; i: number; len: number; s: number } | null;

@@ -257,6 +257,82 @@ export function similarityTo(y: string): (x: string) => number {
 }
 
 /**
+ * `lineSimilarity(window, y)` for every window of `len` consecutive lines of `lines` (the window's
+ * text is its lines joined by line feeds), in one pass: the window's bigrams are counted as it
+ * slides, a line in and a line out, instead of counted again for each window. With white space
+ * folded, a window's text is its non-empty lines (each folded) joined by one space, so its bigrams
+ * are those of its lines plus two at each join. `out[i]` is the window starting at line i.
+ */
+export function windowSimilarities(lines: string[], len: number, y: string): Float64Array {
+  const m = lines.length;
+  const out = new Float64Array(Math.max(0, m - len + 1));
+  if (len < 1 || m < len) return out;
+  const target = bigrams(y);
+  let nb = 0;
+  for (const v of target.values()) nb += v;
+  const folded = lines.map((l) => l.replace(/\s+/g, ' ').trim());
+  const own = folded.map((t) => {
+    const g: string[] = [];
+    for (let i = 0; i < t.length - 1; i++) g.push(t.slice(i, i + 2));
+    return g;
+  });
+  // The nearest non-empty line at or after / at or before each line.
+  const next = new Int32Array(m + 1).fill(m);
+  for (let j = m - 1; j >= 0; j--) next[j] = folded[j] ? j : next[j + 1]!;
+  const prev = new Int32Array(m).fill(-1);
+  for (let j = 0; j < m; j++) prev[j] = folded[j] ? j : j > 0 ? prev[j - 1]! : -1;
+  const counts = new Map<string, number>();
+  let na = 0;
+  let common = 0;
+  const add = (g: string) => {
+    const c = counts.get(g) ?? 0;
+    if (c < (target.get(g) ?? 0)) common++;
+    counts.set(g, c + 1);
+    na++;
+  };
+  const remove = (g: string) => {
+    const c = counts.get(g)! - 1;
+    counts.set(g, c);
+    if (c < (target.get(g) ?? 0)) common--;
+    na--;
+  };
+  const join = (a: number, b: number, f: (g: string) => void) => {
+    f(`${folded[a]!.slice(-1)} `);
+    f(` ${folded[b]![0]}`);
+  };
+  const yText = y.replace(/\s+/g, ' ').trim();
+  const score = (i: number) => {
+    if (na + nb > 0) return (2 * common) / (na + nb);
+    const text = folded.slice(i, i + len).filter(Boolean).join(' ');
+    return text === yText ? 1 : 0;
+  };
+  let last = -1;
+  for (let j = 0; j < len; j++) {
+    if (!folded[j]) continue;
+    if (last >= 0) join(last, j, add);
+    for (const g of own[j]!) add(g);
+    last = j;
+  }
+  out[0] = score(0);
+  for (let i = 1; i + len <= m; i++) {
+    const gone = i - 1;
+    if (folded[gone]) {
+      for (const g of own[gone]!) remove(g);
+      const after = next[i]!;
+      if (after < i - 1 + len) join(gone, after, remove);
+    }
+    const come = i + len - 1;
+    if (folded[come]) {
+      const before = come > 0 ? prev[come - 1]! : -1;
+      if (before >= i) join(before, come, add);
+      for (const g of own[come]!) add(g);
+    }
+    out[i] = score(i);
+  }
+  return out;
+}
+
+/**
  * Similarity of two texts in [0, 1] the way git scores renames: the bytes of lines the two share
  * (as a multiset) over the larger size.
  */

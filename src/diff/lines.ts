@@ -220,20 +220,7 @@ function bigrams(s: string): Map<string, number> {
  * folded. 1 for equal lines; used to tell an edited line from a replaced one.
  */
 export function lineSimilarity(x: string, y: string): number {
-  if (x === y) return 1;
-  const a = bigrams(x);
-  const b = bigrams(y);
-  let na = 0;
-  let nb = 0;
-  let common = 0;
-  for (const v of a.values()) na += v;
-  for (const [g, v] of b) {
-    nb += v;
-    const u = a.get(g);
-    if (u) common += Math.min(u, v);
-  }
-  if (na + nb === 0) return x.trim() === y.trim() ? 1 : 0;
-  return (2 * common) / (na + nb);
+  return x === y ? 1 : similarityTo(y)(x);
 }
 
 /** `lineSimilarity(x, y)` for many `x` against one `y`: the bigrams of `y` are counted once. */

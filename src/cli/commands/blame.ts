@@ -4,11 +4,15 @@ import type { Argv } from 'yargs';
 import { runCommand, type GlobalArgs } from '../context.js';
 import { maybeTui, tuiOption, type TuiArgs } from '../tui-flag.js';
 import { usageError } from '../../errors.js';
+import type { TuiTarget } from '../../tui/open.js';
 
 /**
  * `ot trail blame commit|file|pr render`: which step wrote what (contract section 5). Thin: the
  * views (src/views/) build plain data, the renderers (src/render/) print it; everything loads lazily.
  */
+
+/** Where `--tui` opens on a view: the one trace it names, else the traces list. */
+const traceTarget = (traceIds: string[]): TuiTarget => (traceIds.length === 1 ? { kind: 'trace', traceId: traceIds[0]! } : { kind: 'traces' });
 
 const commitCommand = {
   command: 'commit <rev>',
@@ -19,14 +23,13 @@ const commitCommand = {
       const { loadBlameCommit } = await import('../../views/load.js');
       const repo = await ctx.openRepo();
       const { view } = await loadBlameCommit(repo, String(argv.rev));
-      const first = view.traces[0]?.traceId;
-      if (await maybeTui(ctx, argv, () => (view.traces.length === 1 && first ? { kind: 'trace', traceId: first } : { kind: 'traces' }))) return;
+      if (await maybeTui(ctx, argv, () => traceTarget(view.traces.map((t) => t.traceId)))) return;
       if (ctx.json) {
         const { blameCommitJson, renderJson } = await import('../../render/view-json.js');
-        process.stdout.write(renderJson(blameCommitJson(view)));
+        ctx.io.out(renderJson(blameCommitJson(view)));
       } else {
         const { renderBlameCommitText } = await import('../../render/blame-text.js');
-        process.stdout.write(renderBlameCommitText(view, { color: ctx.io.color }));
+        ctx.io.out(renderBlameCommitText(view, { color: ctx.io.color }));
       }
     }),
 };
@@ -45,14 +48,13 @@ const fileCommand = {
       const { loadBlameFile } = await import('../../views/load.js');
       const repo = await ctx.openRepo();
       const { view } = await loadBlameFile(repo, String(argv.path), path.resolve(ctx.cwd), argv.at ?? 'HEAD');
-      const traces = [...new Set(view.steps.map((s) => s.traceId))];
-      if (await maybeTui(ctx, argv, () => (traces.length === 1 ? { kind: 'trace', traceId: traces[0]! } : { kind: 'traces' }))) return;
+      if (await maybeTui(ctx, argv, () => traceTarget([...new Set(view.steps.map((s) => s.traceId))]))) return;
       if (ctx.json) {
         const { blameFileJson, renderJson } = await import('../../render/view-json.js');
-        process.stdout.write(renderJson(blameFileJson(view)));
+        ctx.io.out(renderJson(blameFileJson(view)));
       } else {
         const { renderBlameFileText } = await import('../../render/blame-text.js');
-        process.stdout.write(renderBlameFileText(view, { color: ctx.io.color }));
+        ctx.io.out(renderBlameFileText(view, { color: ctx.io.color }));
       }
     }),
 };
@@ -100,7 +102,7 @@ const prRenderCommand = {
           throw usageError(`cannot write ${file}: ${(err as Error).message}`, 'bad_output');
         }
         ctx.io.note(`ot: wrote the card (${format}, ${card.commits.length} commit${card.commits.length === 1 ? '' : 's'}) to ${file}`);
-      } else process.stdout.write(text);
+      } else ctx.io.out(text);
     }),
 };
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { otDataDir, type Repo } from '../git/repo.js';
+import { atomicWriteFileSync } from '../git/fs.js';
 import type { Anchor, Patch } from '../model/events.js';
 import { ancestorsIn, firstParentChain, type HistCommit, type History } from './history.js';
 import { newRecord, type FileState, type ForwardPass, type LineState, type Owner, type PatchRecord } from './forward.js';
@@ -69,9 +70,7 @@ function writeCheckpointFile(file: string, head: CheckpointHead, ints: Int32Arra
   json.copy(rest, 4);
   Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength).copy(rest, 4 + json.length + pad);
   const sum = createHash('sha1').update(rest).digest();
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, Buffer.concat([Buffer.from(MAGIC, 'latin1'), sum, rest]));
-  fs.renameSync(tmp, file);
+  atomicWriteFileSync(file, Buffer.concat([Buffer.from(MAGIC, 'latin1'), sum, rest]));
 }
 
 function readCheckpointFile(file: string): CheckpointFile | null {
@@ -109,9 +108,7 @@ const HEAD = '{"sum":"';
 
 function writeSummed(file: string, body: unknown): void {
   const rest = JSON.stringify(body);
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${HEAD}${sha1(rest)}","body":${rest}}`);
-  fs.renameSync(tmp, file);
+  atomicWriteFileSync(file, `${HEAD}${sha1(rest)}","body":${rest}}`);
 }
 
 function readSummed(file: string): unknown {
@@ -339,7 +336,8 @@ export function checkpointCommits(h: History): string[] {
 export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], effective: (Anchor | null)[], key: AnchorKey, pass: ForwardPass, records: PatchRecord[]): void {
   try {
     fs.mkdirSync(dir(repo), { recursive: true });
-    for (const commit of checkpointCommits(h)) {
+    // The commits the pass kept for checkpoints (`checkpointCommits`).
+    for (const commit of pass.keep) {
       const state = pass.states.get(commit);
       const recs = commit === h.at ? records : pass.recordsAt.get(commit);
       if (!state || !recs) continue;

@@ -10,7 +10,7 @@ import { splitLines } from '../diff/lines.js';
 import { readBlob } from '../git/objects.js';
 import { CUTOFF_SLACK, firstParentChain, walkHistory, type History } from './history.js';
 import { containsRun, EMPTY_STATE, ForwardPass, newRecord, type FileState, type LineState, type Owner, type PatchRecord } from './forward.js';
-import { anchorKey, checkpointCommits, loadCheckpoint, loadHistory, saveCheckpoints, saveHistory, type AnchorKey, type Checkpoint } from './cache.js';
+import { anchorKey, checkpointCommits, loadCheckpoint, loadHistory, saveCheckpoints, saveHistory } from './cache.js';
 import type { LineOwner, PatchSurvival, SurvivalOptions, SurvivalReport } from './types.js';
 
 /** Per patch: lines alive (unchanged, same lineage), moved, edited; and whether an edit was someone else's. */
@@ -69,7 +69,10 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
   const offPath: boolean[] = patches.map(() => false);
   let history: History | null = null;
 
-  const useCache = options.cache !== false && !options.timeline;
+  const useCache = options.cache !== false;
+  // A checkpoint holds states, not the per-commit points a timeline needs: a timeline replays all
+  // of history (the walked commits are still taken from the cache).
+  const useCheckpoints = useCache && !options.timeline;
   if (at) {
     // Commits of the last walk, kept by the cache: only new commits are read (not in a shallow
     // clone, where a deepening or shallowing fetch changes which commits can be read).
@@ -158,11 +161,9 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       records,
     });
     let order = h.order;
-    let key: AnchorKey | null = null;
-    let resumed: Checkpoint | null = null;
-    if (useCache) {
-      key = anchorKey(patches, effective);
-      resumed = loadCheckpoint(repo, h, patches, index, effective, key);
+    const key = useCheckpoints ? anchorKey(patches, effective) : null;
+    if (key) {
+      const resumed = loadCheckpoint(repo, h, patches, index, effective, key);
       if (resumed) {
         const { done } = resumed;
         order = h.order.filter((o) => !done.has(o));
@@ -172,14 +173,12 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
         lastPassStats.cacheHit = order.length === 0;
       }
     }
-    if (useCache) for (const c of checkpointCommits(h)) pass.keep.add(c);
+    if (key) for (const c of checkpointCommits(h)) pass.keep.add(c);
     if (options.timeline) attachTimeline(pass, h, patches, effective, records, timelines);
     await pass.run(order);
     finalState = pass.states.get(at) ?? EMPTY_STATE;
     lastPassStats.commitsProcessed = pass.processed;
-    if (useCache && !lastPassStats.cacheHit) {
-      saveCheckpoints(repo, h, patches, effective, key ?? anchorKey(patches, effective), pass, records);
-    }
+    if (key && !lastPassStats.cacheHit) saveCheckpoints(repo, h, patches, effective, key, pass, records);
   }
 
   // Final counts at the revision: each (patch, line) counted once, in its best category.

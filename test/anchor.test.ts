@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scenario, trail } from './helpers.js';
 import { anchorCommit } from '../src/anchor/anchor.js';
-import { lineSimilarity, windowSimilarities } from '../src/diff/lines.js';
+import { bigramProfile, lineSimilarity, windowSimilarities } from '../src/diff/lines.js';
 import { HUMAN, survivalByStep } from '../fixtures/scenario.js';
 
 /** Lines of `file` at `commit` that `git blame` gives to `commit` itself (1-based): the oracle for line precision. */
@@ -21,7 +21,7 @@ describe('window similarity in one sliding pass', () => {
     const targets = ['function f(a) {\n  return a + 1;\n}', 'x\ny', '', 'x', 'const s = "some text";\n\ny'];
     for (const y of targets) {
       for (let len = 1; len <= lines.length; len++) {
-        const got = windowSimilarities(lines, len, y);
+        const got = windowSimilarities(lines, len, bigramProfile(y));
         expect(got.length).toBe(lines.length - len + 1);
         got.forEach((v, i) => expect(v, `len ${len}, window ${i}, target ${JSON.stringify(y)}`).toBeCloseTo(lineSimilarity(lines.slice(i, i + len).join('\n'), y), 12));
       }

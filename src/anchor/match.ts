@@ -1,7 +1,7 @@
 import type { Repo } from '../git/repo.js';
 import { readCommit } from '../git/objects.js';
 import { diffTreeFiles, type FileDiff } from '../diff/file-changes.js';
-import { similarityTo, windowSimilarities } from '../diff/lines.js';
+import { bigramProfile, foldSpace, similarityTo, windowSimilarities } from '../diff/lines.js';
 import type { Anchor, Patch } from '../model/events.js';
 
 /** A fuzzy anchor needs the patch's added text and the commit's to be at least this similar. */
@@ -26,7 +26,6 @@ export async function commitFileDiffs(repo: Repo, commit: string): Promise<FileD
   return diffTreeFiles(repo, parentTree, c.tree);
 }
 
-const norm = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 interface Run {
   /** 0-based positions in the new (or, for deletions, old) file. */
@@ -116,8 +115,10 @@ export function matchPatches(commit: string, files: FileDiff[], patchesNewestFir
 function fuzzyRun(runs: Run[], patch: Patch, claimed: Set<number>): Pick<Anchor, 'lines' | 'addedIndex'> | null {
   const n = patch.added.length;
   const want = patch.added.join('\n');
-  const score = similarityTo(norm(want));
-  const before = norm(patch.removed.join('\n'));
+  // The patch's text, its bigrams counted once for every window scored against it.
+  const profile = bigramProfile(foldSpace(want));
+  const score = similarityTo(profile);
+  const before = foldSpace(patch.removed.join('\n'));
   const slack = Math.min(8, Math.max(1, Math.floor(n * (1 - FUZZY_SIMILARITY))));
   let best: { run: Run; i: number; len: number; s: number } | null = null;
   /** Takes the window when it is similar enough, free, and not the before-content (a restore). */
@@ -126,7 +127,7 @@ function fuzzyRun(runs: Run[], patch: Patch, claimed: Set<number>): Pick<Anchor,
     // Most similar first; on a tie, the window closest to the patch's length.
     if (best && (s < best.s || (s === best.s && Math.abs(len - n) >= Math.abs(best.len - n)))) return;
     for (let k = 0; k < len; k++) if (claimed.has(r.start + i + k)) return;
-    if (before && norm(r.lines.slice(i, i + len).join('\n')) === before) return;
+    if (before && foldSpace(r.lines.slice(i, i + len).join('\n')) === before) return;
     best = { run: r, i, len, s };
   };
   const near: { run: Run; i: number; s: number }[] = [];
@@ -136,7 +137,7 @@ function fuzzyRun(runs: Run[], patch: Patch, claimed: Set<number>): Pick<Anchor,
       continue;
     }
     // The patch's length everywhere, in one sliding pass.
-    const sims = windowSimilarities(r.lines, n, want);
+    const sims = windowSimilarities(r.lines, n, profile);
     for (let i = 0; i < sims.length; i++) {
       consider(r, i, n, sims[i]!);
       if (sims[i]! >= NEAR_SIMILARITY) near.push({ run: r, i, s: sims[i]! });
@@ -152,7 +153,7 @@ function fuzzyRun(runs: Run[], patch: Patch, claimed: Set<number>): Pick<Anchor,
           const key = `${c.run.start}:${i}:${len}`;
           if (len < 1 || i < 0 || i + len > c.run.lines.length || tried.has(key)) continue;
           tried.add(key);
-          consider(c.run, i, len, score(norm(c.run.lines.slice(i, i + len).join('\n'))));
+          consider(c.run, i, len, score(foldSpace(c.run.lines.slice(i, i + len).join('\n'))));
         }
       }
     }
@@ -174,8 +175,8 @@ function fuzzyRun(runs: Run[], patch: Patch, claimed: Set<number>): Pick<Anchor,
  * that did not land, or committed lines the patch did not write. Returns [window index, added index].
  */
 function alignLanded(window: string[], added: string[]): [number, number][] {
-  const a = window.map(norm);
-  const b = added.map(norm);
+  const a = window.map(foldSpace);
+  const b = added.map(foldSpace);
   const m = a.length;
   const n = b.length;
   // lcs[i][j]: LCS length of a[i..] and b[j..].

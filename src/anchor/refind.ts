@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Repo } from '../git/repo.js';
 import type { FileDiff } from '../diff/file-changes.js';
+import { foldSpace } from '../diff/lines.js';
 import type { Anchor, Patch } from '../model/events.js';
 import { commitFileDiffs, matchPatches } from './match.js';
 
@@ -40,7 +41,6 @@ export interface RefindCommit {
 }
 
 const ws = (s: string) => s.replace(/\s+/g, '');
-const norm = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 /** A patch id of a commit's diff in the spirit of `git patch-id --stable`: white space and line numbers ignored, file order fixed. */
 export function stablePatchId(files: FileDiff[]): string | null {
@@ -73,7 +73,7 @@ export function slideRun(f: FileDiff, added: string[], newStart: number, free: (
   if (!n || n > nl.length) return null;
   const isAdded = new Uint8Array(nl.length);
   for (const h of f.hunks) for (let j = h.newStart; j < h.newStart + h.newCount; j++) isAdded[j] = 1;
-  const want = added.map(norm);
+  const want = added.map(foldSpace);
   const tried = new Set<number>();
   let best: { at: number; identical: boolean; count: number } | null = null;
   for (const h of f.hunks) {
@@ -85,7 +85,7 @@ export function slideRun(f: FileDiff, added: string[], newStart: number, free: (
       let ok = true;
       let identical = true;
       for (let k = 0; k < n && ok; k++) {
-        ok = norm(nl[i + k]!) === want[k] && free(i + k + 1);
+        ok = foldSpace(nl[i + k]!) === want[k] && free(i + k + 1);
         identical &&= nl[i + k] === added[k];
         count += isAdded[i + k]!;
       }
@@ -177,14 +177,14 @@ export async function refindAnchors(repo: Repo, history: RefindCommit[], items: 
   let rest = items.filter((it) => !out.has(it.patch.patchId) && it.patch.added.length > 0);
   if (rest.length) {
     const since = Math.min(...rest.map((r) => r.since));
-    const wanted = new Set(rest.map((r) => norm(r.patch.added[0]!)));
+    const wanted = new Set(rest.map((r) => foldSpace(r.patch.added[0]!)));
     const postings = new Map<string, { commit: RefindCommit; file: FileDiff; j: number; end: number }[]>();
     for (const c of candidates(since)) {
       for (const f of (await diffs(c.oid)) ?? []) {
         const nl = f.newLines?.lines ?? [];
         for (const h of f.hunks) {
           for (let j = h.newStart; j < h.newStart + h.newCount; j++) {
-            const key = norm(nl[j]!);
+            const key = foldSpace(nl[j]!);
             if (!wanted.has(key)) continue;
             const list = postings.get(key) ?? [];
             list.push({ commit: c, file: f, j, end: h.newStart + h.newCount });
@@ -194,7 +194,7 @@ export async function refindAnchors(repo: Repo, history: RefindCommit[], items: 
       }
     }
     for (const it of rest) {
-      const add = it.patch.added.map(norm);
+      const add = it.patch.added.map(foldSpace);
       const hits = (postings.get(add[0]!) ?? []).filter((p) => p.commit.commitTime >= it.since && p.j + add.length <= p.end);
       // Same file first, then oldest commit (the first landing).
       hits.sort((a, b) => Number(b.file.path === it.patch.path) - Number(a.file.path === it.patch.path));
@@ -203,7 +203,7 @@ export async function refindAnchors(repo: Repo, history: RefindCommit[], items: 
         let ok = true;
         let identical = true;
         for (let k = 0; k < add.length && ok; k++) {
-          ok = norm(nl[hit.j + k]!) === add[k];
+          ok = foldSpace(nl[hit.j + k]!) === add[k];
           identical &&= nl[hit.j + k] === it.patch.added[k];
         }
         if (!ok) continue;

@@ -205,9 +205,12 @@ function compact(r: number[], ch: Uint8Array, o: Uint8Array): void {
   }
 }
 
+/** White space folded: every run of it one space, none at the ends (how lines are compared loosely). */
+export const foldSpace = (s: string): string => s.replace(/\s+/g, ' ').trim();
+
 function bigrams(s: string): Map<string, number> {
   const m = new Map<string, number>();
-  const t = s.replace(/\s+/g, ' ').trim();
+  const t = foldSpace(s);
   for (let i = 0; i < t.length - 1; i++) {
     const g = t.slice(i, i + 2);
     m.set(g, (m.get(g) ?? 0) + 1);
@@ -224,10 +227,22 @@ export function lineSimilarity(x: string, y: string): number {
 }
 
 /** `lineSimilarity(x, y)` for many `x` against one `y`: the bigrams of `y` are counted once. */
-export function similarityTo(y: string): (x: string) => number {
-  const b = bigrams(y);
-  let nb = 0;
-  for (const v of b.values()) nb += v;
+/** The bigrams of one text, counted once, to compare many texts with it. */
+export interface BigramProfile {
+  text: string;
+  counts: Map<string, number>;
+  total: number;
+}
+
+export function bigramProfile(text: string): BigramProfile {
+  const counts = bigrams(text);
+  let total = 0;
+  for (const v of counts.values()) total += v;
+  return { text, counts, total };
+}
+
+export function similarityTo(target: string | BigramProfile): (x: string) => number {
+  const { text: y, counts: b, total: nb } = typeof target === 'string' ? bigramProfile(target) : target;
   return (x: string) => {
     if (x === y) return 1;
     const a = bigrams(x);
@@ -244,20 +259,18 @@ export function similarityTo(y: string): (x: string) => number {
 }
 
 /**
- * `lineSimilarity(window, y)` for every window of `len` consecutive lines of `lines` (the window's
+ * `lineSimilarity(window, y.text)` for every window of `len` consecutive lines of `lines` (the window's
  * text is its lines joined by line feeds), in one pass: the window's bigrams are counted as it
  * slides, a line in and a line out, instead of counted again for each window. With white space
  * folded, a window's text is its non-empty lines (each folded) joined by one space, so its bigrams
  * are those of its lines plus two at each join. `out[i]` is the window starting at line i.
  */
-export function windowSimilarities(lines: string[], len: number, y: string): Float64Array {
+export function windowSimilarities(lines: string[], len: number, y: BigramProfile): Float64Array {
   const m = lines.length;
   const out = new Float64Array(Math.max(0, m - len + 1));
   if (len < 1 || m < len) return out;
-  const target = bigrams(y);
-  let nb = 0;
-  for (const v of target.values()) nb += v;
-  const folded = lines.map((l) => l.replace(/\s+/g, ' ').trim());
+  const { counts: target, total: nb } = y;
+  const folded = lines.map(foldSpace);
   const own = folded.map((t) => {
     const g: string[] = [];
     for (let i = 0; i < t.length - 1; i++) g.push(t.slice(i, i + 2));
@@ -287,7 +300,7 @@ export function windowSimilarities(lines: string[], len: number, y: string): Flo
     f(`${folded[a]!.slice(-1)} `);
     f(` ${folded[b]![0]}`);
   };
-  const yText = y.replace(/\s+/g, ' ').trim();
+  const yText = foldSpace(y.text);
   const score = (i: number) => {
     if (na + nb > 0) return (2 * common) / (na + nb);
     const text = folded.slice(i, i + len).filter(Boolean).join(' ');

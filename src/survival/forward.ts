@@ -1,7 +1,7 @@
 import type { Repo } from '../git/repo.js';
 import { entryAtPath, isBinary, MODE, readBlob } from '../git/objects.js';
 import { diffTrees, type TreeDelta } from '../git/tree-diff.js';
-import { diffLines, lineSimilarity, splitLines, textSimilarity, type LineHunk, type Lines } from '../diff/lines.js';
+import { diffLines, lineSimilarity, similarityTo, splitLines, textSimilarity, type LineHunk, type Lines } from '../diff/lines.js';
 import { RENAME_SIMILARITY } from '../diff/file-changes.js';
 import type { Anchor, Patch } from '../model/events.js';
 import type { HistCommit, History } from './history.js';
@@ -554,8 +554,10 @@ export class ForwardPass {
         for (const j of add) {
           let best = -1;
           let bs = EDIT_SIMILARITY;
+          // The new line's bigrams once, for every removed line it is compared with.
+          const similarity = similarityTo(text.lines[j]!);
           for (let r = lo; r < rem.length; r++) {
-            const s = lineSimilarity(side.old.lines[rem[r]!]!, text.lines[j]!);
+            const s = similarity(side.old.lines[rem[r]!]!);
             if (s >= bs && (best < 0 || s > bs)) {
               best = r;
               bs = s;

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { openRepo } from '../src/git/repo.js';
 import { takeSnapshot } from '../src/capture/snapshot.js';
 import { OT_BIN } from '../fixtures/scenario.js';
+import { median } from './stats.js';
 
 /**
  * Capture speed against the git CLI doing the same work, on a generated tree of 10,000 files
@@ -20,10 +21,6 @@ const REPS = 7;
 const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x' };
 const git = (dir: string, args: string[], extra: NodeJS.ProcessEnv = {}) => execFileSync('git', args, { cwd: dir, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 async function time(fn: () => unknown | Promise<unknown>): Promise<number> {
   const t = performance.now();

@@ -9,12 +9,9 @@ import { openRepo } from '../src/git/repo.js';
 import { loadTrail } from '../src/store/trail.js';
 import { computeSurvival, lastPassStats } from '../src/survival/engine.js';
 import type { SurvivalReport } from '../src/survival/types.js';
+import { median } from './stats.js';
 
 const ms = (t: bigint) => Number(t) / 1e6;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const list = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
 
 /** Everything the engine answers (states, counts, anchors, line owners), as one hash. */
@@ -79,7 +76,7 @@ export async function benchSurvival(commits = Number(process.env.OT_BENCH_COMMIT
   }
   try {
     execFileSync('git', ['gc', '-q'], { cwd: dir });
-    const s = new Scenario({ dir, hooks: 'none' });
+    const s = new Scenario({ dir, hooks: 'none', init: false });
     // Full pass vs git blame, interleaved rounds.
     const fulls: number[] = [];
     const blames: number[] = [];

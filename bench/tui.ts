@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { OT_BIN, PROJECT_ROOT, Scenario } from '../fixtures/scenario.js';
+import { median } from './stats.js';
 
 /**
  * Time to the first frame of the interface: the real `ot trail` binary started in a tmux pane
@@ -15,10 +16,6 @@ import { OT_BIN, PROJECT_ROOT, Scenario } from '../fixtures/scenario.js';
 const RUNS = 5;
 const TARGET_MS = 500;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 async function buildRepo(): Promise<Scenario> {
   const s = new Scenario({ hooks: 'direct' });

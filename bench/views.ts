@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { buildLongBranch } from '../fixtures/scenarios/pr.js';
 import { OT_BIN } from '../fixtures/scenario.js';
+import { median } from './stats.js';
 
 /**
  * The blame views against their budgets (issue 4): `blame pr render` of a 30-commit branch on a
@@ -22,7 +23,6 @@ function time(cmd: string, args: string[], cwd: string): number {
   return ms;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 
 function measure(label: string, budgetMs: number, ot: string[], git: string[], cwd: string): string {

@@ -74,7 +74,7 @@ describe('snapshots', () => {
     s.write('a.txt', 'a\n');
     s.write('secret/deep/x.txt', 'x\n');
     s.write('open/y.txt', 'y\n');
-    s.commit('base');
+    await s.commit('base');
     fs.chmodSync(s.path('secret'), 0o000);
     // root reads any directory: drop the capabilities that let it, so unreadable means unreadable.
     const root = process.getuid?.() === 0;

@@ -79,7 +79,8 @@ describe('squash merges without hooks, the branch deleted', () => {
     s.git('reset', '-q', '--hard', squash);
     s.git('branch', '-q', '-D', 'feature');
     // The oracle: no single branch commit has the squash's patch id; each file's lines come from it.
-    for (const x of [...Object.values(c), tip]) expect(gitPatchIdStable(s, x)).not.toBe(gitPatchIdStable(s, squash));
+    const squashId = gitPatchIdStable(s, squash);
+    for (const x of [...Object.values(c), tip]) expect(gitPatchIdStable(s, x)).not.toBe(squashId);
     const after = await survivalByStep(s);
     expectSquashed(s, after, before, squash, removal);
   });

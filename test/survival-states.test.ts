@@ -12,9 +12,9 @@ const body = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `  
 
 async function survival(s: Scenario, options: { at?: string; timeline?: boolean } = {}) {
   const repo = await s.repo();
-  const report = await computeSurvival(repo, await loadTrail(repo), { cache: false, ...options });
-  const byStep = new Map<string, Survival>();
   const trail = await loadTrail(repo);
+  const report = await computeSurvival(repo, trail, { cache: false, ...options });
+  const byStep = new Map<string, Survival>();
   for (const [id, ps] of report.patches) byStep.set(trail.patches.get(id)!.stepId, ps.survival);
   return { report, byStep, trail };
 }

@@ -5,7 +5,8 @@ import { App, splitKeys, type AppData } from '../src/tui/app.js';
 import { loadTarget } from '../src/tui/open.js';
 import { filterRows, prRows, traceRows, tracesRows } from '../src/tui/rows.js';
 import { firstFrameText } from '../src/tui/screen.js';
-import { buildPrExplorer, emptyCounts, explorerSummaryText, loadExplorer, loadTimelines, survivalBar, type ExplorerModel, type PrCardData } from '../src/views/explorer.js';
+import { emptyCounts } from '../src/model/formats.js';
+import { buildPrExplorer, explorerSummaryText, loadExplorer, loadTimelines, survivalBar, type ExplorerModel, type PrCardData } from '../src/views/explorer.js';
 
 /**
  * The interface on a real scenario repository: two agents, three traces' worth of steps, commits,

@@ -10,6 +10,9 @@ export interface TuiArgs {
 
 export const tuiOption = (y: Argv) => y.option('tui', { type: 'boolean', default: false, describe: 'open the interactive interface (on a terminal; ignored when piped or under CI)' });
 
+/** Where `--tui` opens on a view: the one trace it names, else the traces list. */
+export const traceTarget = (traceIds: string[]): TuiTarget => (traceIds.length === 1 ? { kind: 'trace', traceId: traceIds[0]! } : { kind: 'traces' });
+
 /** Opens the interface when asked and possible; says so on stderr (terminal only) when not. */
 export async function maybeTui(ctx: CommandContext, argv: TuiArgs, target: () => TuiTarget): Promise<boolean> {
   if (!argv.tui) return false;

@@ -21,3 +21,16 @@ export const PATCH_KEYS = ['patchId', 'traceId', 'stepId', 'path', 'oldPath', 'c
 
 /** An anchor's fields in schema order. */
 export const ANCHOR_KEYS = ['patchId', 'commit', 'firmness', 'path', 'lines', 'addedIndex'] as const;
+
+export type StateName = (typeof STATE_ORDER)[number];
+
+/** A count per state, every state at 0, in the states' order. */
+export function emptyCounts(): Record<StateName, number> {
+  return Object.fromEntries(STATE_ORDER.map((s) => [s, 0])) as Record<StateName, number>;
+}
+
+/** States in which a patch's lines are all still there (unchanged, moved or edited): it is alive. */
+export const ALIVE_STATES: ReadonlySet<StateName> = new Set(['alive_on_path', 'moved', 'alive_transformed', 'repaired']);
+
+/** How many of the counted patches are alive. */
+export const aliveCount = (byState: Record<StateName, number>): number => [...ALIVE_STATES].reduce((n, s) => n + byState[s], 0);

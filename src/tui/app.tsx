@@ -4,8 +4,7 @@ import type { ExplorerModel } from '../views/explorer.js';
 import { PR_TABS, type Row, type Segment } from './rows.js';
 import { LOADING_TEXT, composeScreen, cutLine, frame, frameRows, initialContext, initialState, top, windowStart, type AppData, type Frame, type PrLoad, type ScreenContext, type State } from './screen.js';
 
-export type { AppData, Frame } from './screen.js';
-export { windowStart } from './screen.js';
+export type { AppData } from './screen.js';
 
 /**
  * The interface: one screen at a time on a stack (traces → trace → patch, or the PR card → patch),

@@ -20,8 +20,8 @@ export async function loadTarget(target: TuiTarget, repoDir: string): Promise<Ap
       const data = await loadExplorer(repoDir, { traceId: target.traceId, timeline: false });
       return { kind: 'explorer', model: data.model, timelines: () => loadTimelines(data), open: [{ kind: 'trace', traceId: target.traceId }] };
     }
-    const { loadPrExplorer } = await import('./pr-data.js');
-    return await loadPrExplorer(repoDir, target.base, target.head);
+    const { loadPrModel } = await import('./pr-data.js');
+    return (await loadPrModel(repoDir, target.base, target.head)).data;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const code = (err as { code?: string }).code;

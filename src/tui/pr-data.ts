@@ -16,7 +16,3 @@ export async function loadPrModel(repoDir: string, base?: string, head?: string)
   const pr = buildPrExplorer(card, model);
   return { pr, data: { kind: 'pr', model, pr } };
 }
-
-export async function loadPrExplorer(repoDir: string, base?: string, head?: string): Promise<AppData> {
-  return (await loadPrModel(repoDir, base, head)).data;
-}

@@ -1,5 +1,6 @@
 import { STATE_COLOR, type ColorName } from '../render/text-style.js';
-import { STATE_ORDER } from '../model/formats.js';
+import { aliveCount, STATE_ORDER } from '../model/formats.js';
+import { plural } from '../render/text-style.js';
 import type { SurvivalState } from '../model/survival.js';
 import {
   countsText,
@@ -49,7 +50,6 @@ export interface Row {
 }
 
 
-export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 export const short = (sha: string | null | undefined): string => (sha ? sha.slice(0, 7) : '-');
 
@@ -100,7 +100,7 @@ export function tracesRows(model: ExplorerModel, width: number): Row[] {
       { text: fit(t.agent ?? '-', agW), color: 'cyan' },
       { text: `  ${String(t.steps).padStart(3)} ${t.steps === 1 ? 'step ' : 'steps'}  ${String(t.patches).padStart(3)} ${t.patches === 1 ? 'patch  ' : 'patches'}  ` },
       ...(barW ? [...barSegments(t.byState, barW), { text: '  ' }] : []),
-      { text: `${t.byState.alive_on_path + t.byState.moved + t.byState.alive_transformed + t.byState.repaired}/${t.patches} alive  `, dim: t.patches === 0 },
+      { text: `${aliveCount(t.byState)}/${t.patches} alive  `, dim: t.patches === 0 },
       { text: `${day(t.startedAt)}  ` , dim: true },
       { text: t.intent ? `"${t.intent.replace(/\s+/g, ' ')}"` : '', dim: true },
     ],

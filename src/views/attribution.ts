@@ -80,7 +80,6 @@ function hunkEntry(base: Omit<BlameHunk, 'attribution' | 'traceId' | 'stepId' | 
 }
 
 export interface CommitAttribution {
-  files: FileDiff[];
   hunks: BlameHunk[];
   tracedLines: number;
   totalLines: number;
@@ -157,7 +156,7 @@ export async function attributeCommit(repo: Repo, trail: Trail, commit: string, 
       }
     }
   }
-  return { files, hunks, tracedLines, totalLines };
+  return { hunks, tracedLines, totalLines };
 }
 
 /** `needle` appears as a contiguous run in `hay` (both non-empty). */

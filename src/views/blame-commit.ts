@@ -3,16 +3,16 @@ import { readCommit } from '../git/objects.js';
 import type { BlameCommitView } from '../model/views.js';
 import type { Trail } from '../store/trail.js';
 import type { SurvivalReport } from '../survival/types.js';
-import { attributeCommit, buildAnchorIndex, type AnchorIndex } from './attribution.js';
+import { attributeCommit, buildAnchorIndex } from './attribution.js';
 
 /**
  * `ot trail blame commit REV`: each hunk of the commit (against its first parent) with the trace and
  * step that wrote it, or unattributed; the step's intent; the patch's survival in `report` (judged
  * at HEAD by the command); coverage as traced added lines over added lines. Plain data, no printing.
  */
-export async function buildBlameCommit(repo: Repo, trail: Trail, commit: string, report: SurvivalReport | null, index: AnchorIndex = buildAnchorIndex(trail, report)): Promise<BlameCommitView> {
+export async function buildBlameCommit(repo: Repo, trail: Trail, commit: string, report: SurvivalReport | null): Promise<BlameCommitView> {
   const c = await readCommit(repo, commit);
-  const { hunks, tracedLines, totalLines } = await attributeCommit(repo, trail, commit, index, report);
+  const { hunks, tracedLines, totalLines } = await attributeCommit(repo, trail, commit, buildAnchorIndex(trail, report), report);
   const traces = new Map<string, { traceId: string; agent: string | null; steps: Set<string> }>();
   for (const h of hunks) {
     if (h.attribution !== 'traced' || !h.traceId) continue;

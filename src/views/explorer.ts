@@ -1,5 +1,5 @@
 import type { Anchor, FileChange, Patch, StepKind } from '../model/events.js';
-import { STATE_ORDER } from '../model/formats.js';
+import { emptyCounts, STATE_ORDER } from '../model/formats.js';
 import type { Survival, SurvivalState } from '../model/survival.js';
 import type { SurvivalReport } from '../survival/types.js';
 import type { Step, Trail } from '../store/trail.js';
@@ -14,9 +14,6 @@ import type { Repo } from '../git/repo.js';
 
 export type StateCounts = Record<SurvivalState, number>;
 
-export function emptyCounts(): StateCounts {
-  return Object.fromEntries(STATE_ORDER.map((s) => [s, 0])) as StateCounts;
-}
 
 export interface PatchRow {
   patchId: string;

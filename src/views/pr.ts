@@ -2,7 +2,7 @@ import type { Repo } from '../git/repo.js';
 import { resolveRef, resolveRevision } from '../git/refs.js';
 import { commitsInRange, mergeBase } from '../git/history.js';
 import type { SurvivalState } from '../model/survival.js';
-import { STATE_ORDER } from '../model/formats.js';
+import { ALIVE_STATES, emptyCounts } from '../model/formats.js';
 import type { BlameHunk, PrCardView, PrCommit, StateCounts } from '../model/views.js';
 import { stepOf, type Step, type Trail } from '../store/trail.js';
 import type { SurvivalReport } from '../survival/types.js';
@@ -16,12 +16,6 @@ import { subjectOf } from './blame-commit.js';
  * same card byte for byte. Renderers live in src/render/.
  */
 
-/** States in which a patch's lines are all still there (unchanged, moved or edited): it is alive. */
-export const ALIVE_STATES: ReadonlySet<SurvivalState> = new Set(['alive_on_path', 'moved', 'alive_transformed', 'repaired']);
-
-export function zeroCounts(): StateCounts {
-  return Object.fromEntries(STATE_ORDER.map((s) => [s, 0])) as StateCounts;
-}
 
 export interface PrRange {
   base: string;
@@ -80,14 +74,14 @@ function firstLine(s: string): string {
 export async function buildPrCard(repo: Repo, trail: Trail, range: PrRange, report: SurvivalReport | null): Promise<PrCardView> {
   const commits = await commitsInRange(repo, range.base, range.head);
   const index = buildAnchorIndex(trail, report);
-  const stateOf = (h: BlameHunk): SurvivalState => h.survival?.state ?? report?.patches.get(h.patchId ?? '')?.survival.state ?? 'unknown';
+  const stateOf = (h: BlameHunk): SurvivalState => h.survival?.state ?? 'unknown';
 
   // Where each patch landed now: the engine's effective anchor, else the recorded one.
   const landedIn = new Map<string, string>();
   for (const [id, a] of trail.anchors) landedIn.set(id, a.commit);
   if (report) for (const ps of report.patches.values()) if (ps.anchor) landedIn.set(ps.patchId, ps.anchor.commit);
 
-  const scope = { hunks: 0, aliveHunks: 0, tracedHunks: 0, untracedHunks: 0, byState: zeroCounts() };
+  const scope = { hunks: 0, aliveHunks: 0, tracedHunks: 0, untracedHunks: 0, byState: emptyCounts() };
   const coverage = { tracedLines: 0, totalLines: 0 };
   const involved = new Set<string>();
   const assigned = new Map<string, Set<number>>();
@@ -117,7 +111,7 @@ export async function buildPrCard(repo: Repo, trail: Trail, range: PrRange, repo
     }
     coverage.tracedLines += traced;
     coverage.totalLines += total;
-    const byState = zeroCounts();
+    const byState = emptyCounts();
     let alive = 0;
     for (const h of patches.values()) {
       const st = stateOf(h);

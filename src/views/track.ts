@@ -1,8 +1,7 @@
 import type { Repo } from '../git/repo.js';
-import { loadTrail, orderedPatches, stepOf, unknownTrace, type Trail } from '../store/trail.js';
+import { loadTrail, orderedPatches, stepOf, unknownTrace } from '../store/trail.js';
 import { computeSurvival } from '../survival/engine.js';
-import type { SurvivalState } from '../model/survival.js';
-import { STATE_ORDER, TRACK_SCHEMA } from '../model/formats.js';
+import { emptyCounts, TRACK_SCHEMA } from '../model/formats.js';
 import type { TrackPatch, TrackReport } from '../model/track.js';
 
 export interface TrackOptions {
@@ -14,8 +13,8 @@ export interface TrackOptions {
 }
 
 /** The view model of `ot trail track`: every patch with its state and counts, and a summary per state. */
-export async function trackView(repo: Repo, options: TrackOptions = {}, trail?: Trail): Promise<TrackReport> {
-  trail ??= await loadTrail(repo);
+export async function trackView(repo: Repo, options: TrackOptions = {}): Promise<TrackReport> {
+  const trail = await loadTrail(repo);
   if (options.trace && !trail.traces.has(options.trace)) {
     throw unknownTrace(options.trace);
   }
@@ -41,7 +40,7 @@ export async function trackView(repo: Repo, options: TrackOptions = {}, trail?: 
       ...(options.timeline ? { timeline: ps.timeline ?? [] } : {}),
     });
   }
-  const byState = Object.fromEntries(STATE_ORDER.map((s) => [s, 0])) as Record<SurvivalState, number>;
+  const byState = emptyCounts();
   const lines = { total: 0, alive: 0, moved: 0, edited: 0, deleted: 0 };
   for (const p of patches) {
     byState[p.survival.state]++;

@@ -2,17 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Argv } from 'yargs';
 import { runCommand, type GlobalArgs } from '../context.js';
-import { maybeTui, tuiOption, type TuiArgs } from '../tui-flag.js';
+import { maybeTui, traceTarget, tuiOption, type TuiArgs } from '../tui-flag.js';
 import { usageError } from '../../errors.js';
-import type { TuiTarget } from '../../tui/open.js';
 
 /**
  * `ot trail blame commit|file|pr render`: which step wrote what (contract section 5). Thin: the
  * views (src/views/) build plain data, the renderers (src/render/) print it; everything loads lazily.
  */
-
-/** Where `--tui` opens on a view: the one trace it names, else the traces list. */
-const traceTarget = (traceIds: string[]): TuiTarget => (traceIds.length === 1 ? { kind: 'trace', traceId: traceIds[0]! } : { kind: 'traces' });
 
 const commitCommand = {
   command: 'commit <rev>',

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { runCommand, printJson, type GlobalArgs } from '../context.js';
-import { maybeTui, tuiOption, type TuiArgs } from '../tui-flag.js';
+import { maybeTui, traceTarget, tuiOption, type TuiArgs } from '../tui-flag.js';
 
 export const trackCommand = {
   command: 'track [trace]',
@@ -13,7 +13,7 @@ export const trackCommand = {
       .option('timeline', { type: 'boolean', default: false, describe: 'the state at each commit where it changed' }),
   handler: (argv: GlobalArgs & TuiArgs & { trace?: string; since?: string; at?: string; timeline?: boolean }) =>
     runCommand(argv, async (ctx) => {
-      if (await maybeTui(ctx, argv, () => (argv.trace ? { kind: 'trace', traceId: argv.trace } : { kind: 'traces' }))) return;
+      if (await maybeTui(ctx, argv, () => traceTarget(argv.trace ? [argv.trace] : []))) return;
       const { trackView } = await import('../../views/track.js');
       const { parseSince } = await import('../durations.js');
       const repo = await ctx.openRepo();

@@ -72,9 +72,8 @@ const prRenderCommand = {
     runCommand(argv, async (ctx) => {
       if (argv.json && argv.format && argv.format !== 'json') throw usageError(`--json and --format ${argv.format} disagree: pass one of them`, 'bad_format');
       const format: PrFormat = argv.json ? 'json' : (argv.format ?? 'markdown');
-      if (argv.tui && ctx.io.interactive && !argv.o && format !== 'json') {
-        if (await maybeTui(ctx, argv, () => ({ kind: 'pr', base: argv.base, head: argv.head }))) return;
-      } else if (argv.tui) ctx.io.note('ot: --tui needs a terminal (stdin and stdout, CI unset), no --json and no -o: printing instead');
+      const printOnly = argv.o !== undefined ? '-o' : format === 'json' ? '--format json' : undefined;
+      if (await maybeTui(ctx, argv, () => ({ kind: 'pr', base: argv.base, head: argv.head }), printOnly)) return;
       const { loadPrCard } = await import('../../views/load.js');
       const repo = await ctx.openRepo();
       const { card } = await loadPrCard(repo, { base: argv.base, head: argv.head });

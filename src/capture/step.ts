@@ -72,7 +72,8 @@ export interface StepEndResult {
  * file, that file's changes are not credited to either step: both are marked unattributed.
  */
 export async function stepEnd(repo: Repo, input: StepEndInput): Promise<StepEndResult> {
-  const events = await readTraceEvents(repo, traceRef(input.traceId));
+  const ref = traceRef(input.traceId);
+  const events = await readTraceEvents(repo, ref);
   if (events.length === 0) throw usageError(`unknown trace '${input.traceId}': no step of it was started (run ot trail step start first)`, 'unknown_trace');
   const step = openStepOf(foldTrail(events), input.traceId, input.stepId);
   if (!step) throw usageError(`step '${input.stepId}' of trace '${input.traceId}' is not open: run ot trail step start --trace ${input.traceId} --step ${input.stepId} first`, 'step_not_open');
@@ -92,7 +93,7 @@ export async function stepEnd(repo: Repo, input: StepEndInput): Promise<StepEndR
   // trace's latest step end, so the others are not read).
   const startedAt = Date.parse(step.startedAt);
   const endsAt = Date.parse(at);
-  const trail = touched.size ? foldTrail(await readEventsOfStepsEndedAfter(repo, startedAt)) : null;
+  const trail = touched.size ? foldTrail(await readEventsOfStepsEndedAfter(repo, startedAt, { ref, events })) : null;
   for (const trace of trail?.traces.values() ?? []) {
     for (const other of trace.steps) {
       if (other.traceId === input.traceId && other.stepId === input.stepId) continue;

@@ -236,9 +236,10 @@ function cacheFile(repo: Repo, ref: string, format = PACKED): string {
 /**
  * Events of one trace ref, oldest first. A derived cache keyed by the ref's tip avoids re-reading
  * the chain; after an append only the new commits are read. The chain is always the truth.
+ * `knownTip`: the ref's tip, when the caller has just resolved it.
  */
-export async function readTraceEvents(repo: Repo, ref: string): Promise<StoredEvent[]> {
-  const tip = await resolveRef(repo, ref);
+export async function readTraceEvents(repo: Repo, ref: string, knownTip?: string | null): Promise<StoredEvent[]> {
+  const tip = knownTip === undefined ? await resolveRef(repo, ref) : knownTip;
   if (!tip) return [];
   const file = cacheFile(repo, ref);
   const cached = await loadChainCache(file);
@@ -255,7 +256,6 @@ export async function readTraceEvents(repo: Repo, ref: string): Promise<StoredEv
   }
   events ??= await readChain(repo, ref, tip, null);
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
     await atomicWriteFile(file, encodeChainCache({ tip, events }));
     fs.rmSync(cacheFile(repo, ref, 1), { force: true });
   } catch {
@@ -270,25 +270,7 @@ export async function listTraceRefs(repo: Repo): Promise<string[]> {
 
 /** Every event of every trace, each trace's events in order. */
 export async function readAllEvents(repo: Repo): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
-  const index = loadWindowIndex(repo);
-  const refs = await listTraceRefs(repo);
-  let changed = false;
-  for (const ref of refs) {
-    const events = await readTraceEvents(repo, ref);
-    changed = noteWindows(index, ref, events) || changed;
-    out.push(...events);
-  }
-  // Entries of dropped traces (gc) go.
-  const listed = new Set(refs);
-  for (const ref of Object.keys(index.refs)) {
-    if (!listed.has(ref)) {
-      delete index.refs[ref];
-      changed = true;
-    }
-  }
-  if (changed) saveWindowIndex(repo, index);
-  return out;
+  return readIndexedEvents(repo);
 }
 
 /**
@@ -318,7 +300,6 @@ function loadWindowIndex(repo: Repo): WindowIndex {
 
 function saveWindowIndex(repo: Repo, index: WindowIndex): void {
   try {
-    fs.mkdirSync(path.dirname(windowIndexFile(repo)), { recursive: true });
     atomicWriteFileSync(windowIndexFile(repo), JSON.stringify(index));
   } catch {
     /* the index is optional */
@@ -340,18 +321,36 @@ function noteWindows(index: WindowIndex, ref: string, events: StoredEvent[]): bo
 /**
  * Events of the traces that may hold a step ended after `since` (ms since the epoch): those whose
  * latest step end is later, or not known at their current tip. The others are not read, so closing
- * a step costs the traces active around it, not every trace ever recorded.
+ * a step costs the traces active around it, not every trace ever recorded. `have`: events of one
+ * trace the caller already read, used while they are still its tip's.
  */
-export async function readEventsOfStepsEndedAfter(repo: Repo, since: number): Promise<StoredEvent[]> {
+export async function readEventsOfStepsEndedAfter(repo: Repo, since: number, have?: { ref: string; events: StoredEvent[] }): Promise<StoredEvent[]> {
+  return readIndexedEvents(repo, (tip, known) => !(known && known[0] === tip && (known[1] === null || known[1] <= since)), have);
+}
+
+/**
+ * The events of each trace ref that `wanted` (given its tip and its windows entry) keeps, all of
+ * them without it; the windows index is brought up to date with what was read, and entries of
+ * dropped traces (gc) go.
+ */
+async function readIndexedEvents(repo: Repo, wanted?: (tip: string | null, known: WindowIndex['refs'][string] | undefined) => boolean, have?: { ref: string; events: StoredEvent[] }): Promise<StoredEvent[]> {
   const out: StoredEvent[] = [];
   const index = loadWindowIndex(repo);
+  const refs = await listTraceRefs(repo);
   let changed = false;
-  for (const ref of await listTraceRefs(repo)) {
-    const known = index.refs[ref];
-    if (known && (known[1] === null || known[1] <= since) && known[0] === (await resolveRef(repo, ref))) continue;
-    const events = await readTraceEvents(repo, ref);
+  for (const ref of refs) {
+    const tip = await resolveRef(repo, ref);
+    if (wanted && !wanted(tip, index.refs[ref])) continue;
+    const events = have?.ref === ref && have.events.at(-1)?.commit === tip ? have.events : await readTraceEvents(repo, ref, tip);
     changed = noteWindows(index, ref, events) || changed;
     out.push(...events);
+  }
+  const listed = new Set(refs);
+  for (const ref of Object.keys(index.refs)) {
+    if (!listed.has(ref)) {
+      delete index.refs[ref];
+      changed = true;
+    }
   }
   if (changed) saveWindowIndex(repo, index);
   return out;

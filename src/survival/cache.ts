@@ -146,7 +146,6 @@ export function loadHistory(repo: Repo): Map<string, HistCommit> | null {
 export function saveHistory(repo: Repo, h: History, hadKnown: boolean): void {
   if (h.read === 0 || (hadKnown && h.read <= HISTORY_SLACK)) return;
   try {
-    fs.mkdirSync(dir(repo), { recursive: true });
     const commits = h.order.map((o): HistoryFile['commits'][number] => {
       const c = h.commits.get(o)!;
       return [c.oid, c.tree, c.parents, c.authorEmail, c.authorTime, c.commitTime, c.message];

@@ -7,6 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { events, scenario, tempDir } from './helpers.js';
 import { appendEvent, encodeChainCache, loadChainCache, TRACE_REF_PREFIX, type StoredEvent } from '../src/store/log.js';
 import { verifyStore } from '../src/store/maintenance.js';
+import { decodeBinaryJson, encodeBinaryJson } from '../src/store/binary-json.js';
 import { OtError } from '../src/errors.js';
 import type { Scenario } from '../fixtures/scenario.js';
 
@@ -43,9 +44,13 @@ describe('the event log', () => {
     const caches = fs.readdirSync(dir).filter((f) => /^[0-9a-f]{40}\./.test(f));
     expect(caches.length).toBe(1);
     for (const f of caches) {
-      const c = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
-      c.events[1].event.kind = 'no-such-kind';
-      fs.writeFileSync(path.join(dir, f), JSON.stringify(c));
+      // One event's kind changed in place: the sum no longer matches.
+      const bytes = fs.readFileSync(path.join(dir, f));
+      const at = bytes.indexOf('write');
+      expect(at).toBeGreaterThan(0);
+      bytes.write('wrote', at, 'latin1');
+      fs.writeFileSync(path.join(dir, f), bytes);
+      expect(loadChainCache(path.join(dir, f))).toBeNull();
     }
     expect((await events(s, 't1')).map((e) => e.event)).toEqual(evs.map((e) => e.event));
   });
@@ -64,27 +69,52 @@ describe('the event log', () => {
       { commit: end.commit, event: { ...end.event, seq: evs.length, patches: [{ ...p, traceId: 'other', stepId: 'elsewhere' }, { ...p, unattributed: 'overlapping windows' }, { ...p, added: [], removed: ['', ' x'] }] } },
       { commit: anchor.commit, event: { ...anchor.event, seq: evs.length + 1, anchors: [{ ...a, lines: [1, 2, 3, 7, 9, 10] }, { ...a, lines: [4] }, { ...a, lines: [] }] } },
     ];
-    const file = path.join(tempDir('ot-chain-'), 'cache.json');
-    const text = encodeChainCache({ tip: 'f'.repeat(40), events: odd });
-    fs.writeFileSync(file, text);
-    const back = (await loadChainCache(file))!;
-    expect(back.summed).toBe(true);
+    const file = path.join(tempDir('ot-chain-'), 'cache.bin');
+    const bytes = encodeChainCache({ tip: 'f'.repeat(40), events: odd });
+    fs.writeFileSync(file, bytes);
+    const back = loadChainCache(file)!;
+    expect(back.tip).toBe('f'.repeat(40));
     expect(back.events).toEqual(odd);
-    // Byte for byte: keys come back in schema order, so JSON outputs do not change.
+    // Byte for byte: keys come back in their order, so JSON outputs do not change.
     expect(JSON.stringify(back.events)).toBe(JSON.stringify(odd));
-    // One changed byte and the cache is not used.
-    fs.writeFileSync(file, text.replace('"overlapping windows"', '"overlapping windowz"'));
-    expect(await loadChainCache(file)).toBeNull();
+    // One changed byte and the cache is not used; nor is a truncated one.
+    const at = bytes.indexOf('overlapping windows');
+    expect(at).toBeGreaterThan(0);
+    const changed = Buffer.from(bytes);
+    changed.write('z', at + 'overlapping window'.length, 'latin1');
+    fs.writeFileSync(file, changed);
+    expect(loadChainCache(file)).toBeNull();
+    fs.writeFileSync(file, bytes.subarray(0, bytes.length - 1));
+    expect(loadChainCache(file)).toBeNull();
+  });
+});
+
+describe('binary JSON (the caches\' encoding)', () => {
+  it('gives back the value JSON would, keys in order, strings of any kind; refuses bytes it did not write', () => {
+    const odd = '\ud800 lone, ' + 'pair \ud83d\ude00, é, \u0000, \n';
+    const value = {
+      z: 1,
+      a: [0, -1, 2147483647, -2147483648, 2147483648, 1.5, -0, 1e300, Number.NaN, null, true, false, '', odd, [], {}],
+      nested: { b: [{ x: 'same', y: undefined }, { x: 'same' }], s: 'same', f: () => 1 },
+      shapes: [{ k: 1, j: 2 }, { j: 2, k: 1 }],
+      gaps: [undefined, () => 1],
+    };
+    const back = decodeBinaryJson(encodeBinaryJson(value));
+    expect(JSON.stringify(back)).toBe(JSON.stringify(value));
+    expect(back).toEqual(JSON.parse(JSON.stringify(value)));
+    expect((back as { a: unknown[] }).a[13]).toBe(odd);
+    const bytes = encodeBinaryJson({ list: ['a', 'b'], n: 7 });
+    for (const bad of [bytes.subarray(0, bytes.length - 1), bytes.subarray(0, 12), Buffer.concat([bytes, Buffer.from([0, 0, 0, 0])])]) {
+      expect(() => decodeBinaryJson(bad)).toThrow(/malformed binary JSON/);
+    }
   });
 });
 
 describe('the formats without zod', () => {
   it('name the same fields, states and versions as the schemas', async () => {
-    const { Anchor, Patch, StepStartEvent } = await import('../src/model/events.js');
+    const { StepStartEvent } = await import('../src/model/events.js');
     const { SurvivalState } = await import('../src/model/survival.js');
     const formats = await import('../src/model/formats.js');
-    expect([...formats.PATCH_KEYS]).toEqual(Object.keys(Patch.shape));
-    expect([...formats.ANCHOR_KEYS]).toEqual(Object.keys(Anchor.shape));
     expect([...formats.STATE_ORDER]).toEqual(SurvivalState.options);
     expect(StepStartEvent.shape.v.value).toBe(formats.EVENT_VERSION);
   });

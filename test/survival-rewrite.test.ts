@@ -4,6 +4,7 @@ import { gitPatchIdStable, HUMAN, Scenario } from '../fixtures/scenario.js';
 import { loadTrail } from '../src/store/trail.js';
 import { computeSurvival, lastPassStats } from '../src/survival/engine.js';
 import { appendEvent } from '../src/store/log.js';
+import { walkHistory, type History, type KnownHistory } from '../src/survival/history.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -210,5 +211,65 @@ describe('cache', () => {
     const again = await states(s, true);
     expect(lastPassStats.resumedFrom).toBeNull();
     expect([...again].map(([k, v]) => [k, v.survival.state, v.survival.aliveLines])).toEqual([...full].map(([k, v]) => [k, v.survival.state, v.survival.aliveLines]));
+  });
+});
+
+describe('history walk', () => {
+  const asKnown = (h: History, cutoff: number | null): KnownHistory => ({ at: h.at, cutoff, commits: h.commits, order: h.order, missing: [...h.missing], cut: [...h.cut] });
+  const shape = (h: History) => ({ at: h.at, order: h.order, commits: [...h.commits.keys()].sort(), missing: [...h.missing].sort(), cut: [...h.cut].sort() });
+
+  it('an update extends the kept walk by its new commits, exactly as a full walk; an older commit merged in makes it walk all', async () => {
+    const s = make();
+    for (let i = 0; i < 6; i++) {
+      s.write('a.ts', `export const a = ${i};\n`);
+      await s.commit(`c${i}`, HUMAN);
+    }
+    const early = s.rev('HEAD~5');
+    const main = s.git('rev-parse', '--abbrev-ref', 'HEAD').trim();
+    const cutoffs = [null, Number(s.git('show', '-s', '--format=%ct', 'HEAD~3').trim())];
+    const known = new Map<number | null, KnownHistory>();
+    for (const cutoff of cutoffs) known.set(cutoff, asKnown(await walkHistory(await s.repo(), s.head(), cutoff), cutoff));
+    /** Every cutoff: the walk from the kept one equals the full walk; whether it only extended the kept one. */
+    const step = async (): Promise<(string | undefined)[]> => {
+      const out: (string | undefined)[] = [];
+      for (const cutoff of cutoffs) {
+        const repo = await s.repo();
+        const k = known.get(cutoff)!;
+        const h = await walkHistory(repo, s.head(), cutoff, k);
+        expect(shape(h)).toEqual(shape(await walkHistory(repo, s.head(), cutoff)));
+        out.push(h.extends === k.at ? 'extends' : undefined);
+        if (h.extends) expect(h.read).toBe(h.commits.size - k.commits.size);
+        known.set(cutoff, asKnown(h, cutoff));
+      }
+      return out;
+    };
+    // One new commit, then two.
+    s.write('b.ts', 'export const b = 1;\n');
+    await s.commit('b', HUMAN);
+    expect(await step()).toEqual(['extends', 'extends']);
+    for (const i of [2, 3]) {
+      s.write('b.ts', `export const b = ${i};\n`);
+      await s.commit(`b${i}`, HUMAN);
+    }
+    expect(await step()).toEqual(['extends', 'extends']);
+    // A branch from the first commit merged in: with no cutoff it joins the kept walk below its
+    // tip (a full walk); with the cutoff that commit is outside the window, and the walk extends.
+    s.git('checkout', '-q', '-b', 'side', early);
+    s.write('side.ts', 'export const side = 1;\n');
+    await s.commit('side', HUMAN);
+    s.checkout(main);
+    s.git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+    expect(await step()).toEqual([undefined, 'extends']);
+    // An unrelated history merged in: new roots, joined at the kept tip.
+    s.git('checkout', '-q', '--orphan', 'other');
+    s.git('rm', '-rfq', '.');
+    s.write('other.ts', 'export const other = 1;\n');
+    await s.commit('other root', HUMAN);
+    s.checkout(main);
+    s.git('merge', '-q', '--allow-unrelated-histories', '-m', 'merge other', 'other');
+    expect(await step()).toEqual(['extends', 'extends']);
+    // HEAD back on an older commit: walked again from the kept commits, no new read.
+    s.git('reset', '-q', '--hard', 'HEAD~2');
+    expect(await step()).toEqual([undefined, undefined]);
   });
 });

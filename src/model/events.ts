@@ -149,5 +149,3 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** What a caller hands the store; the store fills in `v`, `seq` and `traceId`. */
 export type NewEvent = DistributiveOmit<TrailEvent, 'v' | 'seq' | 'traceId'>;
 
-/** Events as stored with their commits (the event cache's list, when it must be validated). */
-export const StoredEvents = z.array(z.object({ commit: oid, event: TrailEvent }));

@@ -1,8 +1,8 @@
 /**
  * Names and versions of the file formats and JSON documents, and the survival states, kept free of
  * zod: the read paths (`track`, `blame`, the interface) use them without loading the schemas, which
- * are loaded where something is validated (writes, a cache that does not check out, `verify`, JSON
- * output of the blame views). The schemas in this folder build on these; a test checks they agree.
+ * are loaded where something is validated (writes, a chain read from git, `verify`, JSON output of
+ * the blame views). The schemas in this folder build on these; a test checks they agree.
  */
 
 /** The event format's version (`v` of every event). */
@@ -15,12 +15,6 @@ export const BLAME_PR_SCHEMA = 'ot.trail.blame-pr/1';
 
 /** Contract section 4's states, best first: the order of tables, bars, legends, counts and pies. */
 export const STATE_ORDER = ['alive_on_path', 'moved', 'alive_transformed', 'repaired', 'partially_preserved', 'reverted', 'lost', 'pending', 'unknown'] as const;
-
-/** A patch's fields in schema order (the packed event cache stores a patch as these values). */
-export const PATCH_KEYS = ['patchId', 'traceId', 'stepId', 'path', 'oldPath', 'change', 'binary', 'beforeBlob', 'afterBlob', 'oldStart', 'oldLines', 'newStart', 'newLines', 'removed', 'added', 'unattributed'] as const;
-
-/** An anchor's fields in schema order. */
-export const ANCHOR_KEYS = ['patchId', 'commit', 'firmness', 'path', 'lines', 'addedIndex'] as const;
 
 export type StateName = (typeof STATE_ORDER)[number];
 

@@ -6,13 +6,15 @@ import { otDataDir } from '../git/repo.js';
 import { ensureEmptyTree, readCommit, writeCommit, type Person } from '../git/objects.js';
 import { compareAndSwapRef, listRefs, RefConflict, resolveRef } from '../git/refs.js';
 import { atomicWriteFile, atomicWriteFileSync } from '../git/fs.js';
-import type { Anchor, NewEvent, Patch, TrailEvent } from '../model/events.js';
-import { ANCHOR_KEYS, EVENT_VERSION, PATCH_KEYS } from '../model/formats.js';
+import { decodeBinaryJson, encodeBinaryJson } from './binary-json.js';
+import { seal, unseal } from './sealed.js';
+import type { NewEvent, TrailEvent } from '../model/events.js';
+import { EVENT_VERSION } from '../model/formats.js';
 import { corruptError, OtError } from '../errors.js';
 
 /**
  * The event schemas (and zod with them) load only where something is validated: a write, a chain
- * read from git, a cache that does not check out. Reading a trail from its caches does without.
+ * read from git. Reading a trail from its caches does without.
  */
 const schemas = () => import('../model/events.js');
 
@@ -116,109 +118,28 @@ interface ChainCache {
 }
 
 /**
- * The cache file is `{"sum":"<sha1 of the rest>",` followed by the rest of `{v, tip, events}`. Only we
- * write it, from events already validated; when the sum matches the text is what we wrote and is
- * parsed without validating every event again (the slow part of loading a long trail). A cache
- * whose sum does not match (edited by hand, truncated) is validated in full, or not used.
- *
- * Patches and anchors, most of a long trail, are packed: each an array of its values in schema
- * order (a patch's trace and step as 0 when they are its event's), an anchor's line numbers as
- * runs (`[start, length, ...]`). That halves the text and the time to parse it.
+ * The cache of a chain is its events (already validated: read from the chain, or just written) in
+ * binary JSON, sealed with a sum (`sealed.ts`): a long trail loads without parsing its text or
+ * validating every event again. A cache that does not check out is not used: the chain is read.
  */
-const SUM_HEAD = '{"sum":"';
-const PACKED = 2;
-const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+const CACHE_MAGIC = 'OTEV';
+const CACHE_FORMAT = 3;
 
-type Packed = unknown[];
-
-/** A record as the values of `keys`; the object itself when it does not fit (a gap, a foreign key). */
-function pack<T extends object>(obj: T, keys: readonly (keyof T)[], value: (k: keyof T, v: unknown) => unknown): Packed | T {
-  let end = keys.length;
-  while (end > 0 && obj[keys[end - 1]!] === undefined) end--;
-  if (Object.keys(obj).length !== end) return obj;
-  const out: unknown[] = new Array(end);
-  for (let i = 0; i < end; i++) {
-    const v = obj[keys[i]!];
-    if (v === undefined) return obj;
-    out[i] = value(keys[i]!, v);
-  }
-  return out;
-}
-
-function unpack<T>(x: Packed | T, keys: readonly (keyof T)[], value: (k: keyof T, v: unknown) => unknown): T {
-  if (!Array.isArray(x)) return x;
-  const out = {} as Record<keyof T, unknown>;
-  for (let i = 0; i < x.length; i++) out[keys[i]!] = value(keys[i]!, x[i]);
-  return out as T;
-}
-
-function linesToRuns(lines: number[]): number[] {
-  const runs: number[] = [];
-  for (let i = 0; i < lines.length; ) {
-    let j = i + 1;
-    while (j < lines.length && lines[j] === lines[j - 1]! + 1) j++;
-    runs.push(lines[i]!, j - i);
-    i = j;
-  }
-  return runs;
-}
-
-function runsToLines(runs: number[]): number[] {
-  const lines: number[] = [];
-  for (let i = 0; i < runs.length; i += 2) for (let k = 0; k < runs[i + 1]!; k++) lines.push(runs[i]! + k);
-  return lines;
-}
-
-function packEvent(e: TrailEvent): unknown {
-  if (e.type === 'step_end') {
-    const own = (k: keyof Patch, v: unknown) => ((k === 'traceId' && v === e.traceId) || (k === 'stepId' && v === e.stepId) ? 0 : v);
-    return { ...e, patches: e.patches.map((p) => pack(p, PATCH_KEYS as readonly (keyof Patch)[], own)) };
-  }
-  if (e.type === 'anchor') return { ...e, anchors: e.anchors.map((a) => pack(a, ANCHOR_KEYS as readonly (keyof Anchor)[], (k, v) => (k === 'lines' ? linesToRuns(v as number[]) : v))) };
-  return e;
-}
-
-function unpackEvent(e: TrailEvent): TrailEvent {
-  if (e.type === 'step_end') {
-    const own = (k: keyof Patch, v: unknown) => (v === 0 && (k === 'traceId' || k === 'stepId') ? e[k] : v);
-    return { ...e, patches: e.patches.map((p) => unpack<Patch>(p, PATCH_KEYS as readonly (keyof Patch)[], own)) };
-  }
-  if (e.type === 'anchor') return { ...e, anchors: e.anchors.map((a) => unpack<Anchor>(a, ANCHOR_KEYS as readonly (keyof Anchor)[], (k, v) => (k === 'lines' ? runsToLines(v as number[]) : v))) };
-  return e;
-}
-
-/** The cache's text for a chain (exported for the round-trip test). */
-export function encodeChainCache(c: ChainCache): string {
-  const rest = JSON.stringify({ v: PACKED, tip: c.tip, events: c.events.map(({ commit, event }) => ({ commit, event: packEvent(event) })) }).slice(1);
-  return `${SUM_HEAD}${sha1(rest)}",${rest}`;
+/** The cache's bytes for a chain (exported for the round-trip test). */
+export function encodeChainCache(c: ChainCache): Buffer {
+  return seal(CACHE_MAGIC, encodeBinaryJson({ v: CACHE_FORMAT, tip: c.tip, events: c.events }));
 }
 
 /** Reads a chain cache; null when absent or unusable (exported for the round-trip test). */
-export async function loadChainCache(file: string): Promise<(ChainCache & { summed: boolean }) | null> {
+export function loadChainCache(file: string): ChainCache | null {
   try {
-    // Read as bytes: the sum is checked on them and the whole file parsed as one JSON text, no copies.
-    const buf = fs.readFileSync(file);
-    let data: ChainCache | null = null;
-    let summed = false;
-    const n = SUM_HEAD.length;
-    if (buf.toString('latin1', 0, n) === SUM_HEAD && buf.toString('latin1', n + 40, n + 42) === '",') {
-      if (createHash('sha1').update(buf.subarray(n + 42)).digest('hex') === buf.toString('latin1', n, n + 40)) {
-        const raw = JSON.parse(buf.toString('utf8')) as ChainCache & { v?: number };
-        if (raw.v === PACKED && typeof raw.tip === 'string' && Array.isArray(raw.events)) {
-          data = { tip: raw.tip, events: raw.events.map(({ commit, event }) => ({ commit, event: unpackEvent(event) })) };
-          summed = true;
-        }
-      }
-    }
-    if (!data) {
-      // Not ours as written (edited by hand, an older format): believed only if every event is valid.
-      const raw = JSON.parse(buf.toString('utf8')) as { tip?: unknown; events?: unknown };
-      const parsed = (await schemas()).StoredEvents.safeParse(raw.events);
-      if (typeof raw.tip !== 'string' || !parsed.success) return null;
-      data = { tip: raw.tip, events: parsed.data };
-    }
+    const body = unseal(CACHE_MAGIC, fs.readFileSync(file));
+    if (!body) return null;
+    const raw = decodeBinaryJson(body) as { v?: unknown; tip?: unknown; events?: unknown };
+    if (raw.v !== CACHE_FORMAT || typeof raw.tip !== 'string' || !Array.isArray(raw.events)) return null;
+    const events = raw.events as StoredEvent[];
     // Each event's number is its place in the chain; anything else is not a cache of this chain.
-    return data.events.every((e, i) => e.event.seq === i) ? { ...data, summed } : null;
+    return events.every((e, i) => e.event.seq === i) ? { tip: raw.tip, events } : null;
   } catch {
     return null;
   }
@@ -226,11 +147,15 @@ export async function loadChainCache(file: string): Promise<(ChainCache & { summ
 
 /**
  * The cache file of a ref. The name carries the format, so an older `ot` (a hook of another
- * install) never reads a packed cache as its own; the older format's file goes when this is written.
+ * install) never reads this one as its own; files of the older formats go when this is written.
  */
-function cacheFile(repo: Repo, ref: string, format = PACKED): string {
+function cacheFile(repo: Repo, ref: string): string {
+  return path.join(otDataDir(repo), 'events', `${createHash('sha1').update(ref).digest('hex')}.v${CACHE_FORMAT}.bin`);
+}
+
+function olderCacheFiles(repo: Repo, ref: string): string[] {
   const name = createHash('sha1').update(ref).digest('hex');
-  return path.join(otDataDir(repo), 'events', format === PACKED ? `${name}.v${PACKED}.json` : `${name}.json`);
+  return [`${name}.json`, `${name}.v2.json`].map((n) => path.join(otDataDir(repo), 'events', n));
 }
 
 /**
@@ -242,12 +167,8 @@ export async function readTraceEvents(repo: Repo, ref: string, knownTip?: string
   const tip = knownTip === undefined ? await resolveRef(repo, ref) : knownTip;
   if (!tip) return [];
   const file = cacheFile(repo, ref);
-  const cached = await loadChainCache(file);
-  if (cached && cached.tip === tip) {
-    // A cache edited by hand but still valid is written again, packed and summed, once.
-    if (!cached.summed) await atomicWriteFile(file, encodeChainCache({ tip, events: cached.events })).catch(() => {});
-    return cached.events;
-  }
+  const cached = loadChainCache(file);
+  if (cached && cached.tip === tip) return cached.events;
   let events: StoredEvent[] | null = null;
   if (cached) {
     const fresh = await readChain(repo, ref, tip, cached.tip);
@@ -257,7 +178,7 @@ export async function readTraceEvents(repo: Repo, ref: string, knownTip?: string
   events ??= await readChain(repo, ref, tip, null);
   try {
     await atomicWriteFile(file, encodeChainCache({ tip, events }));
-    fs.rmSync(cacheFile(repo, ref, 1), { force: true });
+    for (const f of olderCacheFiles(repo, ref)) fs.rmSync(f, { force: true });
   } catch {
     /* the cache is optional */
   }
@@ -310,10 +231,11 @@ function saveWindowIndex(repo: Repo, index: WindowIndex): void {
 function noteWindows(index: WindowIndex, ref: string, events: StoredEvent[]): boolean {
   const tip = events.length ? events[events.length - 1]!.commit : null;
   if (!tip) return false;
+  const old = index.refs[ref];
+  // Keyed by the tip: the same tip, the same events.
+  if (old && old[0] === tip) return false;
   let lastEnd: number | null = null;
   for (const { event } of events) if (event.type === 'step_end') lastEnd = Math.max(lastEnd ?? -Infinity, Date.parse(event.at));
-  const old = index.refs[ref];
-  if (old && old[0] === tip && old[1] === lastEnd) return false;
   index.refs[ref] = [tip, lastEnd];
   return true;
 }
@@ -361,8 +283,7 @@ export async function deleteTraceRef(repo: Repo, ref: string): Promise<void> {
   const tip = await resolveRef(repo, ref);
   if (!tip) return;
   await compareAndSwapRef(repo, ref, tip, null);
-  fs.rmSync(cacheFile(repo, ref), { force: true });
-  fs.rmSync(cacheFile(repo, ref, 1), { force: true });
+  for (const f of [cacheFile(repo, ref), ...olderCacheFiles(repo, ref)]) fs.rmSync(f, { force: true });
 }
 
 /** Reads the chain without the cache, for verify: every commit parsed, every link checked. */

@@ -170,11 +170,23 @@ export function orderedPatches(trail: Trail): Patch[] {
 }
 
 function sortPatches(trail: Trail): Patch[] {
-  const rank = new Map<string, number>();
-  let r = 0;
+  // Each patch ranks where a step first lists it: walking the steps in order is the sort.
+  const out: Patch[] = [];
+  const seen = new Set<string>();
   const traces = [...trail.traces.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.traceId.localeCompare(b.traceId));
-  for (const t of traces) for (const s of t.steps) for (const id of s.patchIds) if (!rank.has(id)) rank.set(id, r++);
-  return [...trail.patches.values()].sort((a, b) => (rank.get(a.patchId) ?? 0) - (rank.get(b.patchId) ?? 0) || a.path.localeCompare(b.path) || a.newStart - b.newStart);
+  for (const t of traces) {
+    for (const s of t.steps) {
+      for (const id of s.patchIds) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const p = trail.patches.get(id);
+        if (p) out.push(p);
+      }
+    }
+  }
+  // A patch no step lists (not one the fold makes) goes last, by file and line.
+  if (out.length < trail.patches.size) out.push(...[...trail.patches.values()].filter((p) => !seen.has(p.patchId)).sort((a, b) => a.path.localeCompare(b.path) || a.newStart - b.newStart));
+  return out;
 }
 
 export function stepOf(trail: Trail, patch: Pick<Patch, 'patchId'>): Step | undefined {

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { otDataDir, type Repo } from '../git/repo.js';
 import { atomicWriteFileSync } from '../git/fs.js';
 import type { Anchor, Patch } from '../model/events.js';
-import { ancestorsIn, firstParentChain, type HistCommit, type History } from './history.js';
+import { ancestorsIn, firstParentChain, type HistCommit, type History, type KnownHistory } from './history.js';
 import { newRecord, type FileState, type ForwardPass, type LineState, type Owner, type PatchRecord } from './forward.js';
 
 /**
@@ -22,7 +22,7 @@ import { newRecord, type FileState, type ForwardPass, type LineState, type Owner
  * Next to them, `history.json` keeps the commits of the last history walk (a commit never changes),
  * so an update reads only the commits that are new since then.
  */
-export const CACHE_VERSION = 6;
+export const CACHE_VERSION = 7;
 const KEEP_FILES = 12;
 const DEPTHS = [0, 8, 64];
 
@@ -32,7 +32,7 @@ const DEPTHS = [0, 8, 64];
  * owners are most of a checkpoint (one per tracked line); as integers they are read and written in
  * a few milliseconds, where JSON took most of an update. Written only by us; a body whose sum does
  * not match (edited, truncated, another version) is not used. The anchors the checkpoint was
- * computed with are kept as one 64-bit hash of every effective anchor inside the commit's history.
+ * computed with are kept as one hash of every effective anchor inside the commit's history.
  */
 interface CheckpointHead {
   v: number;
@@ -97,7 +97,12 @@ function readCheckpointFile(file: string): CheckpointFile | null {
 /** The history of the last walk (commits never change: an update reads only the new ones). */
 interface HistoryFile {
   v: number;
-  /** [oid, tree, parents, author email, author time, commit time, message] */
+  /** The walk's tip and cutoff, and the parents it could not open (`KnownHistory`). */
+  at: string;
+  cutoff: number | null;
+  missing: string[];
+  cut: string[];
+  /** In the walk's order: [oid, tree, parents, author email, author time, commit time, message] */
   commits: [string, string, string[], string, number, number, string][];
 }
 
@@ -124,33 +129,35 @@ function readSummed(file: string): unknown {
   }
 }
 
-/** The commits of the last walk, for `walkHistory`'s `known`; null when absent or unusable. */
-export function loadHistory(repo: Repo): Map<string, HistCommit> | null {
+/** The last walk, for `walkHistory`'s `known`; null when absent or unusable. */
+export function loadHistory(repo: Repo): KnownHistory | null {
   const f = readSummed(path.join(dir(repo), HISTORY_FILE)) as HistoryFile | null;
-  if (!f || f.v !== CACHE_VERSION || !Array.isArray(f.commits)) return null;
-  const out = new Map<string, HistCommit>();
+  if (!f || f.v !== CACHE_VERSION || typeof f.at !== 'string' || !Array.isArray(f.commits) || !Array.isArray(f.missing) || !Array.isArray(f.cut)) return null;
+  const commits = new Map<string, HistCommit>();
+  const order: string[] = [];
   try {
     for (const [oid, tree, parents, authorEmail, authorTime, commitTime, message] of f.commits) {
-      out.set(oid, { oid, tree, parents, authorEmail, authorTime, commitTime, message });
+      commits.set(oid, { oid, tree, parents, authorEmail, authorTime, commitTime, message });
+      order.push(oid);
     }
   } catch {
     return null;
   }
-  return out;
+  return { at: f.at, cutoff: f.cutoff ?? null, commits, order, missing: f.missing, cut: f.cut };
 }
 
 /**
- * Keeps the walked history when the walk read more than a few commits (a handful of new commits is
- * cheaper to read again than the file to write); failures are ignored (the cache is optional).
+ * Keeps the walked history unless it only extended the kept one by a few commits (a handful of new
+ * commits is cheaper to read again than the file to write); failures are ignored (the cache is optional).
  */
-export function saveHistory(repo: Repo, h: History, hadKnown: boolean): void {
-  if (h.read === 0 || (hadKnown && h.read <= HISTORY_SLACK)) return;
+export function saveHistory(repo: Repo, h: History, cutoff: number | null, known: KnownHistory | null): void {
+  if (known && h.read <= HISTORY_SLACK && h.extends === known.at) return;
   try {
     const commits = h.order.map((o): HistoryFile['commits'][number] => {
       const c = h.commits.get(o)!;
       return [c.oid, c.tree, c.parents, c.authorEmail, c.authorTime, c.commitTime, c.message];
     });
-    writeSummed(path.join(dir(repo), HISTORY_FILE), { v: CACHE_VERSION, commits } satisfies HistoryFile);
+    writeSummed(path.join(dir(repo), HISTORY_FILE), { v: CACHE_VERSION, at: h.at, cutoff, missing: [...h.missing], cut: [...h.cut], commits } satisfies HistoryFile);
   } catch {
     /* the cache is optional */
   }
@@ -158,72 +165,65 @@ export function saveHistory(repo: Repo, h: History, hadKnown: boolean): void {
 
 /**
  * The effective anchors of a pass, once: a 64-bit hash of each (`patchId`, anchor commit, path,
- * lines), in patch id order. Hashing numbers instead of joining and digesting the text of every
- * anchor keeps the key cheap on a trail of thousands of patches (it is computed on every update).
+ * lines). A set of anchors hashes to the sum of its members (two 32-bit lanes, with the count), so
+ * no order is needed and the anchors inside a commit's history are summed in one filtered loop:
+ * the key is computed on every update, over every anchored patch.
  */
 export interface AnchorKey {
   /** Two 32-bit halves per patch with an effective anchor, at 2i and 2i+1. */
   rows: Uint32Array;
-  /** Patch indexes with an effective anchor, by patch id. */
-  sorted: number[];
-  /** The hash of every row (a history holding every anchor: the common case), once computed. */
-  all?: string;
+  /** Patch indexes with an effective anchor. */
+  anchored: number[];
 }
 
 const FNV_PRIME = 0x01000193;
 
-/** FNV-1a over the UTF-16 units of the fields, two lanes with different bases (64 bits in all). */
+/**
+ * FNV-1a over the fields, two lanes with different bases. Of the two object ids (content hashes
+ * already, checked as 40 hex digits) the first 16 digits are enough; path and line numbers whole.
+ */
 function hashAnchor(patchId: string, a: Anchor): [number, number] {
   let x = 0x811c9dc5;
   let y = 0x2f9be6cc;
-  for (const t of [patchId, a.commit, a.path]) {
-    for (let i = 0; i < t.length; i++) {
-      const c = t.charCodeAt(i);
-      x = Math.imul(x ^ c, FNV_PRIME);
-      y = Math.imul(y ^ c, FNV_PRIME) ^ (y >>> 15);
-    }
-    x = Math.imul(x ^ 0xffff, FNV_PRIME);
-    y = Math.imul(y ^ 0xffff, FNV_PRIME) ^ (y >>> 15);
-  }
-  for (const l of a.lines) {
-    x = Math.imul(x ^ l, FNV_PRIME);
-    y = Math.imul(y ^ l, FNV_PRIME) ^ (y >>> 15);
-  }
-  for (const k of a.addedIndex ?? []) {
-    x = Math.imul(x ^ (k + 0x10000), FNV_PRIME);
-    y = Math.imul(y ^ (k + 0x10000), FNV_PRIME) ^ (y >>> 15);
-  }
+  const mix = (c: number) => {
+    x = Math.imul(x ^ c, FNV_PRIME);
+    y = Math.imul(y ^ c, FNV_PRIME) ^ (y >>> 15);
+  };
+  for (let i = 0; i < 16; i++) mix(patchId.charCodeAt(i));
+  for (let i = 0; i < 16; i++) mix(a.commit.charCodeAt(i));
+  for (let i = 0; i < a.path.length; i++) mix(a.path.charCodeAt(i));
+  mix(0x1ffff);
+  for (const l of a.lines) mix(l);
+  mix(0x2ffff);
+  for (const k of a.addedIndex ?? []) mix(k);
   return [x >>> 0, y >>> 0];
 }
 
 export function anchorKey(patches: Patch[], effective: (Anchor | null)[]): AnchorKey {
   const rows = new Uint32Array(2 * patches.length);
-  const sorted: number[] = [];
+  const anchored: number[] = [];
   effective.forEach((a, i) => {
     if (!a) return;
     const [x, y] = hashAnchor(patches[i]!.patchId, a);
     rows[2 * i] = x;
     rows[2 * i + 1] = y;
-    sorted.push(i);
+    anchored.push(i);
   });
-  // Patch ids are unique: their order is the order of the rows.
-  sorted.sort((x, y) => (patches[x]!.patchId < patches[y]!.patchId ? -1 : 1));
-  return { rows, sorted };
+  return { rows, anchored };
 }
 
-/** One hash of the effective anchors inside `done` (a commit's history): the SHA-1 of their rows, in order. */
+/** One hash of the effective anchors inside `done` (a commit's history): their count and the sums of their lanes. */
 function anchorsHash(done: Set<string>, key: AnchorKey, effective: (Anchor | null)[]): string {
-  const inside = key.sorted.filter((i) => done.has(effective[i]!.commit));
-  const all = inside.length === key.sorted.length;
-  if (all && key.all) return key.all;
-  const bytes = new Uint32Array(2 * inside.length);
-  inside.forEach((i, j) => {
-    bytes[2 * j] = key.rows[2 * i]!;
-    bytes[2 * j + 1] = key.rows[2 * i + 1]!;
-  });
-  const h = createHash('sha1').update(bytes).digest('hex');
-  if (all) key.all = h;
-  return h;
+  let n = 0;
+  let x = 0;
+  let y = 0;
+  for (const i of key.anchored) {
+    if (!done.has(effective[i]!.commit)) continue;
+    n++;
+    x = (x + key.rows[2 * i]!) >>> 0;
+    y = (y + key.rows[2 * i + 1]!) >>> 0;
+  }
+  return `${n}:${x.toString(16)}:${y.toString(16)}`;
 }
 
 export interface Checkpoint {

@@ -3,7 +3,7 @@ import { entryAtPath, readCommit } from '../git/objects.js';
 import { resolveRef, resolveRevision } from '../git/refs.js';
 import { orderedPatches, stepOf, type Trail } from '../store/trail.js';
 import type { Anchor, Patch } from '../model/events.js';
-import type { Survival, SurvivalState, TimelinePoint } from '../model/survival.js';
+import type { LostKind, Survival, SurvivalState, TimelinePoint } from '../model/survival.js';
 import { refindAnchors, type RefindItem } from '../anchor/refind.js';
 import { takeSnapshot } from '../capture/snapshot.js';
 import { splitLines } from '../diff/lines.js';
@@ -84,7 +84,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       const a = trail.anchors.get(p.patchId);
       if (a) {
         if (!anchorTimes.has(a.commit)) {
-          const k = known?.get(a.commit);
+          const k = known?.commits.get(a.commit);
           if (k) anchorTimes.set(a.commit, { time: Math.min(k.commitTime, k.authorTime), email: k.authorEmail });
           else {
             try {
@@ -99,8 +99,9 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
         if (t) cutoff = Math.min(cutoff, t.time);
       } else cutoff = Math.min(cutoff, stepTime(p));
     }
-    history = await walkHistory(repo, at, Number.isFinite(cutoff) ? cutoff - CUTOFF_SLACK : null, known ?? undefined);
-    if (useCache && !repo.shallow) saveHistory(repo, history, known !== null);
+    const walkCutoff = Number.isFinite(cutoff) ? cutoff - CUTOFF_SLACK : null;
+    history = await walkHistory(repo, at, walkCutoff, known ?? undefined);
+    if (useCache && !repo.shallow) saveHistory(repo, history, walkCutoff, known);
     const shallowNote = history.missing.size > 0 ? (repo.shallow ? 'shallow history' : `missing objects (${[...history.missing].slice(0, 3).map((o) => o.slice(0, 12)).join(', ')})`) : null;
 
     // Effective anchors: recorded and in history, else re-found from content.
@@ -193,16 +194,14 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     const p = patches[i]!;
     if (selected && !selected.has(p.traceId)) continue;
     const total = p.added.length;
-    const base = { totalLines: total, aliveLines: 0, movedLines: 0, editedLines: 0, deletedLines: total, byCommit: null, lostKind: null, reason: null } as const;
     let survival: Survival;
-    if (unknown[i] || records[i]!.unknown) survival = { ...base, state: 'unknown', reason: unknown[i] ?? records[i]!.unknown };
-    else if (offPath[i]) survival = { ...base, state: 'lost', lostKind: 'off_path', reason: `anchor commit ${trail.anchors.get(p.patchId)!.commit.slice(0, 12)} (or a rewrite of it) is not in the history of ${at!.slice(0, 12)}` };
+    if (unknown[i] || records[i]!.unknown) survival = uncounted(total, 'unknown', null, unknown[i] ?? records[i]!.unknown);
+    else if (offPath[i]) survival = uncounted(total, 'lost', 'off_path', `anchor commit ${trail.anchors.get(p.patchId)!.commit.slice(0, 12)} (or a rewrite of it) is not in the history of ${at!.slice(0, 12)}`);
     else if (!effective[i]) {
-      const a = trail.anchors.get(p.patchId);
-      if (a) survival = { ...base, state: 'lost', lostKind: 'off_path', reason: at ? null : 'the branch has no commit yet' };
+      if (trail.anchors.has(p.patchId)) survival = uncounted(total, 'lost', 'off_path', at ? null : 'the branch has no commit yet');
       // Pending lines are all still there, in the working tree: counted alive, none deleted.
-      else if (inTree.get(p.patchId)) survival = { ...base, state: 'pending', aliveLines: total, deletedLines: 0 };
-      else survival = { ...base, state: 'lost', lostKind: 'never_committed' };
+      else if (inTree.get(p.patchId)) survival = uncounted(total, 'pending', null, null);
+      else survival = uncounted(total, 'lost', 'never_committed', null);
     } else survival = classify(p, counts[i]!, records[i]!, effective[i]!);
     const ps: PatchSurvival = { patchId: p.patchId, survival, anchor: effective[i] };
     if (options.timeline) ps.timeline = timelines[i]!;
@@ -274,22 +273,37 @@ export function countState(state: LineState, n: number): Counts[] {
 export function classify(p: Patch, c: Counts, rec: PatchRecord, anchor: Anchor): Survival {
   const total = p.added.length;
   const left = Math.min(total, c.alive + c.moved + c.edited);
-  const counts = { totalLines: total, aliveLines: c.alive, movedLines: c.moved, editedLines: c.edited, deletedLines: total - left };
-  const mk = (state: SurvivalState, byCommit: string | null, extra: Partial<Survival> = {}): Survival => ({ state, ...counts, byCommit, lostKind: null, reason: null, ...extra });
+  const mk = (state: SurvivalState, byCommit: string | null, lostKind: LostKind | null = null, reason: string | null = null): Survival => ({
+    state,
+    totalLines: total,
+    aliveLines: c.alive,
+    movedLines: c.moved,
+    editedLines: c.edited,
+    deletedLines: total - left,
+    byCommit,
+    lostKind,
+    reason,
+  });
   if (total === 0) {
-    if (rec.comeback) return mk('reverted', rec.comeback, { reason: 'the deleted lines came back' });
+    if (rec.comeback) return mk('reverted', rec.comeback, null, 'the deleted lines came back');
     return mk('alive_on_path', anchor.commit);
   }
   if (left === 0) {
     if (rec.removal?.revert) return mk('reverted', rec.removal.commit);
-    if (!rec.removal) return mk('lost', null, { lostKind: 'deleted', reason: `the patch's lines were not found at anchor commit ${anchor.commit.slice(0, 12)}` });
-    return mk('lost', rec.removal.commit, { lostKind: rec.removal.fileDeleted ? 'file_deleted' : 'deleted' });
+    if (!rec.removal) return mk('lost', null, 'deleted', `the patch's lines were not found at anchor commit ${anchor.commit.slice(0, 12)}`);
+    return mk('lost', rec.removal.commit, rec.removal.fileDeleted ? 'file_deleted' : 'deleted');
   }
   // No commit removed any: some lines never landed (the anchor commit left them out).
   if (left < total) return mk('partially_preserved', rec.removal?.commit ?? anchor.commit);
   if (c.edited > 0) return mk(c.other ? 'repaired' : 'alive_transformed', rec.change);
   if (c.moved > 0) return mk('moved', rec.change);
   return mk('alive_on_path', rec.revived ?? anchor.commit);
+}
+
+/** A patch judged without counts: every line deleted (or, pending, every line alive in the working tree). */
+function uncounted(total: number, state: SurvivalState, lostKind: LostKind | null, reason: string | null): Survival {
+  const alive = state === 'pending' ? total : 0;
+  return { state, totalLines: total, aliveLines: alive, movedLines: 0, editedLines: 0, deletedLines: total - alive, byCommit: null, lostKind, reason };
 }
 
 /** `--timeline`: counts carried per state (file by file), a point wherever a patch's state changes on the first-parent path. */

@@ -23,23 +23,37 @@ export interface History {
   cut: Set<string>;
   /** Commits read from the repository (the others came from `known`). */
   read: number;
+  /** The tip of the earlier walk this one extends, when only the commits after it were walked. */
+  extends?: string;
 }
 
 /** Clock skew tolerated between an anchor commit and its descendants (seconds). */
 export const CUTOFF_SLACK = 86_400;
 
+/** The commits of an earlier walk (the survival cache keeps them: a commit never changes). */
+export interface KnownHistory {
+  /** The tip and cutoff that walk started from. */
+  at: string;
+  cutoff: number | null;
+  commits: Map<string, HistCommit>;
+  /** `topoOrder` of `commits` from `at`. */
+  order: string[];
+  missing: string[];
+  cut: string[];
+}
+
 /**
  * Walks the history of `at` newest first (by commit time, as git's date order does), not opening
  * parents older than `cutoff` (seconds since the epoch; null: walk everything). One read per commit;
- * commits in `known` (the survival cache's copy of an earlier walk: a commit never changes) are
- * taken from there instead of being read, so the walk is the same and only new commits cost a read.
+ * commits in `known` (an earlier walk) are taken from there instead of being read, so the walk is
+ * the same and only new commits cost a read. When the new commits join that walk only at its tip,
+ * with the same cutoff, the history is that walk plus them, and only they are walked.
  */
-export async function walkHistory(
-  repo: Repo,
-  at: string,
-  cutoff: number | null,
-  known?: Map<string, HistCommit>,
-): Promise<History> {
+export async function walkHistory(repo: Repo, at: string, cutoff: number | null, known?: KnownHistory): Promise<History> {
+  if (known) {
+    const extended = await extendKnown(repo, at, cutoff, known);
+    if (extended) return extended;
+  }
   const commits = new Map<string, HistCommit>();
   const missing = new Set<string>();
   const cut = new Set<string>();
@@ -49,25 +63,15 @@ export async function walkHistory(
   const push = async (oid: string): Promise<void> => {
     if (seen.has(oid)) return;
     seen.add(oid);
-    let hc = known?.get(oid);
+    let hc = known?.commits.get(oid);
     if (!hc) {
-      let c;
-      try {
-        c = await readCommit(repo, oid);
-      } catch {
+      const c = await readHistCommit(repo, oid);
+      if (!c) {
         missing.add(oid);
         return;
       }
       read++;
-      hc = {
-        oid,
-        tree: c.tree,
-        parents: c.parents,
-        authorEmail: c.author.email.toLowerCase(),
-        authorTime: c.author.timestamp,
-        commitTime: c.committer.timestamp,
-        message: c.message,
-      };
+      hc = c;
     }
     if (cutoff !== null && hc.commitTime < cutoff && oid !== at) {
       cut.add(oid);
@@ -89,13 +93,77 @@ export async function walkHistory(
   return { at, commits, order: topoOrder(commits, at), missing, cut, read };
 }
 
-/** Parents before children: an iterative depth-first post-order from `at`, first parents first. */
-export function topoOrder(commits: Map<string, HistCommit>, at: string): string[] {
+async function readHistCommit(repo: Repo, oid: string): Promise<HistCommit | null> {
+  let c;
+  try {
+    c = await readCommit(repo, oid);
+  } catch {
+    return null;
+  }
+  return {
+    oid,
+    tree: c.tree,
+    parents: c.parents,
+    authorEmail: c.author.email.toLowerCase(),
+    authorTime: c.author.timestamp,
+    commitTime: c.committer.timestamp,
+    message: c.message,
+  };
+}
+
+/**
+ * The history of `at` as `known` plus the commits it lacks, when those reach `known` only at its
+ * tip (commits there have all their ancestors there, as far as the cutoff): null otherwise (a
+ * rewrite, a merge of an older commit, another cutoff), and the caller walks it all.
+ */
+async function extendKnown(repo: Repo, at: string, cutoff: number | null, known: KnownHistory): Promise<History | null> {
+  // Objects missing then may be there now (a fetch into a partial clone): walk it all again.
+  if (known.cutoff !== cutoff || known.missing.length > 0 || !known.commits.has(known.at)) return null;
+  if (at === known.at) return { at, commits: new Map(known.commits), order: [...known.order], missing: new Set(), cut: new Set(known.cut), read: 0, extends: known.at };
+  if (known.commits.has(at)) return null;
+  const fresh = new Map<string, HistCommit>();
+  const missing = new Set<string>();
+  const cut = new Set(known.cut);
+  let joins = false;
+  const stack = [at];
+  while (stack.length) {
+    const oid = stack.pop()!;
+    if (fresh.has(oid) || missing.has(oid) || cut.has(oid)) continue;
+    const c = await readHistCommit(repo, oid);
+    if (!c) {
+      missing.add(oid);
+      continue;
+    }
+    if (cutoff !== null && c.commitTime < cutoff && oid !== at) {
+      cut.add(oid);
+      continue;
+    }
+    fresh.set(oid, c);
+    for (const p of c.parents) {
+      if (p === known.at) joins = true;
+      else if (known.commits.has(p)) return null;
+      else stack.push(p);
+    }
+  }
+  if (!joins) return null;
+  const commits = new Map(known.commits);
+  for (const [oid, c] of fresh) commits.set(oid, c);
+  return { at, commits, order: topoOrder(commits, at, known), missing, cut, read: fresh.size, extends: known.at };
+}
+
+/**
+ * Parents before children: an iterative depth-first post-order from `at`, first parents first.
+ * `block`: an earlier walk whose commits are reached only through its tip; its order is that
+ * post-order already and is taken whole where the tip is reached.
+ */
+export function topoOrder(commits: Map<string, HistCommit>, at: string, block?: KnownHistory): string[] {
   const order: string[] = [];
   const state = new Map<string, number>();
+  let blockTaken = false;
+  const visited = (o: string) => state.has(o) || (blockTaken && block!.commits.has(o));
   const roots = [at, ...[...commits.keys()].filter((o) => o !== at)];
   for (const root of roots) {
-    if (state.has(root) || !commits.has(root)) continue;
+    if (visited(root) || !commits.has(root)) continue;
     const stack: [string, number][] = [[root, 0]];
     state.set(root, 1);
     while (stack.length) {
@@ -103,10 +171,14 @@ export function topoOrder(commits: Map<string, HistCommit>, at: string): string[
       const c = commits.get(top[0])!;
       if (top[1] < c.parents.length) {
         const p = c.parents[top[1]++]!;
-        if (commits.has(p) && !state.has(p)) {
-          state.set(p, 1);
-          stack.push([p, 0]);
+        if (!commits.has(p) || visited(p)) continue;
+        if (block && p === block.at) {
+          order.push(...block.order);
+          blockTaken = true;
+          continue;
         }
+        state.set(p, 1);
+        stack.push([p, 0]);
       } else {
         stack.pop();
         order.push(top[0]);

@@ -1,0 +1,186 @@
+/**
+ * A JSON value as bytes that decode faster than JSON text and into fewer objects: every string
+ * once, in a table (a trail repeats the same object ids, paths and lines many times); every object
+ * as a shape (its key list, stored once) and its values; numbers as integers. Decoding builds the
+ * values directly, keys in their original order, so `JSON.stringify` of the result is the text of
+ * the value encoded. Used for derived caches only (sealed with a sum by the caller).
+ *
+ * Layout, all 32-bit little-endian integers up to the text: string count, shape count, stream
+ * length, text length in bytes; each string's length in UTF-16 units; each shape as its key count
+ * and key string indexes; the value stream; then the strings' UTF-8 text, one after the other.
+ * In the stream a value is a string index (>= 0) or one of the tags below.
+ */
+const NULL = -1;
+const FALSE = -2;
+const TRUE = -3;
+/** Followed by an integer (int32). */
+const INT = -4;
+/** Followed by the string index of the number's text (any other number). */
+const NUMBER = -5;
+/** Followed by the length, then the elements. */
+const ARRAY = -6;
+/** Followed by the shape index, then a value per key. */
+const OBJECT = -7;
+/** Followed by the string index of the string's JSON text (a string with a lone surrogate, which UTF-8 cannot hold). */
+const ODD_STRING = -8;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function encodeBinaryJson(value: unknown): Buffer {
+  const strings = new Map<string, number>();
+  const table: string[] = [];
+  const shapes = new Map<string, number>();
+  const shapeKeys: number[][] = [];
+  const stream: number[] = [];
+  const str = (s: string): number => {
+    let i = strings.get(s);
+    if (i === undefined) {
+      strings.set(s, (i = table.length));
+      table.push(s);
+    }
+    return i;
+  };
+  const put = (v: unknown): void => {
+    if (typeof v === 'string') {
+      const i = strings.get(v);
+      if (i !== undefined) stream.push(i);
+      else if (!LONE_SURROGATE.test(v)) stream.push(str(v));
+      else stream.push(ODD_STRING, str(JSON.stringify(v)));
+    }
+    else if (v === null) stream.push(NULL);
+    else if (v === false) stream.push(FALSE);
+    else if (v === true) stream.push(TRUE);
+    else if (typeof v === 'number') {
+      if (Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff && !Object.is(v, -0)) stream.push(INT, v);
+      // NaN and infinities are null in JSON.
+      else if (!Number.isFinite(v)) stream.push(NULL);
+      else stream.push(NUMBER, str(JSON.stringify(v)));
+    } else if (Array.isArray(v)) {
+      stream.push(ARRAY, v.length);
+      // As JSON: an element it cannot write is null.
+      for (const x of v) put(x === undefined || typeof x === 'function' || typeof x === 'symbol' ? null : x);
+    } else if (typeof v === 'object') {
+      const obj = typeof (v as { toJSON?: unknown }).toJSON === 'function' ? (v as { toJSON: () => unknown }).toJSON() : v;
+      if (obj !== v) return put(obj);
+      // As JSON: keys whose value it cannot write are left out.
+      const keys = Object.keys(v).filter((k) => {
+        const x = (v as Record<string, unknown>)[k];
+        return x !== undefined && typeof x !== 'function' && typeof x !== 'symbol';
+      });
+      const id = keys.join('\0');
+      let shape = shapes.get(id);
+      if (shape === undefined) {
+        shapes.set(id, (shape = shapeKeys.length));
+        shapeKeys.push(keys.map(str));
+      }
+      stream.push(OBJECT, shape);
+      for (const k of keys) put((v as Record<string, unknown>)[k]);
+    } else throw new TypeError(`cannot encode a ${typeof v}`);
+  };
+  put(value);
+  const text = Buffer.from(table.join(''), 'utf8');
+  const shapeWords = shapeKeys.reduce((n, k) => n + 1 + k.length, 0);
+  const ints = new Int32Array(4 + table.length + shapeWords + stream.length);
+  ints[0] = table.length;
+  ints[1] = shapeKeys.length;
+  ints[2] = stream.length;
+  ints[3] = text.length;
+  let x = 4;
+  for (const s of table) ints[x++] = s.length;
+  for (const k of shapeKeys) {
+    ints[x++] = k.length;
+    for (const s of k) ints[x++] = s;
+  }
+  ints.set(stream, x);
+  return Buffer.concat([Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength), text]);
+}
+
+class Malformed extends Error {
+  constructor(what: string) {
+    super(`malformed binary JSON: ${what}`);
+  }
+}
+
+/** The value of `encodeBinaryJson`'s bytes; throws on bytes it did not write. */
+export function decodeBinaryJson(bytes: Buffer): unknown {
+  if (bytes.length < 16) throw new Malformed('too short');
+  // Integers read in place when aligned, else from a copy.
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : Buffer.from(bytes);
+  const head = new Int32Array(aligned.buffer, aligned.byteOffset, 4);
+  const [nStrings, nShapes, nStream, textBytes] = head as unknown as [number, number, number, number];
+  if (nStrings < 0 || nShapes < 0 || nStream < 0 || textBytes < 0) throw new Malformed('negative count');
+  const intBytes = bytes.length - textBytes;
+  if (intBytes < 16 || intBytes % 4 !== 0) throw new Malformed('lengths do not add up');
+  const ints = new Int32Array(aligned.buffer, aligned.byteOffset, intBytes >> 2);
+  const text = aligned.toString('utf8', intBytes);
+  const table: string[] = new Array(nStrings);
+  let x = 4;
+  for (let i = 0, at = 0; i < nStrings; i++) {
+    const n = ints[x++]!;
+    if (n < 0 || at + n > text.length) throw new Malformed('string out of range');
+    table[i] = text.slice(at, (at += n));
+  }
+  const shapes: string[][] = new Array(nShapes);
+  for (let i = 0; i < nShapes; i++) {
+    const n = ints[x++]!;
+    if (n < 0 || x + n > ints.length) throw new Malformed('shape out of range');
+    const keys: string[] = new Array(n);
+    for (let j = 0; j < n; j++) {
+      const s = ints[x++]!;
+      if (s < 0 || s >= nStrings) throw new Malformed('key out of range');
+      keys[j] = table[s]!;
+    }
+    shapes[i] = keys;
+  }
+  if (x + nStream !== ints.length) throw new Malformed('stream length');
+  let pos = x;
+  const end = ints.length;
+  const next = (): number => {
+    if (pos >= end) throw new Malformed('stream ends early');
+    return ints[pos++]!;
+  };
+  const stringAt = (s: number): string => {
+    if (s < 0 || s >= nStrings) throw new Malformed('string index out of range');
+    return table[s]!;
+  };
+  const value = (): unknown => {
+    const w = next();
+    if (w >= 0) {
+      if (w >= nStrings) throw new Malformed('string index out of range');
+      return table[w];
+    }
+    switch (w) {
+      case NULL:
+        return null;
+      case FALSE:
+        return false;
+      case TRUE:
+        return true;
+      case INT:
+        return next();
+      case NUMBER:
+        return Number(stringAt(next()));
+      case ODD_STRING:
+        return JSON.parse(stringAt(next())) as string;
+      case ARRAY: {
+        const n = next();
+        if (n < 0 || n > end - pos) throw new Malformed('array length');
+        const out: unknown[] = new Array(n);
+        for (let i = 0; i < n; i++) out[i] = value();
+        return out;
+      }
+      case OBJECT: {
+        const keys = shapes[next()];
+        if (!keys) throw new Malformed('shape index out of range');
+        const out: Record<string, unknown> = {};
+        for (const k of keys) out[k] = value();
+        return out;
+      }
+      default:
+        throw new Malformed(`tag ${w}`);
+    }
+  };
+  const v = value();
+  if (pos !== end) throw new Malformed('trailing values');
+  return v;
+}

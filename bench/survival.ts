@@ -104,7 +104,7 @@ export async function benchSurvival(commits = Number(process.env.OT_BENCH_COMMIT
     const updates: number[] = [];
     let replayed = 0;
     let last: SurvivalReport | null = null;
-    for (let i = 0; i < Math.max(rounds, 5); i++) {
+    for (let i = 0; i < Math.max(rounds, 9); i++) {
       fs.appendFileSync(path.join(dir, f), `export const benchTail${i} = ${i};\n`);
       s.git('add', '-A');
       s.git('commit', '-q', '-m', `one more (${i})`);

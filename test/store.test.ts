@@ -98,11 +98,16 @@ describe('binary JSON (the caches\' encoding)', () => {
       nested: { b: [{ x: 'same', y: undefined }, { x: 'same' }], s: 'same', f: () => 1 },
       shapes: [{ k: 1, j: 2 }, { j: 2, k: 1 }],
       gaps: [undefined, () => 1],
+      keys: JSON.parse('{"__proto__": {"x": 1}, "2": "b", "1": "a", "it\'s \\"odd\\"": 0}'),
+      nul: [{ 'a\u0000b': 1 }, { a: 1, b: 2 }, { '["a\\u0000b"]': 3 }],
     };
     const back = decodeBinaryJson(encodeBinaryJson(value));
     expect(JSON.stringify(back)).toBe(JSON.stringify(value));
     expect(back).toEqual(JSON.parse(JSON.stringify(value)));
     expect((back as { a: unknown[] }).a[13]).toBe(odd);
+    // `__proto__` is a key like any other, as JSON.parse has it.
+    expect(Object.getPrototypeOf((back as { keys: object }).keys)).toBe(Object.prototype);
+    expect(Object.keys((back as { keys: object }).keys)).toEqual(['1', '2', '__proto__', 'it\'s "odd"']);
     const bytes = encodeBinaryJson({ list: ['a', 'b'], n: 7 });
     for (const bad of [bytes.subarray(0, bytes.length - 1), bytes.subarray(0, 12), Buffer.concat([bytes, Buffer.from([0, 0, 0, 0])])]) {
       expect(() => decodeBinaryJson(bad)).toThrow(/malformed binary JSON/);

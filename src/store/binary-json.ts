@@ -25,11 +25,15 @@ const OBJECT = -7;
 const ODD_STRING = -8;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const wellFormed: (s: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function' ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed() : (s) => !LONE_SURROGATE.test(s);
+const LONG = 256;
 
 export function encodeBinaryJson(value: unknown): Buffer {
   const strings = new Map<string, number>();
   const table: string[] = [];
   const shapes = new Map<string, number>();
+  const oddShapes = new Map<string, number>();
   const shapeKeys: number[][] = [];
   const stream: number[] = [];
   const str = (s: string): number => {
@@ -42,10 +46,10 @@ export function encodeBinaryJson(value: unknown): Buffer {
   };
   const put = (v: unknown): void => {
     if (typeof v === 'string') {
-      const i = strings.get(v);
-      if (i !== undefined) stream.push(i);
-      else if (!LONE_SURROGATE.test(v)) stream.push(str(v));
-      else stream.push(ODD_STRING, str(JSON.stringify(v)));
+      if (!wellFormed(v)) stream.push(ODD_STRING, str(JSON.stringify(v)));
+      // A long string (a joined list) is taken as unique: hashing it to share it costs more than it saves.
+      else if (v.length > LONG) stream.push(table.push(v) - 1);
+      else stream.push(str(v));
     }
     else if (v === null) stream.push(NULL);
     else if (v === false) stream.push(FALSE);
@@ -67,10 +71,13 @@ export function encodeBinaryJson(value: unknown): Buffer {
         const x = (v as Record<string, unknown>)[k];
         return x !== undefined && typeof x !== 'function' && typeof x !== 'symbol';
       });
-      const id = keys.join('\0');
-      let shape = shapes.get(id);
+      // Keys joined by NUL name the shape; keys holding a NUL (no trail has one) are named by their JSON, apart.
+      const odd = keys.some((k) => k.includes('\0'));
+      const byId = odd ? oddShapes : shapes;
+      const id = odd ? JSON.stringify(keys) : keys.join('\0');
+      let shape = byId.get(id);
       if (shape === undefined) {
-        shapes.set(id, (shape = shapeKeys.length));
+        byId.set(id, (shape = shapeKeys.length));
         shapeKeys.push(keys.map(str));
       }
       stream.push(OBJECT, shape);
@@ -101,6 +108,25 @@ class Malformed extends Error {
   }
 }
 
+/**
+ * A maker of objects of one shape (made once per process for each key list): an object literal with the shape's keys, each value read in
+ * order (as JSON.parse's objects, they share one hidden class and are built without a lookup per
+ * key). Keys are written as JSON strings, so any key is a literal; `__proto__`, which a literal
+ * would take as the prototype, makes it a plain own property as JSON.parse does.
+ */
+const makers = new Map<string, (value: () => unknown) => Record<string, unknown>>();
+
+function build(keys: string[]): (value: () => unknown) => Record<string, unknown> {
+  if (keys.includes('__proto__')) {
+    return (value) => {
+      const out: Record<string, unknown> = {};
+      for (const k of keys) Object.defineProperty(out, k, { value: value(), writable: true, enumerable: true, configurable: true });
+      return out;
+    };
+  }
+  return new Function('v', `return {${keys.map((k) => `${JSON.stringify(k)}: v()`).join(', ')}};`) as (value: () => unknown) => Record<string, unknown>;
+}
+
 /** The value of `encodeBinaryJson`'s bytes; throws on bytes it did not write. */
 export function decodeBinaryJson(bytes: Buffer): unknown {
   if (bytes.length < 16) throw new Malformed('too short');
@@ -120,7 +146,7 @@ export function decodeBinaryJson(bytes: Buffer): unknown {
     if (n < 0 || at + n > text.length) throw new Malformed('string out of range');
     table[i] = text.slice(at, (at += n));
   }
-  const shapes: string[][] = new Array(nShapes);
+  const shapes: ((value: () => unknown) => Record<string, unknown>)[] = new Array(nShapes);
   for (let i = 0; i < nShapes; i++) {
     const n = ints[x++]!;
     if (n < 0 || x + n > ints.length) throw new Malformed('shape out of range');
@@ -130,25 +156,22 @@ export function decodeBinaryJson(bytes: Buffer): unknown {
       if (s < 0 || s >= nStrings) throw new Malformed('key out of range');
       keys[j] = table[s]!;
     }
-    shapes[i] = keys;
+    const id = JSON.stringify(keys);
+    let make = makers.get(id);
+    if (!make) makers.set(id, (make = build(keys)));
+    shapes[i] = make;
   }
   if (x + nStream !== ints.length) throw new Malformed('stream length');
   let pos = x;
   const end = ints.length;
-  const next = (): number => {
-    if (pos >= end) throw new Malformed('stream ends early');
-    return ints[pos++]!;
-  };
-  const stringAt = (s: number): string => {
-    if (s < 0 || s >= nStrings) throw new Malformed('string index out of range');
+  // Reads past the end give undefined, which no tag matches; the final position check catches the rest.
+  const stringAt = (s: number | undefined): string => {
+    if (s === undefined || s < 0 || s >= nStrings) throw new Malformed('string index out of range');
     return table[s]!;
   };
   const value = (): unknown => {
-    const w = next();
-    if (w >= 0) {
-      if (w >= nStrings) throw new Malformed('string index out of range');
-      return table[w];
-    }
+    const w = ints[pos++]!;
+    if (w >= 0) return stringAt(w);
     switch (w) {
       case NULL:
         return null;
@@ -157,30 +180,35 @@ export function decodeBinaryJson(bytes: Buffer): unknown {
       case TRUE:
         return true;
       case INT:
-        return next();
+        return ints[pos++];
       case NUMBER:
-        return Number(stringAt(next()));
+        return Number(stringAt(ints[pos++]));
       case ODD_STRING:
-        return JSON.parse(stringAt(next())) as string;
+        return JSON.parse(stringAt(ints[pos++])) as string;
       case ARRAY: {
-        const n = next();
-        if (n < 0 || n > end - pos) throw new Malformed('array length');
+        const n = ints[pos++]!;
+        if (!(n >= 0 && n <= end - pos)) throw new Malformed('array length');
         const out: unknown[] = new Array(n);
-        for (let i = 0; i < n; i++) out[i] = value();
+        for (let i = 0; i < n; i++) {
+          // Strings (a patch's lines) without a call each.
+          const e = ints[pos]!;
+          if (e >= 0 && e < nStrings) {
+            out[i] = table[e];
+            pos++;
+          } else out[i] = value();
+        }
         return out;
       }
       case OBJECT: {
-        const keys = shapes[next()];
-        if (!keys) throw new Malformed('shape index out of range');
-        const out: Record<string, unknown> = {};
-        for (const k of keys) out[k] = value();
-        return out;
+        const make = shapes[ints[pos++]!];
+        if (!make) throw new Malformed('shape index out of range');
+        return make(value);
       }
       default:
         throw new Malformed(`tag ${w}`);
     }
   };
   const v = value();
-  if (pos !== end) throw new Malformed('trailing values');
+  if (pos !== end) throw new Malformed(pos > end ? 'stream ends early' : 'trailing values');
   return v;
 }

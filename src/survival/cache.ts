@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import { otDataDir, type Repo } from '../git/repo.js';
 import { atomicWriteFileSync } from '../git/fs.js';
+import { decodeBinaryJson, encodeBinaryJson } from '../store/binary-json.js';
+import { seal, unseal } from '../store/sealed.js';
 import type { Anchor, Patch } from '../model/events.js';
 import { ancestorsIn, firstParentChain, type HistCommit, type History, type KnownHistory } from './history.js';
 import { newRecord, type FileState, type ForwardPass, type LineState, type Owner, type PatchRecord } from './forward.js';
@@ -19,36 +20,52 @@ import { newRecord, type FileState, type ForwardPass, type LineState, type Owner
  * commit costs that commit; after a rewrite the pass resumes from the newest checkpoint below the
  * merge-base (checkpoints are kept at the tip and 8 and 64 first-parent commits below it).
  *
- * Next to them, `history.json` keeps the commits of the last history walk (a commit never changes),
- * so an update reads only the commits that are new since then.
+ * Next to them, `history.bin` keeps the last history walk (a commit never changes), so an update
+ * reads only the commits that are new since then.
  */
 export const CACHE_VERSION = 7;
 const KEEP_FILES = 12;
 const DEPTHS = [0, 8, 64];
 
 /**
- * Checkpoint file, binary: `OTSV`, the SHA-1 of the rest, then the rest: the length of a JSON head,
- * the head, and (4-aligned) the owner rows and each file's owner indexes as 32-bit integers. Line
- * owners are most of a checkpoint (one per tracked line); as integers they are read and written in
- * a few milliseconds, where JSON took most of an update. Written only by us; a body whose sum does
- * not match (edited, truncated, another version) is not used. The anchors the checkpoint was
- * computed with are kept as one hash of every effective anchor inside the commit's history.
+ * Checkpoint file, sealed (`store/sealed.ts`): the length of a head in binary JSON, the head, and
+ * (4-aligned) the owner rows and each file's owner indexes as 32-bit integers. Line owners are the
+ * bulk of a large checkpoint (one per tracked line); as integers they are read and written in a few
+ * milliseconds. The anchors the checkpoint was computed with are kept as one hash of every
+ * effective anchor inside the commit's history.
  */
 interface CheckpointHead {
   v: number;
   commit: string;
-  patchIds: string[];
+  /** The pass's patch ids, in its order, joined by newlines (patch indexes below are into this list). */
+  patchIds: string;
   anchors: string;
-  /** Owner rows in the integer section: [patch index (into patchIds), line index, flags (1 edited, 2 moved, 4 other), prev row or -1]. */
+  /** Owner rows in the integer section: [patch index, line index, flags (1 edited, 2 moved, 4 other), prev row or -1]. */
   ownerRows: number;
   /** Each file's owners (row index or -1) follow the rows in the integer section, `lines` each, in this order. */
   files: { path: string; oid: string; lines: number; watch: number[] }[];
   /** Paths a revert deleted, with the patches waiting for them to come back. */
   gone?: { path: string; watch: number[] }[];
-  /** Commit ids the records name (records refer to them by index). */
-  commits: string[];
-  /** [patch index, removal commit or -1, removal flags (1 file deleted, 2 revert), change, revived, comeback (commit or -1), unknown] */
-  records: [number, number, number, number, number, number, string | null][];
+  /** Commit ids the records name, joined by newlines (records refer to them by index). */
+  commits: string;
+  /**
+   * Records after the owners in the integer section, `RECORD_INTS` each: [patch index, removal commit
+   * or -1, removal flags (1 file deleted, 2 revert), change, revived, comeback (commit or -1)].
+   */
+  records: number;
+  /** [patch index, reason] of the patches the pass could not judge. */
+  unknown: [number, string][];
+}
+
+const RECORD_INTS = 6;
+
+const idLists = new WeakMap<Patch[], string>();
+
+/** The pass's patch ids joined by newlines (once per pass: the checkpoint read and the write both use it). */
+function patchIdList(patches: Patch[]): string {
+  let s = idLists.get(patches);
+  if (s === undefined) idLists.set(patches, (s = patches.map((p) => p.patchId).join('\n')));
+  return s;
 }
 
 interface CheckpointFile {
@@ -63,32 +80,30 @@ const CHECKPOINT_NAME = /^[0-9a-f]{40}\.ckpt$/;
 const BYTE_ORDER_MARK = 0x01020304;
 
 function writeCheckpointFile(file: string, head: CheckpointHead, ints: Int32Array): void {
-  const json = Buffer.from(JSON.stringify(head), 'utf8');
-  const pad = (4 - ((4 + json.length) % 4)) % 4;
-  const rest = Buffer.alloc(4 + json.length + pad + ints.byteLength);
-  rest.writeUInt32LE(json.length, 0);
-  json.copy(rest, 4);
-  Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength).copy(rest, 4 + json.length + pad);
-  const sum = createHash('sha1').update(rest).digest();
-  atomicWriteFileSync(file, Buffer.concat([Buffer.from(MAGIC, 'latin1'), sum, rest]));
+  const bin = encodeBinaryJson(head);
+  const pad = (4 - ((4 + bin.length) % 4)) % 4;
+  const body = Buffer.alloc(4 + bin.length + pad + ints.byteLength);
+  body.writeUInt32LE(bin.length, 0);
+  bin.copy(body, 4);
+  Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength).copy(body, 4 + bin.length + pad);
+  atomicWriteFileSync(file, seal(MAGIC, body));
 }
 
 function readCheckpointFile(file: string): CheckpointFile | null {
-  let buf: Buffer;
+  let body: Buffer | null;
   try {
-    buf = fs.readFileSync(file);
+    body = unseal(MAGIC, fs.readFileSync(file));
   } catch {
     return null;
   }
-  if (buf.length < 28 || buf.toString('latin1', 0, 4) !== MAGIC) return null;
-  const rest = buf.subarray(24);
-  if (!createHash('sha1').update(rest).digest().equals(buf.subarray(4, 24))) return null;
-  const n = rest.readUInt32LE(0);
-  if (4 + n > rest.length) return null;
-  const head = JSON.parse(rest.toString('utf8', 4, 4 + n)) as CheckpointHead;
+  if (!body || body.length < 4) return null;
+  const n = body.readUInt32LE(0);
+  if (4 + n > body.length) return null;
+  // A fresh read buffer is aligned, and so is the body (after 24 bytes): the binary JSON and the
+  // integers are read in place.
+  const head = decodeBinaryJson(body.subarray(4, 4 + n)) as CheckpointHead;
   const at = 4 + n + ((4 - ((4 + n) % 4)) % 4);
-  // Integers read in place when aligned (a fresh read buffer is), else from a copy.
-  const bytes = rest.subarray(at);
+  const bytes = body.subarray(at);
   const ints = (bytes.byteOffset % 4 === 0 ? bytes : Buffer.from(bytes)) as Buffer;
   const view = new Int32Array(ints.buffer, ints.byteOffset, ints.byteLength >> 2);
   return view[0] === BYTE_ORDER_MARK ? { head, ints: view } : null;
@@ -106,32 +121,19 @@ interface HistoryFile {
   commits: [string, string, string[], string, number, number, string][];
 }
 
-const HISTORY_FILE = 'history.json';
+const HISTORY_FILE = 'history.bin';
+const HISTORY_MAGIC = 'OTHI';
 const HISTORY_SLACK = 16;
-const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
-const HEAD = '{"sum":"';
-
-function writeSummed(file: string, body: unknown): void {
-  const rest = JSON.stringify(body);
-  atomicWriteFileSync(file, `${HEAD}${sha1(rest)}","body":${rest}}`);
-}
-
-function readSummed(file: string): unknown {
-  try {
-    const buf = fs.readFileSync(file);
-    const n = HEAD.length;
-    if (buf.toString('latin1', 0, n) !== HEAD || buf.toString('latin1', n + 40, n + 49) !== '","body":' || buf[buf.length - 1] !== 0x7d) return null;
-    // The sum is of the body's bytes; the file as a whole is one JSON text.
-    if (createHash('sha1').update(buf.subarray(n + 49, buf.length - 1)).digest('hex') !== buf.toString('latin1', n, n + 40)) return null;
-    return (JSON.parse(buf.toString('utf8')) as { body: unknown }).body;
-  } catch {
-    return null;
-  }
-}
 
 /** The last walk, for `walkHistory`'s `known`; null when absent or unusable. */
 export function loadHistory(repo: Repo): KnownHistory | null {
-  const f = readSummed(path.join(dir(repo), HISTORY_FILE)) as HistoryFile | null;
+  let f: HistoryFile | null = null;
+  try {
+    const body = unseal(HISTORY_MAGIC, fs.readFileSync(path.join(dir(repo), HISTORY_FILE)));
+    f = body && (decodeBinaryJson(body) as HistoryFile);
+  } catch {
+    return null;
+  }
   if (!f || f.v !== CACHE_VERSION || typeof f.at !== 'string' || !Array.isArray(f.commits) || !Array.isArray(f.missing) || !Array.isArray(f.cut)) return null;
   const commits = new Map<string, HistCommit>();
   const order: string[] = [];
@@ -157,7 +159,8 @@ export function saveHistory(repo: Repo, h: History, cutoff: number | null, known
       const c = h.commits.get(o)!;
       return [c.oid, c.tree, c.parents, c.authorEmail, c.authorTime, c.commitTime, c.message];
     });
-    writeSummed(path.join(dir(repo), HISTORY_FILE), { v: CACHE_VERSION, at: h.at, cutoff, missing: [...h.missing], cut: [...h.cut], commits } satisfies HistoryFile);
+    const file: HistoryFile = { v: CACHE_VERSION, at: h.at, cutoff, missing: [...h.missing], cut: [...h.cut], commits };
+    atomicWriteFileSync(path.join(dir(repo), HISTORY_FILE), seal(HISTORY_MAGIC, encodeBinaryJson(file)));
   } catch {
     /* the cache is optional */
   }
@@ -170,58 +173,77 @@ export function saveHistory(repo: Repo, h: History, cutoff: number | null, known
  * the key is computed on every update, over every anchored patch.
  */
 export interface AnchorKey {
-  /** Two 32-bit halves per patch with an effective anchor, at 2i and 2i+1. */
-  rows: Uint32Array;
-  /** Patch indexes with an effective anchor. */
-  anchored: number[];
+  /** Per anchor commit: how many effective anchors it holds and the sums of their two hash lanes. */
+  groups: Map<string, { n: number; x: number; y: number }>;
 }
 
 const FNV_PRIME = 0x01000193;
 
 /**
- * FNV-1a over the fields, two lanes with different bases. Of the two object ids (content hashes
- * already, checked as 40 hex digits) the first 16 digits are enough; path and line numbers whole.
+ * FNV-1a over the fields, two lanes with different bases, into `rows` at 2i and 2i+1. Of the two
+ * object ids (content hashes already, checked as 40 hex digits) the first 16 digits are enough;
+ * path and line numbers whole.
  */
-function hashAnchor(patchId: string, a: Anchor): [number, number] {
+function hashAnchor(patchId: string, a: Anchor): void {
   let x = 0x811c9dc5;
   let y = 0x2f9be6cc;
-  const mix = (c: number) => {
+  for (let j = 0; j < 16; j++) {
+    const c = patchId.charCodeAt(j);
     x = Math.imul(x ^ c, FNV_PRIME);
     y = Math.imul(y ^ c, FNV_PRIME) ^ (y >>> 15);
-  };
-  for (let i = 0; i < 16; i++) mix(patchId.charCodeAt(i));
-  for (let i = 0; i < 16; i++) mix(a.commit.charCodeAt(i));
-  for (let i = 0; i < a.path.length; i++) mix(a.path.charCodeAt(i));
-  mix(0x1ffff);
-  for (const l of a.lines) mix(l);
-  mix(0x2ffff);
-  for (const k of a.addedIndex ?? []) mix(k);
-  return [x >>> 0, y >>> 0];
+  }
+  for (let j = 0; j < 16; j++) {
+    const c = a.commit.charCodeAt(j);
+    x = Math.imul(x ^ c, FNV_PRIME);
+    y = Math.imul(y ^ c, FNV_PRIME) ^ (y >>> 15);
+  }
+  for (let j = 0; j < a.path.length; j++) {
+    const c = a.path.charCodeAt(j);
+    x = Math.imul(x ^ c, FNV_PRIME);
+    y = Math.imul(y ^ c, FNV_PRIME) ^ (y >>> 15);
+  }
+  x = Math.imul(x ^ 0x1ffff, FNV_PRIME);
+  y = Math.imul(y ^ 0x1ffff, FNV_PRIME) ^ (y >>> 15);
+  for (const l of a.lines) {
+    x = Math.imul(x ^ l, FNV_PRIME);
+    y = Math.imul(y ^ l, FNV_PRIME) ^ (y >>> 15);
+  }
+  x = Math.imul(x ^ 0x2ffff, FNV_PRIME);
+  y = Math.imul(y ^ 0x2ffff, FNV_PRIME) ^ (y >>> 15);
+  for (const k of a.addedIndex ?? []) {
+    x = Math.imul(x ^ k, FNV_PRIME);
+    y = Math.imul(y ^ k, FNV_PRIME) ^ (y >>> 15);
+  }
+  lanes[0] = x >>> 0;
+  lanes[1] = y >>> 0;
 }
+const lanes = new Uint32Array(2);
 
 export function anchorKey(patches: Patch[], effective: (Anchor | null)[]): AnchorKey {
-  const rows = new Uint32Array(2 * patches.length);
-  const anchored: number[] = [];
-  effective.forEach((a, i) => {
-    if (!a) return;
-    const [x, y] = hashAnchor(patches[i]!.patchId, a);
-    rows[2 * i] = x;
-    rows[2 * i + 1] = y;
-    anchored.push(i);
-  });
-  return { rows, anchored };
+  const groups = new Map<string, { n: number; x: number; y: number }>();
+  for (let i = 0; i < patches.length; i++) {
+    const a = effective[i];
+    if (!a) continue;
+    hashAnchor(patches[i]!.patchId, a);
+    let g = groups.get(a.commit);
+    if (!g) groups.set(a.commit, (g = { n: 0, x: 0, y: 0 }));
+    g.n++;
+    g.x = (g.x + lanes[0]!) >>> 0;
+    g.y = (g.y + lanes[1]!) >>> 0;
+  }
+  return { groups };
 }
 
 /** One hash of the effective anchors inside `done` (a commit's history): their count and the sums of their lanes. */
-function anchorsHash(done: Set<string>, key: AnchorKey, effective: (Anchor | null)[]): string {
+function anchorsHash(done: Set<string>, key: AnchorKey): string {
   let n = 0;
   let x = 0;
   let y = 0;
-  for (const i of key.anchored) {
-    if (!done.has(effective[i]!.commit)) continue;
-    n++;
-    x = (x + key.rows[2 * i]!) >>> 0;
-    y = (y + key.rows[2 * i + 1]!) >>> 0;
+  for (const [commit, g] of key.groups) {
+    if (!done.has(commit)) continue;
+    n += g.n;
+    x = (x + g.x) >>> 0;
+    y = (y + g.y) >>> 0;
   }
   return `${n}:${x.toString(16)}:${y.toString(16)}`;
 }
@@ -231,7 +253,6 @@ export interface Checkpoint {
   /** The commit's history (the commits the checkpoint covers). */
   done: Set<string>;
   state: LineState;
-  records: PatchRecord[];
 }
 
 function dir(repo: Repo): string {
@@ -243,9 +264,10 @@ export function loadCheckpoint(
   repo: Repo,
   h: History,
   patches: Patch[],
-  index: Map<string, number>,
-  effective: (Anchor | null)[],
+  indexOf: (patchId: string) => number | undefined,
   key: AnchorKey,
+  /** The pass's records (all empty): the checkpoint's are written into it when it is used. */
+  records: PatchRecord[],
 ): Checkpoint | null {
   let names: string[];
   try {
@@ -258,7 +280,7 @@ export function loadCheckpoint(
   for (const commit of candidates) {
     let cp: Checkpoint | null = null;
     try {
-      cp = tryLoad(repo, commit, h, patches, index, effective, key);
+      cp = tryLoad(repo, commit, h, patches, indexOf, key, records);
     } catch {
       /* a file of an unexpected shape is no checkpoint */
     }
@@ -267,16 +289,16 @@ export function loadCheckpoint(
   return null;
 }
 
-function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index: Map<string, number>, effective: (Anchor | null)[], key: AnchorKey): Checkpoint | null {
+function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], indexOf: (patchId: string) => number | undefined, key: AnchorKey, into: PatchRecord[]): Checkpoint | null {
   const cf = readCheckpointFile(path.join(dir(repo), `${commit}${CHECKPOINT_EXT}`));
   if (!cf || cf.head.v !== CACHE_VERSION || cf.head.commit !== commit) return null;
   const { head: file, ints } = cf;
   const done = ancestorsIn(h.commits, commit);
   // The anchors inside X's history now must be exactly the ones the checkpoint was made with.
-  if (anchorsHash(done, key, effective) !== file.anchors) return null;
+  if (anchorsHash(done, key) !== file.anchors) return null;
   // Every later commit must join X's history at X or at a commit with nothing anchored below it.
   const active = new Set<string>();
-  const anchorCommits = new Set(effective.filter((a): a is Anchor => a !== null).map((a) => a.commit));
+  const anchorCommits = key.groups;
   for (const o of h.order) {
     if (!done.has(o)) continue;
     const c = h.commits.get(o)!;
@@ -287,16 +309,23 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
     for (const p of h.commits.get(o)!.parents) if (done.has(p) && p !== commit && active.has(p)) return null;
   }
   // Decode.
-  const map = file.patchIds.map((id) => index.get(id));
-  if (map.some((m) => m === undefined)) return null;
+  // The same patches in the same order (the trail did not change): indexes are the pass's own.
+  const same = file.patchIds === patchIdList(patches);
+  const map = same ? null : file.patchIds === '' ? [] : file.patchIds.split('\n').map(indexOf);
+  if (map?.some((m) => m === undefined)) return null;
+  const P = (x: number) => {
+    const m = map ? map[x] : x < patches.length && x >= 0 ? x : undefined;
+    if (m === undefined) throw new Error('patch index out of range');
+    return m;
+  };
   const lineCount = file.files.reduce((n, f) => n + f.lines, 0);
-  if (ints.length !== 1 + 4 * file.ownerRows + lineCount) return null;
+  if (ints.length !== 1 + 4 * file.ownerRows + lineCount + RECORD_INTS * file.records) return null;
   const owners: Owner[] = new Array(file.ownerRows);
   for (let r = 0, x = 1; r < file.ownerRows; r++, x += 4) {
     const flags = ints[x + 2]!;
     const prev = ints[x + 3]!;
     if (prev >= r) return null;
-    owners[r] = { p: map[ints[x]!]!, k: ints[x + 1]!, edited: (flags & 1) !== 0, moved: (flags & 2) !== 0, other: (flags & 4) !== 0, prev: prev >= 0 ? owners[prev]! : null };
+    owners[r] = { p: P(ints[x]!), k: ints[x + 1]!, edited: (flags & 1) !== 0, moved: (flags & 2) !== 0, other: (flags & 4) !== 0, prev: prev >= 0 ? owners[prev]! : null };
   }
   const files = new Map<string, FileState>();
   let x = 1 + 4 * file.ownerRows;
@@ -308,21 +337,35 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
       if (o >= file.ownerRows) return null;
       os[j] = o >= 0 ? (owned++, owners[o]!) : null;
     }
-    files.set(f.path, { oid: f.oid, text: null, owners: os, owned, watch: f.watch.map((w) => map[w]!) });
+    files.set(f.path, { oid: f.oid, text: null, owners: os, owned, watch: f.watch.map(P) });
   }
-  const records = patches.map(newRecord);
-  const C = (x: number) => (x >= 0 ? file.commits[x]! : null);
-  for (const [pi, removal, flags, change, revived, comeback, unknown] of file.records) {
-    records[map[pi]!] = {
-      removal: removal >= 0 ? { commit: C(removal)!, fileDeleted: (flags & 1) !== 0, revert: (flags & 2) !== 0 } : null,
-      change: C(change),
-      revived: C(revived),
-      comeback: C(comeback),
-      unknown,
-    };
+  const records = new Map<number, PatchRecord>();
+  const commits = file.commits === '' ? [] : file.commits.split('\n');
+  const C = (c: number) => {
+    if (c < 0) return null;
+    const oid = commits[c];
+    if (oid === undefined) throw new Error('commit index out of range');
+    return oid;
+  };
+  for (let r = 0; r < file.records; r++, x += RECORD_INTS) {
+    const [pi, removal, flags, change, revived, comeback] = ints.subarray(x, x + RECORD_INTS) as unknown as number[];
+    records.set(P(pi!), {
+      removal: removal! >= 0 ? { commit: C(removal!)!, fileDeleted: (flags! & 1) !== 0, revert: (flags! & 2) !== 0 } : null,
+      change: C(change!),
+      revived: C(revived!),
+      comeback: C(comeback!),
+      unknown: null,
+    });
   }
-  const gone = file.gone?.length ? new Map(file.gone.map((g) => [g.path, g.watch.map((w) => map[w]!)])) : undefined;
-  return { commit, done, state: gone ? { files, gone } : { files }, records };
+  for (const [pi, reason] of file.unknown) {
+    const i = P(pi);
+    const r = records.get(i) ?? newRecord();
+    r.unknown = reason;
+    records.set(i, r);
+  }
+  const gone = file.gone?.length ? new Map(file.gone.map((g) => [g.path, g.watch.map(P)])) : undefined;
+  for (const [i, r] of records) into[i] = r;
+  return { commit, done, state: gone ? { files, gone } : { files } };
 }
 
 /** Which commits of this pass to keep for checkpoints. */
@@ -332,7 +375,7 @@ export function checkpointCommits(h: History): string[] {
 }
 
 /** Writes the checkpoints the pass kept; failures are ignored (the cache is optional). */
-export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], effective: (Anchor | null)[], key: AnchorKey, pass: ForwardPass, records: PatchRecord[]): void {
+export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: AnchorKey, pass: ForwardPass, records: PatchRecord[]): void {
   try {
     fs.mkdirSync(dir(repo), { recursive: true });
     // The commits the pass kept for checkpoints (`checkpointCommits`).
@@ -341,15 +384,15 @@ export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], effect
       const recs = commit === h.at ? records : pass.recordsAt.get(commit);
       if (!state || !recs) continue;
       const target = path.join(dir(repo), `${commit}${CHECKPOINT_EXT}`);
-      const { head, ints } = encode(commit, h, patches, effective, key, state, recs);
+      const { head, ints } = encode(commit, h, patches, key, state, recs);
       writeCheckpointFile(target, head, ints);
     }
     const names = fs.readdirSync(dir(repo)).filter((n) => n !== HISTORY_FILE);
-    // Checkpoints of the older (JSON) format, and temporary files a killed process left, go.
+    // Files of the older (JSON) formats, and temporary files a killed process left, go.
     const now = Date.now();
     for (const n of names) {
       const f = path.join(dir(repo), n);
-      if (/^[0-9a-f]{40}\.json$/.test(n) || (n.includes('.tmp-') && now - fs.statSync(f).mtimeMs > 60_000)) fs.rmSync(f, { force: true });
+      if (/^[0-9a-f]{40}\.json$/.test(n) || n === 'history.json' || (n.includes('.tmp-') && now - fs.statSync(f).mtimeMs > 60_000)) fs.rmSync(f, { force: true });
     }
     const kept = names.filter((n) => CHECKPOINT_NAME.test(n));
     if (kept.length <= KEEP_FILES) return;
@@ -360,19 +403,9 @@ export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], effect
   }
 }
 
-function encode(commit: string, h: History, patches: Patch[], effective: (Anchor | null)[], key: AnchorKey, state: LineState, records: PatchRecord[]): CheckpointFile {
+function encode(commit: string, h: History, patches: Patch[], key: AnchorKey, state: LineState, records: PatchRecord[]): CheckpointFile {
   const done = ancestorsIn(h.commits, commit);
-  const pidx = new Map<number, number>();
-  const patchIds: string[] = [];
-  const P = (p: number) => {
-    let x = pidx.get(p);
-    if (x === undefined) {
-      pidx.set(p, (x = patchIds.length));
-      patchIds.push(patches[p]!.patchId);
-    }
-    return x;
-  };
-  const anchors = anchorsHash(done, key, effective);
+  const anchors = anchorsHash(done, key);
   const ids = new Map<Owner, number>();
   const rows: number[] = [BYTE_ORDER_MARK];
   let ownerRows = 0;
@@ -381,22 +414,15 @@ function encode(commit: string, h: History, patches: Patch[], effective: (Anchor
     if (hit !== undefined) return hit;
     const prev = o.prev ? enc(o.prev) : -1;
     const id = ownerRows++;
-    rows.push(P(o.p), o.k, (o.edited ? 1 : 0) | (o.moved ? 2 : 0) | (o.other ? 4 : 0), prev);
+    rows.push(o.p, o.k, (o.edited ? 1 : 0) | (o.moved ? 2 : 0) | (o.other ? 4 : 0), prev);
     ids.set(o, id);
     return id;
   };
   const fileOwners: number[][] = [];
   const files = [...state.files].map(([p, f]) => {
     fileOwners.push(f.owners.map((o) => (o ? enc(o) : -1)));
-    return { path: p, oid: f.oid, lines: f.owners.length, watch: f.watch.map(P) };
+    return { path: p, oid: f.oid, lines: f.owners.length, watch: f.watch };
   });
-  const ints = new Int32Array(rows.length + files.reduce((n, f) => n + f.lines, 0));
-  ints.set(rows);
-  let x = rows.length;
-  for (const os of fileOwners) {
-    ints.set(os, x);
-    x += os.length;
-  }
   const commits: string[] = [];
   const cidx = new Map<string, number>();
   const C = (c: string | null): number => {
@@ -408,12 +434,22 @@ function encode(commit: string, h: History, patches: Patch[], effective: (Anchor
     }
     return x;
   };
-  const recs: CheckpointHead['records'] = [];
+  const recs: number[] = [];
+  const unknown: [number, string][] = [];
   records.forEach((r, i) => {
-    if (!(r.removal || r.change || r.revived || r.comeback || r.unknown)) return;
+    if (r.unknown !== null) unknown.push([i, r.unknown]);
+    if (!(r.removal || r.change || r.revived || r.comeback)) return;
     const flags = r.removal ? (r.removal.fileDeleted ? 1 : 0) | (r.removal.revert ? 2 : 0) : 0;
-    recs.push([P(i), C(r.removal?.commit ?? null), flags, C(r.change), C(r.revived), C(r.comeback), r.unknown]);
+    recs.push(i, C(r.removal?.commit ?? null), flags, C(r.change), C(r.revived), C(r.comeback));
   });
-  const gone = state.gone?.size ? [...state.gone].map(([path, ps]) => ({ path, watch: ps.map(P) })) : undefined;
-  return { head: { v: CACHE_VERSION, commit, patchIds, anchors, ownerRows, files, ...(gone ? { gone } : {}), commits, records: recs }, ints };
+  const ints = new Int32Array(rows.length + files.reduce((n, f) => n + f.lines, 0) + recs.length);
+  ints.set(rows);
+  let x = rows.length;
+  for (const os of fileOwners) {
+    ints.set(os, x);
+    x += os.length;
+  }
+  ints.set(recs, x);
+  const gone = state.gone?.size ? [...state.gone].map(([path, watch]) => ({ path, watch })) : undefined;
+  return { head: { v: CACHE_VERSION, commit, patchIds: patchIdList(patches), anchors, ownerRows, files, ...(gone ? { gone } : {}), commits: commits.join('\n'), records: recs.length / RECORD_INTS, unknown }, ints };
 }

@@ -42,7 +42,10 @@ export interface EngineOptions extends SurvivalOptions {
 export async function computeSurvival(repo: Repo, trail: Trail, options: EngineOptions): Promise<SurvivalReport> {
   const at = options.at ? await resolveRevision(repo, options.at) : await resolveRef(repo, 'HEAD');
   const patches = orderedPatches(trail);
-  const index = new Map(patches.map((p, i) => [p.patchId, i]));
+  // Patch index by id, when something names patches by id (most updates do not).
+  let index: Map<string, number> | null = null;
+  const indexOf = (patchId: string): number | undefined => (index ??= new Map(patches.map((p, i) => [p.patchId, i]))).get(patchId);
+  const recorded = patches.map((p) => trail.anchors.get(p.patchId) ?? null);
   const selected = options.traceIds ? new Set(options.traceIds) : null;
   const records: PatchRecord[] = patches.map(newRecord);
   const stepTime = (p: Patch) => {
@@ -51,23 +54,36 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
   };
   lastPassStats = { commitsProcessed: 0, resumedFrom: null, cacheHit: false };
 
-  // Every commit a patch was ever anchored to (a revert of any of them reverts the patch).
-  const anchorHistory: string[][] = patches.map(() => []);
-  const anchoredTo = (i: number, commit: string) => {
-    if (!anchorHistory[i]!.includes(commit)) anchorHistory[i]!.push(commit);
-  };
-  for (const { event } of trail.events) {
-    if (event.type !== 'anchor') continue;
-    for (const a of event.anchors) {
-      const i = index.get(a.patchId);
-      if (i !== undefined) anchoredTo(i, a.commit);
+  // Every commit a patch was ever anchored to (a revert of any of them reverts the patch): built
+  // the first time a commit message names a reverted commit (most passes never ask).
+  const refound: [number, string][] = [];
+  let anchorHistory: string[][] | null = null;
+  const revertTargets = (p: number): string[] => {
+    if (!anchorHistory) {
+      const h: string[][] = patches.map(() => []);
+      const anchoredTo = (i: number, commit: string) => {
+        if (!h[i]!.includes(commit)) h[i]!.push(commit);
+      };
+      for (const { event } of trail.events) {
+        if (event.type !== 'anchor') continue;
+        for (const a of event.anchors) {
+          const i = indexOf(a.patchId);
+          if (i !== undefined) anchoredTo(i, a.commit);
+        }
+      }
+      for (const [i, commit] of refound) anchoredTo(i, commit);
+      anchorHistory = h;
     }
-  }
+    return anchorHistory[p]!;
+  };
 
   const effective: (Anchor | null)[] = patches.map(() => null);
   const unknown: (string | null)[] = patches.map(() => null);
   const offPath: boolean[] = patches.map(() => false);
   let history: History | null = null;
+  // Each patch's recorded anchor commit, and each effective anchor commit's anchors (see AnchorCommit).
+  const infoOf: (AnchorCommit | null)[] = new Array(patches.length).fill(null);
+  const anchorGroups = new Map<string, AnchorGroup>();
 
   const useCache = options.cache !== false;
   // A checkpoint holds states, not the per-commit points a timeline needs: a timeline replays all
@@ -78,45 +94,53 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     // clone, where a deepening or shallowing fetch changes which commits can be read).
     const known = useCache && !repo.shallow ? loadHistory(repo) : null;
     // How far back to walk: the oldest anchor commit (and the oldest unanchored step), less slack.
-    const anchorTimes = new Map<string, { time: number; email: string } | null>();
+    // Each anchor commit is looked up once (a trail names each of them for many patches).
+    const commitInfo = new Map<string, AnchorCommit>();
     let cutoff = Number.POSITIVE_INFINITY;
-    for (const p of patches) {
-      const a = trail.anchors.get(p.patchId);
-      if (a) {
-        if (!anchorTimes.has(a.commit)) {
-          const k = known?.commits.get(a.commit);
-          if (k) anchorTimes.set(a.commit, { time: Math.min(k.commitTime, k.authorTime), email: k.authorEmail });
-          else {
-            try {
-              const c = await readCommit(repo, a.commit);
-              anchorTimes.set(a.commit, { time: Math.min(c.committer.timestamp, c.author.timestamp), email: c.author.email.toLowerCase() });
-            } catch {
-              anchorTimes.set(a.commit, null);
-            }
+    for (let i = 0; i < patches.length; i++) {
+      const a = recorded[i];
+      if (!a) {
+        cutoff = Math.min(cutoff, stepTime(patches[i]!));
+        continue;
+      }
+      let info = commitInfo.get(a.commit);
+      if (!info) {
+        const k = known?.commits.get(a.commit);
+        let time: number | null = null;
+        if (k) time = Math.min(k.commitTime, k.authorTime);
+        else {
+          try {
+            const c = await readCommit(repo, a.commit);
+            time = Math.min(c.committer.timestamp, c.author.timestamp);
+          } catch {
+            /* unreadable: unknown below */
           }
         }
-        const t = anchorTimes.get(a.commit);
-        if (t) cutoff = Math.min(cutoff, t.time);
-      } else cutoff = Math.min(cutoff, stepTime(p));
+        commitInfo.set(a.commit, (info = { time, inHistory: false }));
+      }
+      infoOf[i] = info;
+      if (info.time !== null) cutoff = Math.min(cutoff, info.time);
     }
     const walkCutoff = Number.isFinite(cutoff) ? cutoff - CUTOFF_SLACK : null;
     history = await walkHistory(repo, at, walkCutoff, known ?? undefined);
     if (useCache && !repo.shallow) saveHistory(repo, history, walkCutoff, known);
     const shallowNote = history.missing.size > 0 ? (repo.shallow ? 'shallow history' : `missing objects (${[...history.missing].slice(0, 3).map((o) => o.slice(0, 12)).join(', ')})`) : null;
+    for (const [commit, info] of commitInfo) info.inHistory = history.commits.has(commit);
 
     // Effective anchors: recorded and in history, else re-found from content.
     const refind: RefindItem[] = [];
     for (let i = 0; i < patches.length; i++) {
       const p = patches[i]!;
-      const a = trail.anchors.get(p.patchId);
-      if (a && history.commits.has(a.commit)) {
+      const a = recorded[i];
+      const info = infoOf[i];
+      if (a && info!.inHistory) {
         effective[i] = a;
         continue;
       }
       if (a) {
-        const t = anchorTimes.get(a.commit);
-        refind.push({ patch: p, oldCommit: t ? a.commit : null, since: (t?.time ?? stepTime(p)) - CUTOFF_SLACK });
-        if (!t) unknown[i] = repo.shallow ? `shallow history: anchor commit ${a.commit.slice(0, 12)} is not in this clone` : `missing object: anchor commit ${a.commit.slice(0, 12)}`;
+        const t = info!.time;
+        refind.push({ patch: p, oldCommit: t !== null ? a.commit : null, since: (t ?? stepTime(p)) - CUTOFF_SLACK });
+        if (t === null) unknown[i] = repo.shallow ? `shallow history: anchor commit ${a.commit.slice(0, 12)} is not in this clone` : `missing object: anchor commit ${a.commit.slice(0, 12)}`;
         else offPath[i] = true;
       } else refind.push({ patch: p, oldCommit: null, since: stepTime(p) - CUTOFF_SLACK });
     }
@@ -125,15 +149,15 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     refind.reverse();
     const found = await refindAnchors(repo, order, refind);
     for (const [patchId, r] of found) {
-      const i = index.get(patchId)!;
+      const i = indexOf(patchId)!;
       effective[i] = r.anchor;
       unknown[i] = null;
       offPath[i] = false;
-      anchoredTo(i, r.anchor.commit);
+      refound.push([i, r.anchor.commit]);
     }
     for (let i = 0; i < patches.length; i++) {
       if (offPath[i] && shallowNote) {
-        unknown[i] = `${shallowNote}: cannot tell whether anchor commit ${trail.anchors.get(patches[i]!.patchId)!.commit.slice(0, 12)} is in the history of ${at.slice(0, 12)}`;
+        unknown[i] = `${shallowNote}: cannot tell whether anchor commit ${recorded[i]!.commit.slice(0, 12)} is in the history of ${at.slice(0, 12)}`;
         offPath[i] = false;
       }
     }
@@ -143,33 +167,41 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
   const timelines: TimelinePoint[][] = patches.map(() => []);
   if (at && history) {
     const h = history;
+    // Anchors by commit, each commit's in patch order; recorded anchors find their commit's entry
+    // without a lookup, re-found ones by their commit.
     const anchorsAt = new Map<string, { p: number; anchor: Anchor }[]>();
-    const anchorEmail = patches.map(() => '');
-    effective.forEach((a, p) => {
-      if (!a) return;
-      const here = anchorsAt.get(a.commit);
-      if (here) here.push({ p, anchor: a });
-      else anchorsAt.set(a.commit, [{ p, anchor: a }]);
-      anchorEmail[p] = h.commits.get(a.commit)!.authorEmail;
-    });
+    const anchorEmail: string[] = new Array(patches.length).fill('');
+    const groupOf = (commit: string) => {
+      let g = anchorGroups.get(commit);
+      if (!g) anchorGroups.set(commit, (g = { here: [], email: h.commits.get(commit)!.authorEmail }));
+      return g;
+    };
+    for (let p = 0; p < patches.length; p++) {
+      const a = effective[p];
+      if (!a) continue;
+      const info = a === recorded[p] ? infoOf[p]! : null;
+      const g = info ? (info.group ??= groupOf(a.commit)) : groupOf(a.commit);
+      if (g.here.length === 0) anchorsAt.set(a.commit, g.here);
+      g.here.push({ p, anchor: a });
+      anchorEmail[p] = g.email;
+    }
     const pass = new ForwardPass({
       repo,
       history: h,
       patches,
       anchorsAt,
       anchorEmail,
-      revertTargets: anchorHistory,
+      revertTargets,
       records,
     });
     let order = h.order;
     const key = useCheckpoints ? anchorKey(patches, effective) : null;
     if (key) {
-      const resumed = loadCheckpoint(repo, h, patches, index, effective, key);
+      const resumed = loadCheckpoint(repo, h, patches, indexOf, key, records);
       if (resumed) {
         const { done } = resumed;
         order = h.order.filter((o) => !done.has(o));
         pass.states.set(resumed.commit, resumed.state);
-        resumed.records.forEach((r, i) => (records[i] = r));
         lastPassStats.resumedFrom = resumed.commit;
         lastPassStats.cacheHit = order.length === 0;
       }
@@ -179,14 +211,14 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     await pass.run(order);
     finalState = pass.states.get(at) ?? EMPTY_STATE;
     lastPassStats.commitsProcessed = pass.processed;
-    if (key && !lastPassStats.cacheHit) saveCheckpoints(repo, h, patches, effective, key, pass, records);
+    if (key && !lastPassStats.cacheHit) saveCheckpoints(repo, h, patches, key, pass, records);
   }
 
   // Final counts at the revision: each (patch, line) counted once, in its best category.
-  const counts = countState(finalState, patches.length);
+  const counts = countState(finalState, patches);
 
   // Pending: unanchored patches whose content is still in the working tree.
-  const pendingCheck = patches.map((p, i) => !effective[i] && !unknown[i] && !offPath[i] && !trail.anchors.has(p.patchId));
+  const pendingCheck = patches.map((_, i) => !effective[i] && !unknown[i] && !offPath[i] && !recorded[i]);
   const inTree = await workingTreeHas(repo, patches.filter((_, i) => pendingCheck[i]));
 
   const out = new Map<string, PatchSurvival>();
@@ -196,9 +228,9 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     const total = p.added.length;
     let survival: Survival;
     if (unknown[i] || records[i]!.unknown) survival = uncounted(total, 'unknown', null, unknown[i] ?? records[i]!.unknown);
-    else if (offPath[i]) survival = uncounted(total, 'lost', 'off_path', `anchor commit ${trail.anchors.get(p.patchId)!.commit.slice(0, 12)} (or a rewrite of it) is not in the history of ${at!.slice(0, 12)}`);
+    else if (offPath[i]) survival = uncounted(total, 'lost', 'off_path', `anchor commit ${recorded[i]!.commit.slice(0, 12)} (or a rewrite of it) is not in the history of ${at!.slice(0, 12)}`);
     else if (!effective[i]) {
-      if (trail.anchors.has(p.patchId)) survival = uncounted(total, 'lost', 'off_path', at ? null : 'the branch has no commit yet');
+      if (recorded[i]) survival = uncounted(total, 'lost', 'off_path', at ? null : 'the branch has no commit yet');
       // Pending lines are all still there, in the working tree: counted alive, none deleted.
       else if (inTree.get(p.patchId)) survival = uncounted(total, 'pending', null, null);
       else survival = uncounted(total, 'lost', 'never_committed', null);
@@ -233,6 +265,20 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
   };
 }
 
+/** An anchor commit, looked up once for all the patches anchored to it. */
+interface AnchorCommit {
+  /** Its author or commit time, whichever is older; null when it cannot be read. */
+  time: number | null;
+  inHistory: boolean;
+  /** The effective anchors it holds and its author (lower case), once the anchors are settled. */
+  group?: AnchorGroup;
+}
+
+interface AnchorGroup {
+  here: { p: number; anchor: Anchor }[];
+  email: string;
+}
+
 const CAT_ALIVE = 3;
 const CAT_MOVED = 2;
 const CAT_EDITED = 1;
@@ -244,28 +290,46 @@ function category(o: Owner, inChain: boolean): number {
   return inChain ? CAT_EDITED : CAT_ALIVE;
 }
 
-export function countState(state: LineState, n: number): Counts[] {
-  const best = new Map<number, number>();
+/**
+ * Each patch's counts at a state: every (patch, added line) once, in the best category any of its
+ * copies has. A flat table over all added lines (a line index past its patch's, which no pass
+ * makes, is counted in a map).
+ */
+export function countState(state: LineState, patches: Patch[]): Counts[] {
+  const n = patches.length;
+  const base = new Int32Array(n + 1);
+  for (let p = 0; p < n; p++) base[p + 1] = base[p]! + patches[p]!.added.length;
+  const best = new Uint8Array(base[n]!);
+  const beyond = new Map<number, number>();
   const other = new Set<number>();
   for (const fs of state.files.values()) {
     if (!fs.owned) continue;
     for (const o of fs.owners) {
       for (let y: Owner | null = o, chain = false; y; y = y.prev, chain = true) {
-        const key = y.p * 2 ** 21 + y.k;
         const c = category(y, chain);
-        if ((best.get(key) ?? 0) < c) best.set(key, c);
+        const at = base[y.p]! + y.k;
+        if (at < base[y.p + 1]!) {
+          if (best[at]! < c) best[at] = c;
+        } else {
+          const key = y.p * 2 ** 21 + y.k;
+          if ((beyond.get(key) ?? 0) < c) beyond.set(key, c);
+        }
         if (y.other && c === CAT_EDITED) other.add(y.p);
       }
     }
   }
-  const counts: Counts[] = Array.from({ length: n }, () => ({ alive: 0, moved: 0, edited: 0, other: false }));
-  for (const [key, c] of best) {
-    const x = counts[Math.floor(key / 2 ** 21)]!;
+  const counts: Counts[] = new Array(n);
+  const tally = (x: Counts, c: number) => {
     if (c === CAT_ALIVE) x.alive++;
     else if (c === CAT_MOVED) x.moved++;
-    else x.edited++;
+    else if (c === CAT_EDITED) x.edited++;
+  };
+  for (let p = 0; p < n; p++) {
+    const x: Counts = { alive: 0, moved: 0, edited: 0, other: other.has(p) };
+    for (let at = base[p]!; at < base[p + 1]!; at++) if (best[at]) tally(x, best[at]!);
+    counts[p] = x;
   }
-  for (const p of other) counts[p]!.other = true;
+  for (const [key, c] of beyond) tally(counts[Math.floor(key / 2 ** 21)]!, c);
   return counts;
 }
 

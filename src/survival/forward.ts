@@ -65,8 +65,8 @@ export interface PassInput {
   anchorsAt: Map<string, { p: number; anchor: Anchor }[]>;
   /** Author email of each patch's anchor commit (lower case), '' when unanchored. */
   anchorEmail: string[];
-  /** Commits whose revert reverts each patch (its anchor commits, old and new). */
-  revertTargets: string[][];
+  /** Commits whose revert reverts patch p (its anchor commits, old and new). */
+  revertTargets: (p: number) => readonly string[];
   records: PatchRecord[];
 }
 
@@ -166,7 +166,7 @@ export class ForwardPass {
   private isRevert(c: HistCommit, p: number, hunkAdded: string[] | null, fileDeleted: boolean): boolean {
     for (const m of c.message.matchAll(REVERT_RE)) {
       const h = m[1]!;
-      if (this.input.revertTargets[p]!.some((t) => t.startsWith(h))) return true;
+      if (this.input.revertTargets(p).some((t) => t.startsWith(h))) return true;
     }
     const patch = this.input.patches[p]!;
     if (fileDeleted) return patch.beforeBlob === null;

@@ -237,8 +237,11 @@ describe('history walk', () => {
         const k = known.get(cutoff)!;
         const h = await walkHistory(repo, s.head(), cutoff, k);
         expect(shape(h)).toEqual(shape(await walkHistory(repo, s.head(), cutoff)));
-        out.push(h.extends === k.at ? 'extends' : undefined);
-        if (h.extends) expect(h.read).toBe(h.commits.size - k.commits.size);
+        out.push(h.extension?.at === k.at ? 'extends' : undefined);
+        if (h.extension) {
+          expect(h.read).toBe(h.commits.size - k.commits.size);
+          expect([...h.extension.fresh].sort()).toEqual([...h.commits.keys()].filter((o) => !k.commits.has(o)).sort());
+        }
         known.set(cutoff, asKnown(h, cutoff));
       }
       return out;

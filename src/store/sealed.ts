@@ -9,6 +9,16 @@ export function seal(magic: string, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from(magic, 'latin1'), createHash('sha1').update(body).digest(), body]);
 }
 
+/** A sealed file of `bodyLength` bytes, written in place by `fill` (one allocation for a large body). */
+export function sealInPlace(magic: string, bodyLength: number, fill: (body: Buffer) => void): Buffer {
+  const out = Buffer.alloc(24 + bodyLength);
+  out.write(magic, 0, 'latin1');
+  const body = out.subarray(24);
+  fill(body);
+  createHash('sha1').update(body).digest().copy(out, 4);
+  return out;
+}
+
 /** The body of a sealed file, or null when it is not one of `magic` or its sum does not match. */
 export function unseal(magic: string, bytes: Buffer): Buffer | null {
   if (bytes.length < 24 || bytes.toString('latin1', 0, 4) !== magic) return null;

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { otDataDir, type Repo } from '../git/repo.js';
 import { atomicWriteFileSync } from '../git/fs.js';
 import { decodeBinaryJson, encodeBinaryJson } from '../store/binary-json.js';
-import { seal, unseal } from '../store/sealed.js';
+import { seal, sealInPlace, unseal } from '../store/sealed.js';
 import type { Anchor, Patch } from '../model/events.js';
 import { ancestorsIn, firstParentChain, type HistCommit, type History, type KnownHistory } from './history.js';
 import { newRecord, type FileState, type ForwardPass, type LineState, type Owner, type PatchRecord } from './forward.js';
@@ -43,7 +43,7 @@ interface CheckpointHead {
   /** Owner rows in the integer section: [patch index, line index, flags (1 edited, 2 moved, 4 other), prev row or -1]. */
   ownerRows: number;
   /** Each file's owners (row index or -1) follow the rows in the integer section, `lines` each, in this order. */
-  files: { path: string; oid: string; lines: number; watch: number[] }[];
+  files: { path: string; oid: string; lines: number; owned: number; watch: number[] }[];
   /** Paths a revert deleted, with the patches waiting for them to come back. */
   gone?: { path: string; watch: number[] }[];
   /** Commit ids the records name, joined by newlines (records refer to them by index). */
@@ -82,11 +82,12 @@ const BYTE_ORDER_MARK = 0x01020304;
 function writeCheckpointFile(file: string, head: CheckpointHead, ints: Int32Array): void {
   const bin = encodeBinaryJson(head);
   const pad = (4 - ((4 + bin.length) % 4)) % 4;
-  const body = Buffer.alloc(4 + bin.length + pad + ints.byteLength);
-  body.writeUInt32LE(bin.length, 0);
-  bin.copy(body, 4);
-  Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength).copy(body, 4 + bin.length + pad);
-  atomicWriteFileSync(file, seal(MAGIC, body));
+  const sealed = sealInPlace(MAGIC, 4 + bin.length + pad + ints.byteLength, (body) => {
+    body.writeUInt32LE(bin.length, 0);
+    bin.copy(body, 4);
+    Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength).copy(body, 4 + bin.length + pad);
+  });
+  atomicWriteFileSync(file, sealed);
 }
 
 function readCheckpointFile(file: string): CheckpointFile | null {
@@ -153,7 +154,7 @@ export function loadHistory(repo: Repo): KnownHistory | null {
  * commits is cheaper to read again than the file to write); failures are ignored (the cache is optional).
  */
 export function saveHistory(repo: Repo, h: History, cutoff: number | null, known: KnownHistory | null): void {
-  if (known && h.read <= HISTORY_SLACK && h.extends === known.at) return;
+  if (known && h.read <= HISTORY_SLACK && h.extension?.at === known.at) return;
   try {
     const commits = h.order.map((o): HistoryFile['commits'][number] => {
       const c = h.commits.get(o)!;
@@ -235,7 +236,7 @@ export function anchorKey(patches: Patch[], effective: (Anchor | null)[]): Ancho
 }
 
 /** One hash of the effective anchors inside `done` (a commit's history): their count and the sums of their lanes. */
-function anchorsHash(done: Set<string>, key: AnchorKey): string {
+function anchorsHash(done: CommitSet, key: AnchorKey): string {
   let n = 0;
   let x = 0;
   let y = 0;
@@ -250,10 +251,118 @@ function anchorsHash(done: Set<string>, key: AnchorKey): string {
 
 export interface Checkpoint {
   commit: string;
-  /** The commit's history (the commits the checkpoint covers). */
-  done: Set<string>;
+  /** The commits after it, to replay (in the history's order). */
+  replay: string[];
   state: LineState;
+  /** Its owner rows (the next checkpoint copies them rather than encoding them again). */
+  rows: StoredRows;
 }
+
+/**
+ * The owner rows of a checkpoint, made into owners one at a time, when a file the pass opens asks
+ * for them: an update touches a few files, and the others stay rows (counted from them, and
+ * copied as they are into the next checkpoint).
+ */
+export class StoredRows {
+  private readonly owners: (Owner | undefined)[];
+  /** The row of each owner made here (the next checkpoint refers to it instead of writing it again). */
+  readonly rowOf = new Map<Owner, number>();
+  constructor(
+    readonly ints: Int32Array,
+    readonly count: number,
+    /** Patch index in the checkpoint to the pass's. */
+    readonly patchIndex: (x: number) => number,
+    /** The checkpoint's patch ids (`patchIdList`): its rows are the pass's as they are when they match. */
+    readonly patchIds: string,
+  ) {
+    this.owners = new Array(count);
+  }
+
+  owner(row: number): Owner {
+    const hit = this.owners[row];
+    if (hit) return hit;
+    // Older rows first (a row's `prev` is an older row), without recursion on long chains.
+    const todo = [row];
+    for (let r = this.ints[1 + 4 * row + 3]!; r >= 0 && !this.owners[r]; r = this.ints[1 + 4 * r + 3]!) todo.push(r);
+    for (let j = todo.length - 1; j >= 0; j--) {
+      const r = todo[j]!;
+      const x = 1 + 4 * r;
+      const flags = this.ints[x + 2]!;
+      const prev = this.ints[x + 3]!;
+      const o: Owner = { p: this.patchIndex(this.ints[x]!), k: this.ints[x + 1]!, edited: (flags & 1) !== 0, moved: (flags & 2) !== 0, other: (flags & 4) !== 0, prev: prev >= 0 ? this.owners[prev]! : null };
+      this.owners[r] = o;
+      this.rowOf.set(o, r);
+    }
+    return this.owners[row]!;
+  }
+
+  /** Each row of a chain from `row` down its `prev` links: patch, line, flags, whether it is below the first. */
+  eachInChain(row: number, visit: (p: number, k: number, edited: boolean, moved: boolean, other: boolean, inChain: boolean) => void): void {
+    for (let r = row, chain = false; r >= 0; r = this.ints[1 + 4 * r + 3]!, chain = true) {
+      const x = 1 + 4 * r;
+      const flags = this.ints[x + 2]!;
+      visit(this.patchIndex(this.ints[x]!), this.ints[x + 1]!, (flags & 1) !== 0, (flags & 2) !== 0, (flags & 4) !== 0, chain);
+    }
+  }
+}
+
+/**
+ * A file of a checkpoint's state: its owners are made from the rows the first time they are read.
+ * The pass never changes a parent's file (it copies it first), so while a state holds this object
+ * the file's slots are the checkpoint's.
+ */
+export class StoredFileState implements FileState {
+  text: FileState['text'] = null;
+  readonly #rows: StoredRows;
+  readonly #start: number;
+  readonly #length: number;
+  #owners: (Owner | null)[] | null = null;
+  constructor(rows: StoredRows, start: number, length: number, public oid: string, public owned: number, public watch: number[]) {
+    this.#rows = rows;
+    this.#start = start;
+    this.#length = length;
+  }
+
+  get owners(): (Owner | null)[] {
+    if (!this.#owners) {
+      const os: (Owner | null)[] = new Array(this.#length);
+      for (let j = 0; j < this.#length; j++) {
+        const r = this.#rows.ints[this.#start + j]!;
+        os[j] = r >= 0 ? this.#rows.owner(r) : null;
+      }
+      this.#owners = os;
+    }
+    return this.#owners;
+  }
+
+  set owners(owners: (Owner | null)[]) {
+    this.#owners = owners;
+  }
+
+  /** The file's slots in `rows`' checkpoint, when it is one of its files. */
+  slotsIn(rows: StoredRows): Int32Array | null {
+    return rows === this.#rows ? rows.ints.subarray(this.#start, this.#start + this.#length) : null;
+  }
+
+  /** Every owner (and each one's `prev` chain) of the file, from the rows (no owner is made). */
+  eachOwner(visit: (p: number, k: number, edited: boolean, moved: boolean, other: boolean, inChain: boolean) => void): void {
+    for (let j = 0; j < this.#length; j++) {
+      const r = this.#rows.ints[this.#start + j]!;
+      if (r >= 0) this.#rows.eachInChain(r, visit);
+    }
+  }
+
+  get made(): boolean {
+    return this.#owners !== null;
+  }
+
+  get lines(): number {
+    return this.#length;
+  }
+}
+
+/** A set of commits, as far as asking goes. */
+type CommitSet = { has(oid: string): boolean };
 
 function dir(repo: Repo): string {
   return path.join(otDataDir(repo), 'survival');
@@ -293,20 +402,25 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
   const cf = readCheckpointFile(path.join(dir(repo), `${commit}${CHECKPOINT_EXT}`));
   if (!cf || cf.head.v !== CACHE_VERSION || cf.head.commit !== commit) return null;
   const { head: file, ints } = cf;
-  const done = ancestorsIn(h.commits, commit);
+  // X's history. When the walk only extended the one from X, it is every commit but the fresh ones,
+  // and they join it at X alone.
+  const ext = h.extension?.at === commit ? h.extension : null;
+  const done: CommitSet = ext ? { has: (o) => h.commits.has(o) && !ext.fresh.has(o) } : ancestorsIn(h.commits, commit);
   // The anchors inside X's history now must be exactly the ones the checkpoint was made with.
   if (anchorsHash(done, key) !== file.anchors) return null;
   // Every later commit must join X's history at X or at a commit with nothing anchored below it.
-  const active = new Set<string>();
-  const anchorCommits = key.groups;
-  for (const o of h.order) {
-    if (!done.has(o)) continue;
-    const c = h.commits.get(o)!;
-    if (anchorCommits.has(o) || c.parents.some((p) => active.has(p))) active.add(o);
-  }
-  for (const o of h.order) {
-    if (done.has(o)) continue;
-    for (const p of h.commits.get(o)!.parents) if (done.has(p) && p !== commit && active.has(p)) return null;
+  if (!ext) {
+    const active = new Set<string>();
+    const anchorCommits = key.groups;
+    for (const o of h.order) {
+      if (!done.has(o)) continue;
+      const c = h.commits.get(o)!;
+      if (anchorCommits.has(o) || c.parents.some((p) => active.has(p))) active.add(o);
+    }
+    for (const o of h.order) {
+      if (done.has(o)) continue;
+      for (const p of h.commits.get(o)!.parents) if (done.has(p) && p !== commit && active.has(p)) return null;
+    }
   }
   // Decode.
   // The same patches in the same order (the trail did not change): indexes are the pass's own.
@@ -320,24 +434,26 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
   };
   const lineCount = file.files.reduce((n, f) => n + f.lines, 0);
   if (ints.length !== 1 + 4 * file.ownerRows + lineCount + RECORD_INTS * file.records) return null;
-  const owners: Owner[] = new Array(file.ownerRows);
+  // Every row and slot checked now; owners are made only for the files the pass opens.
+  const nPatches = map ? map.length : patches.length;
   for (let r = 0, x = 1; r < file.ownerRows; r++, x += 4) {
-    const flags = ints[x + 2]!;
+    const pi = ints[x]!;
     const prev = ints[x + 3]!;
-    if (prev >= r) return null;
-    owners[r] = { p: P(ints[x]!), k: ints[x + 1]!, edited: (flags & 1) !== 0, moved: (flags & 2) !== 0, other: (flags & 4) !== 0, prev: prev >= 0 ? owners[prev]! : null };
+    if (pi < 0 || pi >= nPatches || prev >= r || ints[x + 1]! < 0) return null;
   }
+  const rows = new StoredRows(ints, file.ownerRows, P, file.patchIds);
   const files = new Map<string, FileState>();
   let x = 1 + 4 * file.ownerRows;
   for (const f of file.files) {
-    const os: (Owner | null)[] = new Array(f.lines);
     let owned = 0;
-    for (let j = 0; j < f.lines; j++, x++) {
-      const o = ints[x]!;
+    for (let j = 0; j < f.lines; j++) {
+      const o = ints[x + j]!;
       if (o >= file.ownerRows) return null;
-      os[j] = o >= 0 ? (owned++, owners[o]!) : null;
+      if (o >= 0) owned++;
     }
-    files.set(f.path, { oid: f.oid, text: null, owners: os, owned, watch: f.watch.map(P) });
+    if (owned !== f.owned) return null;
+    files.set(f.path, new StoredFileState(rows, x, f.lines, f.oid, owned, f.watch.map(P)));
+    x += f.lines;
   }
   const records = new Map<number, PatchRecord>();
   const commits = file.commits === '' ? [] : file.commits.split('\n');
@@ -365,7 +481,8 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
   }
   const gone = file.gone?.length ? new Map(file.gone.map((g) => [g.path, g.watch.map(P)])) : undefined;
   for (const [i, r] of records) into[i] = r;
-  return { commit, done, state: gone ? { files, gone } : { files } };
+  const replay = ext ? h.order.filter((o) => ext.fresh.has(o)) : h.order.filter((o) => !done.has(o));
+  return { commit, replay, state: gone ? { files, gone } : { files }, rows };
 }
 
 /** Which commits of this pass to keep for checkpoints. */
@@ -375,7 +492,7 @@ export function checkpointCommits(h: History): string[] {
 }
 
 /** Writes the checkpoints the pass kept; failures are ignored (the cache is optional). */
-export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: AnchorKey, pass: ForwardPass, records: PatchRecord[]): void {
+export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: AnchorKey, pass: ForwardPass, records: PatchRecord[], resumed: Checkpoint | null): void {
   try {
     fs.mkdirSync(dir(repo), { recursive: true });
     // The commits the pass kept for checkpoints (`checkpointCommits`).
@@ -384,7 +501,7 @@ export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: A
       const recs = commit === h.at ? records : pass.recordsAt.get(commit);
       if (!state || !recs) continue;
       const target = path.join(dir(repo), `${commit}${CHECKPOINT_EXT}`);
-      const { head, ints } = encode(commit, h, patches, key, state, recs);
+      const { head, ints } = encode(commit, h, patches, key, state, recs, resumed?.rows ?? null);
       writeCheckpointFile(target, head, ints);
     }
     const names = fs.readdirSync(dir(repo)).filter((n) => n !== HISTORY_FILE);
@@ -403,13 +520,23 @@ export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: A
   }
 }
 
-function encode(commit: string, h: History, patches: Patch[], key: AnchorKey, state: LineState, records: PatchRecord[]): CheckpointFile {
-  const done = ancestorsIn(h.commits, commit);
+function encode(commit: string, h: History, patches: Patch[], key: AnchorKey, state: LineState, records: PatchRecord[], base: StoredRows | null): CheckpointFile {
+  // The tip's history is the whole walk.
+  const done: CommitSet = commit === h.at ? h.commits : ancestorsIn(h.commits, commit);
   const anchors = anchorsHash(done, key);
+  const patchIds = patchIdList(patches);
+  let slotCount = 0;
+  for (const f of state.files.values()) slotCount += f instanceof StoredFileState ? f.lines : f.owners.length;
+  // The checkpoint the pass resumed from, when its patches are the pass's: its rows are kept as they
+  // are (files the pass did not open are copied slot for slot), and only new owners are written.
+  // Rows no file uses any more stay until they are as many as the slots, then all is written anew.
+  const keep = base && base.patchIds === patchIds && base.count <= 2 * slotCount + 1024 ? base : null;
   const ids = new Map<Owner, number>();
-  const rows: number[] = [BYTE_ORDER_MARK];
-  let ownerRows = 0;
+  const rows: number[] = [];
+  let ownerRows = keep ? keep.count : 0;
   const enc = (o: Owner): number => {
+    const kept = keep?.rowOf.get(o);
+    if (kept !== undefined) return kept;
     const hit = ids.get(o);
     if (hit !== undefined) return hit;
     const prev = o.prev ? enc(o.prev) : -1;
@@ -418,10 +545,14 @@ function encode(commit: string, h: History, patches: Patch[], key: AnchorKey, st
     ids.set(o, id);
     return id;
   };
-  const fileOwners: number[][] = [];
-  const files = [...state.files].map(([p, f]) => {
-    fileOwners.push(f.owners.map((o) => (o ? enc(o) : -1)));
-    return { path: p, oid: f.oid, lines: f.owners.length, watch: f.watch };
+  const slots: (Int32Array | number[])[] = [];
+  const files = [...state.files].map(([path, f]) => {
+    const copied = keep && f instanceof StoredFileState && !f.made ? f.slotsIn(keep) : null;
+    const own = copied ?? f.owners.map((o) => (o ? enc(o) : -1));
+    slots.push(own);
+    let owned = 0;
+    for (const r of own) if (r >= 0) owned++;
+    return { path, oid: f.oid, lines: own.length, owned, watch: f.watch };
   });
   const commits: string[] = [];
   const cidx = new Map<string, number>();
@@ -442,14 +573,20 @@ function encode(commit: string, h: History, patches: Patch[], key: AnchorKey, st
     const flags = r.removal ? (r.removal.fileDeleted ? 1 : 0) | (r.removal.revert ? 2 : 0) : 0;
     recs.push(i, C(r.removal?.commit ?? null), flags, C(r.change), C(r.revived), C(r.comeback));
   });
-  const ints = new Int32Array(rows.length + files.reduce((n, f) => n + f.lines, 0) + recs.length);
-  ints.set(rows);
-  let x = rows.length;
-  for (const os of fileOwners) {
-    ints.set(os, x);
-    x += os.length;
+  const ints = new Int32Array(1 + 4 * ownerRows + slotCount + recs.length);
+  ints[0] = BYTE_ORDER_MARK;
+  let x = 1;
+  if (keep) {
+    ints.set(keep.ints.subarray(1, 1 + 4 * keep.count), x);
+    x += 4 * keep.count;
+  }
+  ints.set(rows, x);
+  x += rows.length;
+  for (const own of slots) {
+    ints.set(own, x);
+    x += own.length;
   }
   ints.set(recs, x);
   const gone = state.gone?.size ? [...state.gone].map(([path, watch]) => ({ path, watch })) : undefined;
-  return { head: { v: CACHE_VERSION, commit, patchIds: patchIdList(patches), anchors, ownerRows, files, ...(gone ? { gone } : {}), commits: commits.join('\n'), records: recs.length / RECORD_INTS, unknown }, ints };
+  return { head: { v: CACHE_VERSION, commit, patchIds, anchors, ownerRows, files, ...(gone ? { gone } : {}), commits: commits.join('\n'), records: recs.length / RECORD_INTS, unknown }, ints };
 }

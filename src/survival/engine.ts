@@ -10,7 +10,7 @@ import { splitLines } from '../diff/lines.js';
 import { readBlob } from '../git/objects.js';
 import { CUTOFF_SLACK, firstParentChain, walkHistory, type History } from './history.js';
 import { containsRun, EMPTY_STATE, ForwardPass, newRecord, type FileState, type LineState, type Owner, type PatchRecord } from './forward.js';
-import { anchorKey, checkpointCommits, loadCheckpoint, loadHistory, saveCheckpoints, saveHistory } from './cache.js';
+import { anchorKey, checkpointCommits, loadCheckpoint, loadHistory, saveCheckpoints, saveHistory, StoredFileState, type Checkpoint } from './cache.js';
 import type { LineOwner, PatchSurvival, SurvivalOptions, SurvivalReport } from './types.js';
 
 /** Per patch: lines alive (unchanged, same lineage), moved, edited; and whether an edit was someone else's. */
@@ -196,11 +196,11 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     });
     let order = h.order;
     const key = useCheckpoints ? anchorKey(patches, effective) : null;
+    let resumed: Checkpoint | null = null;
     if (key) {
-      const resumed = loadCheckpoint(repo, h, patches, indexOf, key, records);
+      resumed = loadCheckpoint(repo, h, patches, indexOf, key, records);
       if (resumed) {
-        const { done } = resumed;
-        order = h.order.filter((o) => !done.has(o));
+        order = resumed.replay;
         pass.states.set(resumed.commit, resumed.state);
         lastPassStats.resumedFrom = resumed.commit;
         lastPassStats.cacheHit = order.length === 0;
@@ -211,7 +211,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     await pass.run(order);
     finalState = pass.states.get(at) ?? EMPTY_STATE;
     lastPassStats.commitsProcessed = pass.processed;
-    if (key && !lastPassStats.cacheHit) saveCheckpoints(repo, h, patches, key, pass, records);
+    if (key && !lastPassStats.cacheHit) saveCheckpoints(repo, h, patches, key, pass, records, resumed);
   }
 
   // Final counts at the revision: each (patch, line) counted once, in its best category.
@@ -284,9 +284,9 @@ const CAT_MOVED = 2;
 const CAT_EDITED = 1;
 
 /** A line held by the patch itself, or (in a `prev` chain) an older patch's line a newer patch took over. */
-function category(o: Owner, inChain: boolean): number {
-  if (o.edited) return CAT_EDITED;
-  if (o.moved) return CAT_MOVED;
+function category(edited: boolean, moved: boolean, inChain: boolean): number {
+  if (edited) return CAT_EDITED;
+  if (moved) return CAT_MOVED;
   return inChain ? CAT_EDITED : CAT_ALIVE;
 }
 
@@ -302,21 +302,25 @@ export function countState(state: LineState, patches: Patch[]): Counts[] {
   const best = new Uint8Array(base[n]!);
   const beyond = new Map<number, number>();
   const other = new Set<number>();
+  const note = (p: number, k: number, edited: boolean, moved: boolean, isOther: boolean, inChain: boolean) => {
+    const c = category(edited, moved, inChain);
+    const at = base[p]! + k;
+    if (at < base[p + 1]!) {
+      if (best[at]! < c) best[at] = c;
+    } else {
+      const key = p * 2 ** 21 + k;
+      if ((beyond.get(key) ?? 0) < c) beyond.set(key, c);
+    }
+    if (isOther && c === CAT_EDITED) other.add(p);
+  };
   for (const fs of state.files.values()) {
     if (!fs.owned) continue;
-    for (const o of fs.owners) {
-      for (let y: Owner | null = o, chain = false; y; y = y.prev, chain = true) {
-        const c = category(y, chain);
-        const at = base[y.p]! + y.k;
-        if (at < base[y.p + 1]!) {
-          if (best[at]! < c) best[at] = c;
-        } else {
-          const key = y.p * 2 ** 21 + y.k;
-          if ((beyond.get(key) ?? 0) < c) beyond.set(key, c);
-        }
-        if (y.other && c === CAT_EDITED) other.add(y.p);
-      }
+    // A checkpoint's file the pass did not open is counted from its rows.
+    if (fs instanceof StoredFileState && !fs.made) {
+      fs.eachOwner(note);
+      continue;
     }
+    for (const o of fs.owners) for (let y: Owner | null = o, chain = false; y; y = y.prev, chain = true) note(y.p, y.k, y.edited, y.moved, y.other, chain);
   }
   const counts: Counts[] = new Array(n);
   const tally = (x: Counts, c: number) => {
@@ -384,7 +388,7 @@ function attachTimeline(pass: ForwardPass, h: History, patches: Patch[], effecti
       for (let y: Owner | null = o, chain = false; y; y = y.prev, chain = true) {
         let x = m.get(y.p);
         if (!x) m.set(y.p, (x = { alive: 0, moved: 0, edited: 0, other: false }));
-        const c = category(y, chain);
+        const c = category(y.edited, y.moved, chain);
         if (c === CAT_ALIVE) x.alive++;
         else if (c === CAT_MOVED) x.moved++;
         else x.edited++;

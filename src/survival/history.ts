@@ -23,8 +23,11 @@ export interface History {
   cut: Set<string>;
   /** Commits read from the repository (the others came from `known`). */
   read: number;
-  /** The tip of the earlier walk this one extends, when only the commits after it were walked. */
-  extends?: string;
+  /**
+   * When this walk extends an earlier one (the commits new since then join it only at its tip):
+   * that tip, whose history is every commit here but the fresh ones.
+   */
+  extension?: { at: string; fresh: ReadonlySet<string> };
 }
 
 /** Clock skew tolerated between an anchor commit and its descendants (seconds). */
@@ -119,7 +122,7 @@ async function readHistCommit(repo: Repo, oid: string): Promise<HistCommit | nul
 async function extendKnown(repo: Repo, at: string, cutoff: number | null, known: KnownHistory): Promise<History | null> {
   // Objects missing then may be there now (a fetch into a partial clone): walk it all again.
   if (known.cutoff !== cutoff || known.missing.length > 0 || !known.commits.has(known.at)) return null;
-  if (at === known.at) return { at, commits: new Map(known.commits), order: [...known.order], missing: new Set(), cut: new Set(known.cut), read: 0, extends: known.at };
+  if (at === known.at) return { at, commits: new Map(known.commits), order: [...known.order], missing: new Set(), cut: new Set(known.cut), read: 0, extension: { at: known.at, fresh: new Set() } };
   if (known.commits.has(at)) return null;
   const fresh = new Map<string, HistCommit>();
   const missing = new Set<string>();
@@ -148,7 +151,7 @@ async function extendKnown(repo: Repo, at: string, cutoff: number | null, known:
   if (!joins) return null;
   const commits = new Map(known.commits);
   for (const [oid, c] of fresh) commits.set(oid, c);
-  return { at, commits, order: topoOrder(commits, at, known), missing, cut, read: fresh.size, extends: known.at };
+  return { at, commits, order: topoOrder(commits, at, known), missing, cut, read: fresh.size, extension: { at: known.at, fresh: new Set(fresh.keys()) } };
 }
 
 /**
@@ -161,8 +164,12 @@ export function topoOrder(commits: Map<string, HistCommit>, at: string, block?: 
   const state = new Map<string, number>();
   let blockTaken = false;
   const visited = (o: string) => state.has(o) || (blockTaken && block!.commits.has(o));
-  const roots = [at, ...[...commits.keys()].filter((o) => o !== at)];
-  for (const root of roots) {
+  // From `at`, then (a walk reaches every commit from it; this is for any other caller) the rest.
+  const roots = function* () {
+    yield at;
+    yield* commits.keys();
+  };
+  for (const root of roots()) {
     if (visited(root) || !commits.has(root)) continue;
     const stack: [string, number][] = [[root, 0]];
     state.set(root, 1);

@@ -191,7 +191,16 @@ export async function listTraceRefs(repo: Repo): Promise<string[]> {
 
 /** Every event of every trace, each trace's events in order. */
 export async function readAllEvents(repo: Repo): Promise<StoredEvent[]> {
-  return readIndexedEvents(repo);
+  return (await readIndexedEvents(repo)).events;
+}
+
+/**
+ * Every event, and a name for them all: the SHA-1 of each trace ref with its tip. A chain's tip
+ * names every event of it (each commit names its parent), so the same name means the same events.
+ */
+export async function readAllEventsNamed(repo: Repo): Promise<{ events: StoredEvent[]; name: string }> {
+  const { events, tips } = await readIndexedEvents(repo);
+  return { events, name: createHash('sha1').update(tips.map(([ref, tip]) => `${ref} ${tip}\n`).join('')).digest('hex') };
 }
 
 /**
@@ -247,7 +256,7 @@ function noteWindows(index: WindowIndex, ref: string, events: StoredEvent[]): bo
  * trace the caller already read, used while they are still its tip's.
  */
 export async function readEventsOfStepsEndedAfter(repo: Repo, since: number, have?: { ref: string; events: StoredEvent[] }): Promise<StoredEvent[]> {
-  return readIndexedEvents(repo, (tip, known) => !(known && known[0] === tip && (known[1] === null || known[1] <= since)), have);
+  return (await readIndexedEvents(repo, (tip, known) => !(known && known[0] === tip && (known[1] === null || known[1] <= since)), have)).events;
 }
 
 /**
@@ -255,8 +264,13 @@ export async function readEventsOfStepsEndedAfter(repo: Repo, since: number, hav
  * them without it; the windows index is brought up to date with what was read, and entries of
  * dropped traces (gc) go.
  */
-async function readIndexedEvents(repo: Repo, wanted?: (tip: string | null, known: WindowIndex['refs'][string] | undefined) => boolean, have?: { ref: string; events: StoredEvent[] }): Promise<StoredEvent[]> {
+async function readIndexedEvents(
+  repo: Repo,
+  wanted?: (tip: string | null, known: WindowIndex['refs'][string] | undefined) => boolean,
+  have?: { ref: string; events: StoredEvent[] },
+): Promise<{ events: StoredEvent[]; tips: [string, string][] }> {
   const out: StoredEvent[] = [];
+  const tips: [string, string][] = [];
   const index = loadWindowIndex(repo);
   const refs = await listTraceRefs(repo);
   let changed = false;
@@ -266,6 +280,7 @@ async function readIndexedEvents(repo: Repo, wanted?: (tip: string | null, known
     const events = have?.ref === ref && have.events.at(-1)?.commit === tip ? have.events : await readTraceEvents(repo, ref, tip);
     changed = noteWindows(index, ref, events) || changed;
     out.push(...events);
+    tips.push([ref, tip ?? '']);
   }
   const listed = new Set(refs);
   for (const ref of Object.keys(index.refs)) {
@@ -275,7 +290,7 @@ async function readIndexedEvents(repo: Repo, wanted?: (tip: string | null, known
     }
   }
   if (changed) saveWindowIndex(repo, index);
-  return out;
+  return { events: out, tips };
 }
 
 /** Drops a trace's ref (gc). The caller decides what to drop; this only deletes under the lock. */

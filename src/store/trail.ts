@@ -1,6 +1,6 @@
 import type { Repo } from '../git/repo.js';
 import type { Anchor, Limitation, Patch, StepKind, TrailEvent } from '../model/events.js';
-import { readAllEvents, readTraceEvents, traceRef, type StoredEvent } from './log.js';
+import { readAllEventsNamed, readTraceEvents, traceRef, type StoredEvent } from './log.js';
 import { usageError } from '../errors.js';
 
 /** A step as the views see it: the fold of its start and end events. */
@@ -42,6 +42,12 @@ export interface Trail {
   /** The step that recorded each patch (built once by the fold). */
   stepByPatch: Map<string, Step>;
   events: StoredEvent[];
+  /**
+   * A name for exactly these events, for a whole trail read from the store (the same name, the same
+   * events: derived data such as the survival cache keys on it); null for a trail folded from
+   * events given.
+   */
+  name: string | null;
 }
 
 export function foldTrail(events: StoredEvent[]): Trail {
@@ -65,7 +71,7 @@ export function foldTrail(events: StoredEvent[]): Trail {
   }
   const stepByPatch = new Map<string, Step>();
   for (const trace of traces.values()) for (const step of trace.steps) for (const id of step.patchIds) stepByPatch.set(id, step);
-  return { traces, patches, anchors, stepByPatch, events };
+  return { traces, patches, anchors, stepByPatch, events, name: null };
 }
 
 function applyEvent(
@@ -147,7 +153,8 @@ function applyEvent(
 
 /** The whole trail of the repository. */
 export async function loadTrail(repo: Repo): Promise<Trail> {
-  return foldTrail(await readAllEvents(repo));
+  const { events, name } = await readAllEventsNamed(repo);
+  return { ...foldTrail(events), name };
 }
 
 /** The usage error for a trace id with no recorded trail. */

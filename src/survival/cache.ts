@@ -39,7 +39,11 @@ interface CheckpointHead {
   commit: string;
   /** The pass's patch ids, in its order, joined by newlines (patch indexes below are into this list). */
   patchIds: string;
+  /** The effective anchors inside its history (`AnchorKey.inside`). */
   anchors: string;
+  /** The name of the trail it was made from, and its re-found anchors inside its history (`AnchorKey`). */
+  trail: string | null;
+  refound: string;
   /** Owner rows in the integer section: [patch index, line index, flags (1 edited, 2 moved, 4 other), prev row or -1]. */
   ownerRows: number;
   /** Each file's owners (row index or -1) follow the rows in the integer section, `lines` each, in this order. */
@@ -59,13 +63,21 @@ interface CheckpointHead {
 
 const RECORD_INTS = 6;
 
-const idLists = new WeakMap<Patch[], string>();
-
-/** The pass's patch ids joined by newlines (once per pass: the checkpoint read and the write both use it). */
+/** The pass's patch ids joined by newlines. */
 function patchIdList(patches: Patch[]): string {
-  let s = idLists.get(patches);
-  if (s === undefined) idLists.set(patches, (s = patches.map((p) => p.patchId).join('\n')));
-  return s;
+  return patches.map((p) => p.patchId).join('\n');
+}
+
+/** Whether `list` is `patchIdList(patches)` (checked in place: no list is made). */
+function isPatchIdList(list: string, patches: Patch[]): boolean {
+  let at = 0;
+  for (let i = 0; i < patches.length; i++) {
+    const id = patches[i]!.patchId;
+    if (i > 0 && list.charCodeAt(at++) !== 10) return false;
+    if (!list.startsWith(id, at)) return false;
+    at += id.length;
+  }
+  return at === list.length;
 }
 
 interface CheckpointFile {
@@ -118,8 +130,8 @@ interface HistoryFile {
   cutoff: number | null;
   missing: string[];
   cut: string[];
-  /** In the walk's order: [oid, tree, parents, author email, author time, commit time, message] */
-  commits: [string, string, string[], string, number, number, string][];
+  /** In the walk's order. */
+  commits: HistCommit[];
 }
 
 const HISTORY_FILE = 'history.bin';
@@ -137,14 +149,12 @@ export function loadHistory(repo: Repo): KnownHistory | null {
   }
   if (!f || f.v !== CACHE_VERSION || typeof f.at !== 'string' || !Array.isArray(f.commits) || !Array.isArray(f.missing) || !Array.isArray(f.cut)) return null;
   const commits = new Map<string, HistCommit>();
-  const order: string[] = [];
-  try {
-    for (const [oid, tree, parents, authorEmail, authorTime, commitTime, message] of f.commits) {
-      commits.set(oid, { oid, tree, parents, authorEmail, authorTime, commitTime, message });
-      order.push(oid);
-    }
-  } catch {
-    return null;
+  const order: string[] = new Array(f.commits.length);
+  for (let i = 0; i < f.commits.length; i++) {
+    const c = f.commits[i]!;
+    if (typeof c?.oid !== 'string' || !Array.isArray(c.parents)) return null;
+    commits.set(c.oid, c);
+    order[i] = c.oid;
   }
   return { at: f.at, cutoff: f.cutoff ?? null, commits, order, missing: f.missing, cut: f.cut };
 }
@@ -156,9 +166,10 @@ export function loadHistory(repo: Repo): KnownHistory | null {
 export function saveHistory(repo: Repo, h: History, cutoff: number | null, known: KnownHistory | null): void {
   if (known && h.read <= HISTORY_SLACK && h.extension?.at === known.at) return;
   try {
-    const commits = h.order.map((o): HistoryFile['commits'][number] => {
+    // Each as the object the walk made (its keys in one order: one shape in the file).
+    const commits = h.order.map((o): HistCommit => {
       const c = h.commits.get(o)!;
-      return [c.oid, c.tree, c.parents, c.authorEmail, c.authorTime, c.commitTime, c.message];
+      return { oid: c.oid, tree: c.tree, parents: c.parents, authorEmail: c.authorEmail, authorTime: c.authorTime, commitTime: c.commitTime, message: c.message };
     });
     const file: HistoryFile = { v: CACHE_VERSION, at: h.at, cutoff, missing: [...h.missing], cut: [...h.cut], commits };
     atomicWriteFileSync(path.join(dir(repo), HISTORY_FILE), seal(HISTORY_MAGIC, encodeBinaryJson(file)));
@@ -168,14 +179,87 @@ export function saveHistory(repo: Repo, h: History, cutoff: number | null, known
 }
 
 /**
- * The effective anchors of a pass, once: a 64-bit hash of each (`patchId`, anchor commit, path,
- * lines). A set of anchors hashes to the sum of its members (two 32-bit lanes, with the count), so
- * no order is needed and the anchors inside a commit's history are summed in one filtered loop:
- * the key is computed on every update, over every anchored patch.
+ * The effective anchors of a pass, as a cache key: a 64-bit hash of each (`patchId`, anchor commit,
+ * path, lines). A set of anchors hashes to the sum of its members (two 32-bit lanes, with the count),
+ * so no order is needed, and a commit's history sums the anchors of its commits.
+ *
+ * Hashing every anchor costs about as much as the rest of an update, so a checkpoint also keeps the
+ * name of the trail it was made from and the hash of its re-found anchors alone: with the same
+ * trail, the recorded anchors inside its history are the same, and only the re-found ones (few)
+ * are hashed. The full key is made when that does not settle it.
  */
-export interface AnchorKey {
-  /** Per anchor commit: how many effective anchors it holds and the sums of their two hash lanes. */
-  groups: Map<string, { n: number; x: number; y: number }>;
+export class AnchorKey {
+  #groups: Map<string, Sum> | null = null;
+  constructor(
+    private readonly patches: Patch[],
+    private readonly effective: (Anchor | null)[],
+    /** The trail's name (`Trail.name`), null when it has none. */
+    readonly trail: string | null,
+    /** Patches whose effective anchor was re-found (not the recorded one). */
+    private readonly refound: number[],
+  ) {}
+
+  /** Per anchor commit: how many effective anchors it holds and the sums of their hashes. */
+  get groups(): Map<string, Sum> {
+    if (!this.#groups) {
+      const groups = new Map<string, Sum>();
+      for (let i = 0; i < this.patches.length; i++) {
+        const a = this.effective[i];
+        if (!a) continue;
+        let g = groups.get(a.commit);
+        if (!g) groups.set(a.commit, (g = { n: 0, x: 0, y: 0 }));
+        addAnchor(g, this.patches[i]!.patchId, a);
+      }
+      this.#groups = groups;
+    }
+    return this.#groups;
+  }
+
+  /** The effective anchors inside `done` (a commit's history). */
+  inside(done: CommitSet): string {
+    const sum = { n: 0, x: 0, y: 0 };
+    for (const [commit, g] of this.groups) if (done.has(commit)) addSum(sum, g);
+    return sumText(sum);
+  }
+
+  /** The re-found anchors inside `done`. */
+  refoundInside(done: CommitSet): string {
+    const sum = { n: 0, x: 0, y: 0 };
+    for (const i of this.refound) if (done.has(this.effective[i]!.commit)) addAnchor(sum, this.patches[i]!.patchId, this.effective[i]!);
+    return sumText(sum);
+  }
+
+  /** `inside` for a history made of one whose `inside` was `base` and these commits' anchors. */
+  extend(base: string, anchorsAt: Map<string, { p: number; anchor: Anchor }[]>, commits: string[]): string | null {
+    const sum = parseSum(base);
+    if (!sum) return null;
+    for (const c of commits) for (const { p, anchor } of anchorsAt.get(c) ?? []) addAnchor(sum, this.patches[p]!.patchId, anchor);
+    return sumText(sum);
+  }
+}
+
+interface Sum {
+  n: number;
+  x: number;
+  y: number;
+}
+
+const addSum = (to: Sum, g: Sum) => {
+  to.n += g.n;
+  to.x = (to.x + g.x) >>> 0;
+  to.y = (to.y + g.y) >>> 0;
+};
+const sumText = (s: Sum) => `${s.n}:${s.x.toString(16)}:${s.y.toString(16)}`;
+function parseSum(text: string): Sum | null {
+  const m = /^(\d+):([0-9a-f]{1,8}):([0-9a-f]{1,8})$/.exec(text);
+  return m ? { n: Number(m[1]), x: parseInt(m[2]!, 16), y: parseInt(m[3]!, 16) } : null;
+}
+
+function addAnchor(to: Sum, patchId: string, a: Anchor): void {
+  hashAnchor(patchId, a);
+  to.n++;
+  to.x = (to.x + lanes[0]!) >>> 0;
+  to.y = (to.y + lanes[1]!) >>> 0;
 }
 
 const FNV_PRIME = 0x01000193;
@@ -220,35 +304,6 @@ function hashAnchor(patchId: string, a: Anchor): void {
 }
 const lanes = new Uint32Array(2);
 
-export function anchorKey(patches: Patch[], effective: (Anchor | null)[]): AnchorKey {
-  const groups = new Map<string, { n: number; x: number; y: number }>();
-  for (let i = 0; i < patches.length; i++) {
-    const a = effective[i];
-    if (!a) continue;
-    hashAnchor(patches[i]!.patchId, a);
-    let g = groups.get(a.commit);
-    if (!g) groups.set(a.commit, (g = { n: 0, x: 0, y: 0 }));
-    g.n++;
-    g.x = (g.x + lanes[0]!) >>> 0;
-    g.y = (g.y + lanes[1]!) >>> 0;
-  }
-  return { groups };
-}
-
-/** One hash of the effective anchors inside `done` (a commit's history): their count and the sums of their lanes. */
-function anchorsHash(done: CommitSet, key: AnchorKey): string {
-  let n = 0;
-  let x = 0;
-  let y = 0;
-  for (const [commit, g] of key.groups) {
-    if (!done.has(commit)) continue;
-    n += g.n;
-    x = (x + g.x) >>> 0;
-    y = (y + g.y) >>> 0;
-  }
-  return `${n}:${x.toString(16)}:${y.toString(16)}`;
-}
-
 export interface Checkpoint {
   commit: string;
   /** The commits after it, to replay (in the history's order). */
@@ -256,6 +311,8 @@ export interface Checkpoint {
   state: LineState;
   /** Its owner rows (the next checkpoint copies them rather than encoding them again). */
   rows: StoredRows;
+  /** The effective anchors inside its history, as they are now (`AnchorKey.inside`). */
+  anchors: string;
 }
 
 /**
@@ -272,8 +329,8 @@ export class StoredRows {
     readonly count: number,
     /** Patch index in the checkpoint to the pass's. */
     readonly patchIndex: (x: number) => number,
-    /** The checkpoint's patch ids (`patchIdList`): its rows are the pass's as they are when they match. */
-    readonly patchIds: string,
+    /** The checkpoint's patch ids (`patchIdList`), when they are the pass's: its rows can then be kept as they are. */
+    readonly patchIds: string | null,
   ) {
     this.owners = new Array(count);
   }
@@ -364,6 +421,29 @@ export class StoredFileState implements FileState {
 /** A set of commits, as far as asking goes. */
 type CommitSet = { has(oid: string): boolean };
 
+/**
+ * When the walk extended an earlier one from Y, and X is Y or a fresh commit descending from Y:
+ * the fresh commits that are not in X's history (Y's history and X's fresh ancestors). Null otherwise.
+ */
+function extensionAfter(h: History, x: string): Set<string> | null {
+  const ext = h.extension;
+  if (!ext || (x !== ext.at && !ext.fresh.has(x))) return null;
+  const below = new Set<string>();
+  let reaches = x === ext.at;
+  for (const stack = ext.fresh.has(x) ? [x] : []; stack.length; ) {
+    const o = stack.pop()!;
+    if (below.has(o)) continue;
+    below.add(o);
+    for (const p of h.commits.get(o)!.parents) {
+      if (ext.fresh.has(p)) stack.push(p);
+      else if (p === ext.at) reaches = true;
+    }
+  }
+  // X's history holds Y's only through Y (a fresh root's side of a merge does not).
+  if (!reaches) return null;
+  return new Set([...ext.fresh].filter((o) => !below.has(o)));
+}
+
 function dir(repo: Repo): string {
   return path.join(otDataDir(repo), 'survival');
 }
@@ -384,8 +464,10 @@ export function loadCheckpoint(
   } catch {
     return null;
   }
-  const pos = new Map(h.order.map((o, i) => [o, i]));
-  const candidates = names.map((n) => n.slice(0, 40)).filter((c) => pos.has(c)).sort((a, b) => pos.get(b)! - pos.get(a)!);
+  // Newest first: in the history's order, backwards.
+  const named = new Set(names.map((n) => n.slice(0, 40)));
+  const candidates: string[] = [];
+  for (let i = h.order.length - 1; i >= 0 && candidates.length < named.size; i--) if (named.has(h.order[i]!)) candidates.push(h.order[i]!);
   for (const commit of candidates) {
     let cp: Checkpoint | null = null;
     try {
@@ -402,14 +484,19 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
   const cf = readCheckpointFile(path.join(dir(repo), `${commit}${CHECKPOINT_EXT}`));
   if (!cf || cf.head.v !== CACHE_VERSION || cf.head.commit !== commit) return null;
   const { head: file, ints } = cf;
-  // X's history. When the walk only extended the one from X, it is every commit but the fresh ones,
-  // and they join it at X alone.
-  const ext = h.extension?.at === commit ? h.extension : null;
-  const done: CommitSet = ext ? { has: (o) => h.commits.has(o) && !ext.fresh.has(o) } : ancestorsIn(h.commits, commit);
-  // The anchors inside X's history now must be exactly the ones the checkpoint was made with.
-  if (anchorsHash(done, key) !== file.anchors) return null;
+  // X's history, and the commits after it. When the walk extended an earlier one (from Y) and X
+  // is Y or one of the fresh commits, X's history is the earlier walk and X's fresh ancestors, and
+  // the later commits are the other fresh ones: when each of them joins X's history at X alone,
+  // that is all the checking needed, and nothing goes over the whole history.
+  let after = extensionAfter(h, commit);
+  const done: CommitSet = after ? { has: (o) => h.commits.has(o) && !after!.has(o) } : ancestorsIn(h.commits, commit);
+  if (after && ![...after].every((o) => h.commits.get(o)!.parents.every((p) => p === commit || !done.has(p)))) after = null;
+  // The anchors inside X's history now must be exactly the ones the checkpoint was made with: with
+  // the same trail, the same recorded ones, so only the re-found ones are compared.
+  const sameTrail = key.trail !== null && file.trail === key.trail && key.refoundInside(done) === file.refound;
+  if (!sameTrail && key.inside(done) !== file.anchors) return null;
   // Every later commit must join X's history at X or at a commit with nothing anchored below it.
-  if (!ext) {
+  if (!after) {
     const active = new Set<string>();
     const anchorCommits = key.groups;
     for (const o of h.order) {
@@ -424,7 +511,7 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
   }
   // Decode.
   // The same patches in the same order (the trail did not change): indexes are the pass's own.
-  const same = file.patchIds === patchIdList(patches);
+  const same = isPatchIdList(file.patchIds, patches);
   const map = same ? null : file.patchIds === '' ? [] : file.patchIds.split('\n').map(indexOf);
   if (map?.some((m) => m === undefined)) return null;
   const P = (x: number) => {
@@ -441,7 +528,7 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
     const prev = ints[x + 3]!;
     if (pi < 0 || pi >= nPatches || prev >= r || ints[x + 1]! < 0) return null;
   }
-  const rows = new StoredRows(ints, file.ownerRows, P, file.patchIds);
+  const rows = new StoredRows(ints, file.ownerRows, P, same ? file.patchIds : null);
   const files = new Map<string, FileState>();
   let x = 1 + 4 * file.ownerRows;
   for (const f of file.files) {
@@ -455,7 +542,9 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
     files.set(f.path, new StoredFileState(rows, x, f.lines, f.oid, owned, f.watch.map(P)));
     x += f.lines;
   }
-  const records = new Map<number, PatchRecord>();
+  // Records are put in place only once all of them read well.
+  const recordAt: number[] = [];
+  const records: PatchRecord[] = [];
   const commits = file.commits === '' ? [] : file.commits.split('\n');
   const C = (c: number) => {
     if (c < 0) return null;
@@ -464,25 +553,26 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
     return oid;
   };
   for (let r = 0; r < file.records; r++, x += RECORD_INTS) {
-    const [pi, removal, flags, change, revived, comeback] = ints.subarray(x, x + RECORD_INTS) as unknown as number[];
-    records.set(P(pi!), {
-      removal: removal! >= 0 ? { commit: C(removal!)!, fileDeleted: (flags! & 1) !== 0, revert: (flags! & 2) !== 0 } : null,
-      change: C(change!),
-      revived: C(revived!),
-      comeback: C(comeback!),
+    const removal = ints[x + 1]!;
+    const flags = ints[x + 2]!;
+    recordAt.push(P(ints[x]!));
+    records.push({
+      removal: removal >= 0 ? { commit: C(removal)!, fileDeleted: (flags & 1) !== 0, revert: (flags & 2) !== 0 } : null,
+      change: C(ints[x + 3]!),
+      revived: C(ints[x + 4]!),
+      comeback: C(ints[x + 5]!),
       unknown: null,
     });
   }
-  for (const [pi, reason] of file.unknown) {
-    const i = P(pi);
-    const r = records.get(i) ?? newRecord();
-    r.unknown = reason;
-    records.set(i, r);
-  }
+  const unknown = file.unknown.map(([pi, reason]) => [P(pi), reason] as const);
   const gone = file.gone?.length ? new Map(file.gone.map((g) => [g.path, g.watch.map(P)])) : undefined;
-  for (const [i, r] of records) into[i] = r;
-  const replay = ext ? h.order.filter((o) => ext.fresh.has(o)) : h.order.filter((o) => !done.has(o));
-  return { commit, replay, state: gone ? { files, gone } : { files }, rows };
+  for (let r = 0; r < records.length; r++) into[recordAt[r]!] = records[r]!;
+  for (const [i, reason] of unknown) {
+    if (into[i] === undefined) into[i] = newRecord();
+    into[i].unknown = reason;
+  }
+  const replay = after ? h.order.filter((o) => after!.has(o)) : h.order.filter((o) => !done.has(o));
+  return { commit, replay, state: gone ? { files, gone } : { files }, rows, anchors: file.anchors };
 }
 
 /** Which commits of this pass to keep for checkpoints. */
@@ -492,7 +582,7 @@ export function checkpointCommits(h: History): string[] {
 }
 
 /** Writes the checkpoints the pass kept; failures are ignored (the cache is optional). */
-export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: AnchorKey, pass: ForwardPass, records: PatchRecord[], resumed: Checkpoint | null): void {
+export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: AnchorKey, anchorsAt: Map<string, { p: number; anchor: Anchor }[]>, pass: ForwardPass, records: PatchRecord[], resumed: Checkpoint | null): void {
   try {
     fs.mkdirSync(dir(repo), { recursive: true });
     // The commits the pass kept for checkpoints (`checkpointCommits`).
@@ -501,7 +591,7 @@ export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: A
       const recs = commit === h.at ? records : pass.recordsAt.get(commit);
       if (!state || !recs) continue;
       const target = path.join(dir(repo), `${commit}${CHECKPOINT_EXT}`);
-      const { head, ints } = encode(commit, h, patches, key, state, recs, resumed?.rows ?? null);
+      const { head, ints } = encode(commit, h, patches, key, anchorsAt, state, recs, resumed);
       writeCheckpointFile(target, head, ints);
     }
     const names = fs.readdirSync(dir(repo)).filter((n) => n !== HISTORY_FILE);
@@ -520,17 +610,19 @@ export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: A
   }
 }
 
-function encode(commit: string, h: History, patches: Patch[], key: AnchorKey, state: LineState, records: PatchRecord[], base: StoredRows | null): CheckpointFile {
+function encode(commit: string, h: History, patches: Patch[], key: AnchorKey, anchorsAt: Map<string, { p: number; anchor: Anchor }[]>, state: LineState, records: PatchRecord[], resumed: Checkpoint | null): CheckpointFile {
+  const base = resumed?.rows ?? null;
   // The tip's history is the whole walk.
   const done: CommitSet = commit === h.at ? h.commits : ancestorsIn(h.commits, commit);
-  const anchors = anchorsHash(done, key);
-  const patchIds = patchIdList(patches);
+  // The tip's, from the checkpoint resumed from and the anchors of the commits replayed since.
+  const anchors = (commit === h.at && resumed && key.extend(resumed.anchors, anchorsAt, resumed.replay)) || key.inside(done);
+  const patchIds = base?.patchIds ?? patchIdList(patches);
   let slotCount = 0;
   for (const f of state.files.values()) slotCount += f instanceof StoredFileState ? f.lines : f.owners.length;
   // The checkpoint the pass resumed from, when its patches are the pass's: its rows are kept as they
   // are (files the pass did not open are copied slot for slot), and only new owners are written.
   // Rows no file uses any more stay until they are as many as the slots, then all is written anew.
-  const keep = base && base.patchIds === patchIds && base.count <= 2 * slotCount + 1024 ? base : null;
+  const keep = base?.patchIds && base.count <= 2 * slotCount + 1024 ? base : null;
   const ids = new Map<Owner, number>();
   const rows: number[] = [];
   let ownerRows = keep ? keep.count : 0;
@@ -588,5 +680,5 @@ function encode(commit: string, h: History, patches: Patch[], key: AnchorKey, st
   }
   ints.set(recs, x);
   const gone = state.gone?.size ? [...state.gone].map(([path, watch]) => ({ path, watch })) : undefined;
-  return { head: { v: CACHE_VERSION, commit, patchIds, anchors, ownerRows, files, ...(gone ? { gone } : {}), commits: commits.join('\n'), records: recs.length / RECORD_INTS, unknown }, ints };
+  return { head: { v: CACHE_VERSION, commit, patchIds, anchors, trail: key.trail, refound: key.refoundInside(done), ownerRows, files, ...(gone ? { gone } : {}), commits: commits.join('\n'), records: recs.length / RECORD_INTS, unknown }, ints };
 }

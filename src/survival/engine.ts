@@ -10,7 +10,7 @@ import { splitLines } from '../diff/lines.js';
 import { readBlob } from '../git/objects.js';
 import { CUTOFF_SLACK, firstParentChain, walkHistory, type History } from './history.js';
 import { containsRun, EMPTY_STATE, ForwardPass, newRecord, type FileState, type LineState, type Owner, type PatchRecord } from './forward.js';
-import { anchorKey, checkpointCommits, loadCheckpoint, loadHistory, saveCheckpoints, saveHistory, StoredFileState, type Checkpoint } from './cache.js';
+import { AnchorKey, checkpointCommits, loadCheckpoint, loadHistory, saveCheckpoints, saveHistory, StoredFileState, type Checkpoint } from './cache.js';
 import type { LineOwner, PatchSurvival, SurvivalOptions, SurvivalReport } from './types.js';
 
 /** Per patch: lines alive (unchanged, same lineage), moved, edited; and whether an edit was someone else's. */
@@ -195,7 +195,8 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       records,
     });
     let order = h.order;
-    const key = useCheckpoints ? anchorKey(patches, effective) : null;
+    const refoundAt = refound.map(([i]) => i);
+    const key = useCheckpoints ? new AnchorKey(patches, effective, trail.name, refoundAt) : null;
     let resumed: Checkpoint | null = null;
     if (key) {
       resumed = loadCheckpoint(repo, h, patches, indexOf, key, records);
@@ -211,7 +212,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     await pass.run(order);
     finalState = pass.states.get(at) ?? EMPTY_STATE;
     lastPassStats.commitsProcessed = pass.processed;
-    if (key && !lastPassStats.cacheHit) saveCheckpoints(repo, h, patches, key, pass, records, resumed);
+    if (key && !lastPassStats.cacheHit) saveCheckpoints(repo, h, patches, key, anchorsAt, pass, records, resumed);
   }
 
   // Final counts at the revision: each (patch, line) counted once, in its best category.

@@ -117,12 +117,13 @@ async function readHistCommit(repo: Repo, oid: string): Promise<HistCommit | nul
 /**
  * The history of `at` as `known` plus the commits it lacks, when those reach `known` only at its
  * tip (commits there have all their ancestors there, as far as the cutoff): null otherwise (a
- * rewrite, a merge of an older commit, another cutoff), and the caller walks it all.
+ * rewrite, a merge of an older commit, another cutoff), and the caller walks it all. The history
+ * returned takes `known`'s commits and order over: the caller's copy is not to be used after.
  */
 async function extendKnown(repo: Repo, at: string, cutoff: number | null, known: KnownHistory): Promise<History | null> {
   // Objects missing then may be there now (a fetch into a partial clone): walk it all again.
   if (known.cutoff !== cutoff || known.missing.length > 0 || !known.commits.has(known.at)) return null;
-  if (at === known.at) return { at, commits: new Map(known.commits), order: [...known.order], missing: new Set(), cut: new Set(known.cut), read: 0, extension: { at: known.at, fresh: new Set() } };
+  if (at === known.at) return { at, commits: known.commits, order: known.order, missing: new Set(), cut: new Set(known.cut), read: 0, extension: { at: known.at, fresh: new Set() } };
   if (known.commits.has(at)) return null;
   const fresh = new Map<string, HistCommit>();
   const missing = new Set<string>();
@@ -149,21 +150,24 @@ async function extendKnown(repo: Repo, at: string, cutoff: number | null, known:
     }
   }
   if (!joins) return null;
-  const commits = new Map(known.commits);
+  // The kept walk's map is taken over (the caller loaded it for this walk).
+  const commits = known.commits;
   for (const [oid, c] of fresh) commits.set(oid, c);
-  return { at, commits, order: topoOrder(commits, at, known), missing, cut, read: fresh.size, extension: { at: known.at, fresh: new Set(fresh.keys()) } };
+  const block = { at: known.at, order: known.order, has: (o: string) => !fresh.has(o) };
+  return { at, commits, order: topoOrder(commits, at, block), missing, cut, read: fresh.size, extension: { at: known.at, fresh: new Set(fresh.keys()) } };
 }
 
 /**
  * Parents before children: an iterative depth-first post-order from `at`, first parents first.
- * `block`: an earlier walk whose commits are reached only through its tip; its order is that
- * post-order already and is taken whole where the tip is reached.
+ * `block`: an earlier walk (its tip, its order, which commits are its) whose commits are reached
+ * only through its tip; its order is that post-order already and is taken whole where the tip is
+ * reached.
  */
-export function topoOrder(commits: Map<string, HistCommit>, at: string, block?: KnownHistory): string[] {
+export function topoOrder(commits: Map<string, HistCommit>, at: string, block?: { at: string; order: string[]; has(oid: string): boolean }): string[] {
   const order: string[] = [];
   const state = new Map<string, number>();
   let blockTaken = false;
-  const visited = (o: string) => state.has(o) || (blockTaken && block!.commits.has(o));
+  const visited = (o: string) => state.has(o) || (blockTaken && block!.has(o));
   // From `at`, then (a walk reaches every commit from it; this is for any other caller) the rest.
   const roots = function* () {
     yield at;

@@ -56,6 +56,16 @@ export function atomicWriteFileSync(file: string, data: string | Uint8Array): vo
   }
 }
 
-export const gitFs = { promises: { ...fsp, writeFile: atomicWriteFile } };
+/**
+ * isomorphic-git wraps the client anew on every call and probes it by calling `readFile()` with no
+ * path (twice): every client of ours answers with this one rejection, rather than node building an
+ * error (with its stack) each time.
+ */
+export const NO_PATH: Promise<never> = Promise.reject(Object.assign(new Error('no path'), { code: 'EINVAL' }));
+NO_PATH.catch(() => {});
+const readFile = ((file: Parameters<typeof fsp.readFile>[0] | undefined, options?: Parameters<typeof fsp.readFile>[1]) =>
+  file === undefined ? NO_PATH : fsp.readFile(file, options)) as typeof fsp.readFile;
+
+export const gitFs = { promises: { ...fsp, readFile, writeFile: atomicWriteFile } };
 export type GitFs = typeof gitFs;
 export { atomicWriteFile };

@@ -3,7 +3,7 @@ import * as nodeFs from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
 import { gitArgs, type Repo } from './repo.js';
-import { atomicWriteFileSync, gitFs } from './fs.js';
+import { atomicWriteFileSync, gitFs, NO_PATH } from './fs.js';
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -73,8 +73,6 @@ export function encodeTree(entries: TreeEntry[]): Buffer {
  * not found (a concurrent repack). Writes keep the atomic client. A repository opened with another
  * client (tests inject faults) keeps its own.
  */
-const NO_PATH = Promise.reject(Object.assign(new Error('no path'), { code: 'EINVAL' }));
-NO_PATH.catch(() => {}); // isomorphic-git probes the client with `readFile()` on every call
 const sync = <R>(f: (...a: never[]) => R) => (...a: unknown[]): Promise<R> => {
   if (a[0] === undefined) return NO_PATH;
   try {
@@ -90,8 +88,7 @@ const readFileSync = sync(nodeFs.readFileSync);
 /**
  * The client isomorphic-git writes objects through with the default client: synchronous calls
  * behind promises, writes still atomic (temp file, then rename). isomorphic-git wraps the client
- * anew on every call and probes it by calling `readFile()` without a path; the probe is answered
- * at once instead of building a node error each time.
+ * anew on every call and probes it by calling `readFile()` without a path (`NO_PATH`).
  */
 const writeFs = {
   promises: {

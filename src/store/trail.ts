@@ -132,7 +132,7 @@ function applyEvent(
       step.afterCommit = commit;
       step.tokens = event.tokens ?? step.tokens;
       step.cost = event.cost ?? step.cost;
-      step.limitations = [...step.limitations, ...event.limitations];
+      if (event.limitations.length) step.limitations = [...step.limitations, ...event.limitations];
       for (const p of event.patches) {
         if (!patches.has(p.patchId)) patches.set(p.patchId, p);
         if (!step.patchIds.includes(p.patchId)) step.patchIds.push(p.patchId);

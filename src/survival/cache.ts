@@ -20,8 +20,14 @@ import { newRecord, type FileState, type ForwardPass, type LineState, type Owner
  * commit costs that commit; after a rewrite the pass resumes from the newest checkpoint below the
  * merge-base (checkpoints are kept at the tip and 8 and 64 first-parent commits below it).
  *
+ * An update touches a few files: a checkpoint's owners are made only for the files the pass opens
+ * (`StoredFileState`), the others are counted from their rows and copied slot for slot into the
+ * next checkpoint, which keeps the rows it resumed from and adds only new ones. Whether the anchors
+ * are the same is asked of the trail's name first (`AnchorKey`), so an update hashes only what it
+ * has to.
+ *
  * Next to them, `history.bin` keeps the last history walk (a commit never changes), so an update
- * reads only the commits that are new since then.
+ * reads only the commits that are new since then, and the walk is extended rather than redone.
  */
 export const CACHE_VERSION = 7;
 const KEEP_FILES = 12;
@@ -29,10 +35,9 @@ const DEPTHS = [0, 8, 64];
 
 /**
  * Checkpoint file, sealed (`store/sealed.ts`): the length of a head in binary JSON, the head, and
- * (4-aligned) the owner rows and each file's owner indexes as 32-bit integers. Line owners are the
- * bulk of a large checkpoint (one per tracked line); as integers they are read and written in a few
- * milliseconds. The anchors the checkpoint was computed with are kept as one hash of every
- * effective anchor inside the commit's history.
+ * (4-aligned) 32-bit integers: the owner rows, each file's owner indexes, the records. Line owners
+ * are the bulk of a large checkpoint (one per tracked line); as integers they are read in place and
+ * copied as they are.
  */
 interface CheckpointHead {
   v: number;
@@ -577,7 +582,7 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
 
 /** Which commits of this pass to keep for checkpoints. */
 export function checkpointCommits(h: History): string[] {
-  const chain = [...firstParentChain(h)];
+  const chain = [...firstParentChain(h, Math.max(...DEPTHS) + 1)];
   return DEPTHS.map((d) => chain[d]).filter((c): c is string => c !== undefined);
 }
 

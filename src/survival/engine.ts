@@ -164,7 +164,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
   }
 
   let finalState: LineState = EMPTY_STATE;
-  const timelines: TimelinePoint[][] = patches.map(() => []);
+  const timelines: TimelinePoint[][] = options.timeline ? patches.map(() => []) : [];
   if (at && history) {
     const h = history;
     // Anchors by commit, each commit's in patch order; recorded anchors find their commit's entry

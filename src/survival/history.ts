@@ -212,9 +212,9 @@ export function ancestorsIn(commits: Map<string, HistCommit>, tip: string): Set<
   return out;
 }
 
-/** The first-parent chain of `at` within the walked history. */
-export function firstParentChain(h: History): Set<string> {
+/** The first-parent chain of `at` within the walked history (its first `limit` commits). */
+export function firstParentChain(h: History, limit = Number.POSITIVE_INFINITY): Set<string> {
   const out = new Set<string>();
-  for (let c = h.commits.get(h.at); c && !out.has(c.oid); c = c.parents[0] ? h.commits.get(c.parents[0]) : undefined) out.add(c.oid);
+  for (let c = h.commits.get(h.at); c && !out.has(c.oid) && out.size < limit; c = c.parents[0] ? h.commits.get(c.parents[0]) : undefined) out.add(c.oid);
   return out;
 }

@@ -29,12 +29,22 @@ const wellFormed: (s: string) => boolean =
   typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function' ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed() : (s) => !LONE_SURROGATE.test(s);
 const LONG = 256;
 
+/** A node of the shapes' key trie: the shape whose keys lead here, and the next keys. */
+interface ShapeNode {
+  shape: number;
+  keys: string[];
+  next: Map<string, ShapeNode> | null;
+}
+
+/** Whether JSON writes a value (a key holding one it does not is left out, an element is null). */
+const writable = (x: unknown) => x !== undefined && typeof x !== 'function' && typeof x !== 'symbol';
+
 export function encodeBinaryJson(value: unknown): Buffer {
   const strings = new Map<string, number>();
   const table: string[] = [];
-  const shapes = new Map<string, number>();
-  const oddShapes = new Map<string, number>();
   const shapeKeys: number[][] = [];
+  // Shapes are found by walking their keys down a trie: no key list is built or joined per object.
+  const root: ShapeNode = { shape: -1, keys: [], next: null };
   const stream: number[] = [];
   const str = (s: string): number => {
     let i = strings.get(s);
@@ -46,12 +56,13 @@ export function encodeBinaryJson(value: unknown): Buffer {
   };
   const put = (v: unknown): void => {
     if (typeof v === 'string') {
-      if (!wellFormed(v)) stream.push(ODD_STRING, str(JSON.stringify(v)));
       // A long string (a joined list) is taken as unique: hashing it to share it costs more than it saves.
+      const i = v.length > LONG ? undefined : strings.get(v);
+      if (i !== undefined) stream.push(i);
+      else if (!wellFormed(v)) stream.push(ODD_STRING, str(JSON.stringify(v)));
       else if (v.length > LONG) stream.push(table.push(v) - 1);
       else stream.push(str(v));
-    }
-    else if (v === null) stream.push(NULL);
+    } else if (v === null) stream.push(NULL);
     else if (v === false) stream.push(FALSE);
     else if (v === true) stream.push(TRUE);
     else if (typeof v === 'number') {
@@ -61,27 +72,30 @@ export function encodeBinaryJson(value: unknown): Buffer {
       else stream.push(NUMBER, str(JSON.stringify(v)));
     } else if (Array.isArray(v)) {
       stream.push(ARRAY, v.length);
-      // As JSON: an element it cannot write is null.
-      for (const x of v) put(x === undefined || typeof x === 'function' || typeof x === 'symbol' ? null : x);
+      for (const x of v) put(writable(x) ? x : null);
     } else if (typeof v === 'object') {
       const obj = typeof (v as { toJSON?: unknown }).toJSON === 'function' ? (v as { toJSON: () => unknown }).toJSON() : v;
       if (obj !== v) return put(obj);
-      // As JSON: keys whose value it cannot write are left out.
-      const keys = Object.keys(v).filter((k) => {
-        const x = (v as Record<string, unknown>)[k];
-        return x !== undefined && typeof x !== 'function' && typeof x !== 'symbol';
-      });
-      // Keys joined by NUL name the shape; keys holding a NUL (no trail has one) are named by their JSON, apart.
-      const odd = keys.some((k) => k.includes('\0'));
-      const byId = odd ? oddShapes : shapes;
-      const id = odd ? JSON.stringify(keys) : keys.join('\0');
-      let shape = byId.get(id);
-      if (shape === undefined) {
-        byId.set(id, (shape = shapeKeys.length));
-        shapeKeys.push(keys.map(str));
+      const o = v as Record<string, unknown>;
+      const values: unknown[] = [];
+      let node = root;
+      for (const k of Object.keys(o)) {
+        const x = o[k];
+        if (!writable(x)) continue;
+        values.push(x);
+        let n = node.next?.get(k);
+        if (!n) {
+          n = { shape: -1, keys: [...node.keys, k], next: null };
+          (node.next ??= new Map()).set(k, n);
+        }
+        node = n;
       }
-      stream.push(OBJECT, shape);
-      for (const k of keys) put((v as Record<string, unknown>)[k]);
+      if (node.shape < 0) {
+        node.shape = shapeKeys.length;
+        shapeKeys.push(node.keys.map(str));
+      }
+      stream.push(OBJECT, node.shape);
+      for (const x of values) put(x);
     } else throw new TypeError(`cannot encode a ${typeof v}`);
   };
   put(value);

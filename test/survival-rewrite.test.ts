@@ -186,6 +186,35 @@ describe('cache', () => {
     }
   });
 
+  it('a branch from an older checkpoint merged in: the pass resumes from a checkpoint both sides descend from', async () => {
+    const s = make();
+    await three(s);
+    const answer = async (cache: boolean) => {
+      const repo = await s.repo();
+      const r = await computeSurvival(repo, await loadTrail(repo), { cache });
+      return [...r.patches].map(([id, ps]) => [id, ps.survival, ps.anchor]);
+    };
+    await answer(true);
+    const y = s.head();
+    const main = s.git('rev-parse', '--abbrev-ref', 'HEAD').trim();
+    // A: one commit on top, checkpointed; B: a branch from Y, merged after A.
+    s.replace('one.ts', "'one-13'", "'one-13!'");
+    const a = await s.commit('edit one', HUMAN);
+    await answer(true);
+    expect(lastPassStats.resumedFrom).toBe(y);
+    s.git('checkout', '-q', '-b', 'side', y);
+    s.write('two.ts', s.read('two.ts').replace("export const two0 = 'two-0';\n", ''));
+    await s.commit('drop a line of two', HUMAN);
+    s.checkout(main);
+    s.git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+    const cached = await answer(true);
+    // Not from A: the branch joins A's history below A.
+    expect(lastPassStats.resumedFrom).toBe(y);
+    expect(lastPassStats.commitsProcessed).toBe(3);
+    expect(s.git('merge-base', '--is-ancestor', y, a)).toBe('');
+    expect(cached).toEqual(await answer(false));
+  });
+
   it('after a rewrite the cached pass resumes below the merge-base and answers as an uncached pass', async () => {
     const s = make();
     // Ten human commits, then three agent commits: checkpoints land at the tip and 8 commits below it.

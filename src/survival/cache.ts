@@ -493,9 +493,10 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
   // is Y or one of the fresh commits, X's history is the earlier walk and X's fresh ancestors, and
   // the later commits are the other fresh ones: when each of them joins X's history at X alone,
   // that is all the checking needed, and nothing goes over the whole history.
-  let after = extensionAfter(h, commit);
-  const done: CommitSet = after ? { has: (o) => h.commits.has(o) && !after!.has(o) } : ancestorsIn(h.commits, commit);
-  if (after && ![...after].every((o) => h.commits.get(o)!.parents.every((p) => p === commit || !done.has(p)))) after = null;
+  const fresh = extensionAfter(h, commit);
+  const before = (o: string) => h.commits.has(o) && !fresh!.has(o);
+  const after = fresh && [...fresh].every((o) => h.commits.get(o)!.parents.every((p) => p === commit || !before(p))) ? fresh : null;
+  const done: CommitSet = after ? { has: before } : ancestorsIn(h.commits, commit);
   // The anchors inside X's history now must be exactly the ones the checkpoint was made with: with
   // the same trail, the same recorded ones, so only the re-found ones are compared.
   const sameTrail = key.trail !== null && file.trail === key.trail && key.refoundInside(done) === file.refound;

@@ -109,7 +109,9 @@ export async function benchSurvival(commits = Number(process.env.OT_BENCH_COMMIT
     // state (this machine's speed drifts by tens of percent within a minute). The first rounds only
     // warm the JIT up for the update's code, as the full pass warms up over its own commits.
     await pass(dir, true);
-    const f = execFileSync('git', ['ls-files'], { cwd: dir, encoding: 'utf8' }).split('\n').find((x) => x.endsWith('.ts'))!;
+    // The file each new commit appends a line to: a source file (any file, in a repository without one).
+    const tracked = execFileSync('git', ['ls-files'], { cwd: dir, encoding: 'utf8' }).split('\n').filter(Boolean);
+    const f = tracked.find((x) => /\.[jt]s$/.test(x)) ?? tracked[0]!;
     const warmup = 3;
     const updates: number[] = [];
     const pairedFulls: number[] = [];

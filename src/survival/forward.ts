@@ -375,10 +375,11 @@ export class ForwardPass {
       if (!fr || fr.size === 0) continue;
       const fs = mutable(t);
       const text = (await this.text(fs)).lines;
+      const freshHere: FreshLines = { set: fr, sorted: [...fr].sort((a, b) => a - b) };
       for (const p of [...fs.watch]) {
         const patch = patches[p]!;
         const want = patch.added.length ? patch.added : patch.removed;
-        const at = findFreshRun(text, want, fr, patch.added.length ? fs.owners : null);
+        const at = findFreshRun(text, want, freshHere, patch.added.length ? fs.owners : null);
         if (at < 0) continue;
         fs.watch = fs.watch.filter((x) => x !== p);
         if (patch.added.length === 0) {
@@ -403,7 +404,8 @@ export class ForwardPass {
         for (const p of waiting) {
           const patch = patches[p]!;
           if (!patch.added.length) continue;
-          const at = findFreshRun(text.lines, patch.added, new Set(text.lines.keys()), fs?.owners ?? null);
+          // Every line of a file created again is new.
+          const at = findFreshRun(text.lines, patch.added, null, fs?.owners ?? null);
           if (at < 0) continue;
           if (!fs) {
             fs = { oid: delta.newOid, text, owners: new Array(text.lines.length).fill(null), owned: 0, watch: [] };
@@ -709,13 +711,21 @@ export function containsRun(lines: string[], want: string[]): number {
   return -1;
 }
 
-function findFreshRun(lines: string[], want: string[], fresh: Set<number>, owners: (Owner | null)[] | null): number {
+/** The first run of `want` on lines new in the commit (every line when `fresh` is null), none of them owned (when `owners` is given), or -1. */
+function findFreshRun(lines: string[], want: string[], fresh: FreshLines | null, owners: (Owner | null)[] | null): number {
   if (!want.length) return -1;
-  for (const start of [...fresh].sort((a, b) => a - b)) {
-    if (start + want.length > lines.length) continue;
+  const starts = fresh ? fresh.sorted : lines.keys();
+  for (const start of starts) {
+    if (start + want.length > lines.length || lines[start] !== want[0]) continue;
     let ok = true;
-    for (let k = 0; k < want.length && ok; k++) ok = fresh.has(start + k) && lines[start + k] === want[k] && (!owners || !owners[start + k]);
+    for (let k = 0; k < want.length && ok; k++) ok = (!fresh || fresh.set.has(start + k)) && lines[start + k] === want[k] && (!owners || !owners[start + k]);
     if (ok) return start;
   }
   return -1;
+}
+
+/** A file's lines new in a commit, as a set and in order (sorted once for all the patches looked for there). */
+interface FreshLines {
+  set: Set<number>;
+  sorted: number[];
 }

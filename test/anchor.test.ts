@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { scenario, trail } from './helpers.js';
 import { anchorCommit } from '../src/anchor/anchor.js';
-import { bigramProfile, lineSimilarity, windowSimilarities } from '../src/diff/lines.js';
+import { bigramProfile, diffIds, lineSimilarity, windowSimilarities } from '../src/diff/lines.js';
+import { diffArrays } from 'diff';
 import { HUMAN, survivalByStep } from '../fixtures/scenario.js';
 
 /** Lines of `file` at `commit` that `git blame` gives to `commit` itself (1-based): the oracle for line precision. */
@@ -25,6 +26,34 @@ describe('window similarity in one sliding pass', () => {
         expect(got.length).toBe(lines.length - len + 1);
         got.forEach((v, i) => expect(v, `len ${len}, window ${i}, target ${JSON.stringify(y)}`).toBeCloseTo(lineSimilarity(lines.slice(i, i + len).join('\n'), y), 12));
       }
+    }
+  });
+});
+
+describe('large line diffs', () => {
+  it('split at anchors, still rebuild the new side and change no more lines than Myers on the whole', () => {
+    // Seeded: a lock-file-like text (repeated boilerplate around unique lines), edited at random.
+    let seed = 7;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const line = () => (rand(3) === 0 ? rand(6) : 1000 + rand(1_000_000));
+    for (let round = 0; round < 4; round++) {
+      const a = Array.from({ length: 1500 + rand(500) }, line);
+      const b = a.flatMap((x) => (rand(9) === 0 ? [] : rand(11) === 0 ? [line(), x] : rand(13) === 0 ? [line()] : [x]));
+      expect(a.length + b.length).toBeGreaterThan(2000);
+      const hunks = diffIds(a, b);
+      const out: number[] = [];
+      let i = 0;
+      for (const h of hunks) {
+        out.push(...a.slice(i, h.oldStart), ...b.slice(h.newStart, h.newStart + h.newCount));
+        i = h.oldStart + h.oldCount;
+      }
+      out.push(...a.slice(i));
+      expect(out).toEqual(b);
+      const changed = hunks.reduce((n, h) => n + h.oldCount + h.newCount, 0);
+      const whole = diffArrays(a, b).reduce((n, c) => n + (c.added || c.removed ? (c.count ?? c.value.length) : 0), 0);
+      // Anchors can cost a few lines over the minimum (a unique line Myers would not keep), not more.
+      expect(changed).toBeGreaterThanOrEqual(whole);
+      expect(changed).toBeLessThanOrEqual(whole * 1.02 + 4);
     }
   });
 });

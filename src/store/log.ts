@@ -189,13 +189,8 @@ export async function listTraceRefs(repo: Repo): Promise<string[]> {
   return listRefs(repo, TRACE_REF_PREFIX);
 }
 
-/** Every event of every trace, each trace's events in order. */
-export async function readAllEvents(repo: Repo): Promise<StoredEvent[]> {
-  return (await readIndexedEvents(repo)).events;
-}
-
 /**
- * Every event, and a name for them all: the SHA-1 of each trace ref with its tip. A chain's tip
+ * Every event of every trace (each trace's events in order), and a name for them all: the SHA-1 of each trace ref with its tip. A chain's tip
  * names every event of it (each commit names its parent), so the same name means the same events.
  */
 export async function readAllEventsNamed(repo: Repo): Promise<{ events: StoredEvent[]; name: string }> {

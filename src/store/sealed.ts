@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
  * older version) is not used, and the data is derived again from its source.
  */
 export function seal(magic: string, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(magic, 'latin1'), createHash('sha1').update(body).digest(), body]);
+  return sealInPlace(magic, body.length, (to) => body.copy(to));
 }
 
 /** A sealed file of `bodyLength` bytes, written in place by `fill` (one allocation for a large body). */

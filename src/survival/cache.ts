@@ -260,54 +260,38 @@ function parseSum(text: string): Sum | null {
   return m ? { n: Number(m[1]), x: parseInt(m[2]!, 16), y: parseInt(m[3]!, 16) } : null;
 }
 
-function addAnchor(to: Sum, patchId: string, a: Anchor): void {
-  hashAnchor(patchId, a);
-  to.n++;
-  to.x = (to.x + lanes[0]!) >>> 0;
-  to.y = (to.y + lanes[1]!) >>> 0;
-}
-
 const FNV_PRIME = 0x01000193;
 
+/** The two lanes of the anchor hash being computed (`addAnchor`). */
+let hx = 0;
+let hy = 0;
+const mix = (c: number) => {
+  hx = Math.imul(hx ^ c, FNV_PRIME);
+  hy = Math.imul(hy ^ c, FNV_PRIME) ^ (hy >>> 15);
+};
+const mixText = (t: string, n: number) => {
+  for (let j = 0; j < n; j++) mix(t.charCodeAt(j));
+};
+
 /**
- * FNV-1a over the fields, two lanes with different bases, into `rows` at 2i and 2i+1. Of the two
- * object ids (content hashes already, checked as 40 hex digits) the first 16 digits are enough;
- * path and line numbers whole.
+ * Adds an anchor's hash to `to`: FNV-1a over its fields, two lanes with different bases. Of the
+ * two object ids (content hashes already, checked as 40 hex digits) the first 16 digits are
+ * enough; path and line numbers whole.
  */
-function hashAnchor(patchId: string, a: Anchor): void {
-  let x = 0x811c9dc5;
-  let y = 0x2f9be6cc;
-  for (let j = 0; j < 16; j++) {
-    const c = patchId.charCodeAt(j);
-    x = Math.imul(x ^ c, FNV_PRIME);
-    y = Math.imul(y ^ c, FNV_PRIME) ^ (y >>> 15);
-  }
-  for (let j = 0; j < 16; j++) {
-    const c = a.commit.charCodeAt(j);
-    x = Math.imul(x ^ c, FNV_PRIME);
-    y = Math.imul(y ^ c, FNV_PRIME) ^ (y >>> 15);
-  }
-  for (let j = 0; j < a.path.length; j++) {
-    const c = a.path.charCodeAt(j);
-    x = Math.imul(x ^ c, FNV_PRIME);
-    y = Math.imul(y ^ c, FNV_PRIME) ^ (y >>> 15);
-  }
-  x = Math.imul(x ^ 0x1ffff, FNV_PRIME);
-  y = Math.imul(y ^ 0x1ffff, FNV_PRIME) ^ (y >>> 15);
-  for (const l of a.lines) {
-    x = Math.imul(x ^ l, FNV_PRIME);
-    y = Math.imul(y ^ l, FNV_PRIME) ^ (y >>> 15);
-  }
-  x = Math.imul(x ^ 0x2ffff, FNV_PRIME);
-  y = Math.imul(y ^ 0x2ffff, FNV_PRIME) ^ (y >>> 15);
-  for (const k of a.addedIndex ?? []) {
-    x = Math.imul(x ^ k, FNV_PRIME);
-    y = Math.imul(y ^ k, FNV_PRIME) ^ (y >>> 15);
-  }
-  lanes[0] = x >>> 0;
-  lanes[1] = y >>> 0;
+function addAnchor(to: Sum, patchId: string, a: Anchor): void {
+  hx = 0x811c9dc5;
+  hy = 0x2f9be6cc;
+  mixText(patchId, 16);
+  mixText(a.commit, 16);
+  mixText(a.path, a.path.length);
+  mix(0x1ffff);
+  for (const l of a.lines) mix(l);
+  mix(0x2ffff);
+  for (const k of a.addedIndex ?? []) mix(k);
+  to.n++;
+  to.x = (to.x + (hx >>> 0)) >>> 0;
+  to.y = (to.y + (hy >>> 0)) >>> 0;
 }
-const lanes = new Uint32Array(2);
 
 export interface Checkpoint {
   commit: string;
@@ -395,10 +379,6 @@ export class StoredFileState implements FileState {
       this.#owners = os;
     }
     return this.#owners;
-  }
-
-  set owners(owners: (Owner | null)[]) {
-    this.#owners = owners;
   }
 
   /** The file's slots in `rows`' checkpoint, when it is one of its files. */

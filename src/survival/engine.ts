@@ -56,7 +56,8 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
 
   // Every commit a patch was ever anchored to (a revert of any of them reverts the patch): built
   // the first time a commit message names a reverted commit (most passes never ask).
-  const refound: [number, string][] = [];
+  // Patches whose effective anchor was re-found from content (not the recorded one).
+  const refound: number[] = [];
   let anchorHistory: string[][] | null = null;
   const revertTargets = (p: number): string[] => {
     if (!anchorHistory) {
@@ -71,7 +72,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
           if (i !== undefined) anchoredTo(i, a.commit);
         }
       }
-      for (const [i, commit] of refound) anchoredTo(i, commit);
+      for (const i of refound) anchoredTo(i, effective[i]!.commit);
       anchorHistory = h;
     }
     return anchorHistory[p]!;
@@ -153,7 +154,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       effective[i] = r.anchor;
       unknown[i] = null;
       offPath[i] = false;
-      refound.push([i, r.anchor.commit]);
+      refound.push(i);
     }
     for (let i = 0; i < patches.length; i++) {
       if (offPath[i] && shallowNote) {
@@ -195,8 +196,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       records,
     });
     let order = h.order;
-    const refoundAt = refound.map(([i]) => i);
-    const key = useCheckpoints ? new AnchorKey(patches, effective, trail.name, refoundAt) : null;
+    const key = useCheckpoints ? new AnchorKey(patches, effective, trail.name, refound) : null;
     let resumed: Checkpoint | null = null;
     if (key) {
       resumed = loadCheckpoint(repo, h, patches, indexOf, key, records);

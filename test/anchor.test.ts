@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scenario, trail } from './helpers.js';
 import { anchorCommit } from '../src/anchor/anchor.js';
-import { bigramProfile, diffIds, lineSimilarity, windowSimilarities } from '../src/diff/lines.js';
+import { bigramProfile, diffIds, editDistanceWithin, lineSimilarity, profileSimilarity, windowSimilarities } from '../src/diff/lines.js';
 import { diffArrays } from 'diff';
 import { HUMAN, survivalByStep } from '../fixtures/scenario.js';
 
@@ -15,6 +15,42 @@ function blamedTo(s: ReturnType<typeof scenario>, commit: string, file: string):
   }
   return lines;
 }
+
+describe('line similarity', () => {
+  it('is the Dice coefficient of the two lines\' character bigrams, white space folded', () => {
+    // The definition, written out plainly: bigrams as two-character strings, counted in maps.
+    const bigrams = (s: string) => {
+      const t = s.replace(/\s+/g, ' ').trim();
+      const m = new Map<string, number>();
+      for (let i = 0; i < t.length - 1; i++) m.set(t.slice(i, i + 2), (m.get(t.slice(i, i + 2)) ?? 0) + 1);
+      return m;
+    };
+    const dice = (x: string, y: string) => {
+      if (x === y) return 1;
+      const a = bigrams(x);
+      const b = bigrams(y);
+      let na = 0;
+      let nb = 0;
+      let common = 0;
+      for (const v of b.values()) nb += v;
+      for (const [g, v] of a) {
+        na += v;
+        common += Math.min(v, b.get(g) ?? 0);
+      }
+      return na + nb === 0 ? (x.trim() === y.trim() ? 1 : 0) : (2 * common) / (na + nb);
+    };
+    let seed = 5;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const alphabet = ['a', 'b', 'ab', ' ', '\t', '(', ')', 'é', '\u{1F600}', '\uFFFF', 'x'];
+    const line = () => Array.from({ length: rand(12) }, () => alphabet[rand(alphabet.length)]).join('');
+    for (let i = 0; i < 2000; i++) {
+      const x = line();
+      const y = rand(4) === 0 ? x.replace(/a/g, 'b') : line();
+      expect(lineSimilarity(x, y), JSON.stringify([x, y])).toBe(dice(x, y));
+      expect(profileSimilarity(bigramProfile(x), bigramProfile(y))).toBe(dice(x, y));
+    }
+  });
+});
 
 describe('window similarity in one sliding pass', () => {
   it('equals the similarity of each window text, with blank, white-space-only and one-character lines', () => {
@@ -31,6 +67,30 @@ describe('window similarity in one sliding pass', () => {
 });
 
 describe('large line diffs', () => {
+  it('knows when the edit distance passes a bound exactly as jsdiff does (it gives up past maxEditLength)', () => {
+    let seed = 11;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let round = 0; round < 1500; round++) {
+      const alphabet = 1 + rand(6);
+      const a = Array.from({ length: rand(30) }, () => rand(alphabet));
+      const b = rand(2) ? Array.from({ length: rand(30) }, () => rand(alphabet)) : a.flatMap((x) => (rand(5) === 0 ? [] : rand(5) === 0 ? [rand(alphabet), x] : [x]));
+      const distance = diffArrays(a, b).reduce((n, c) => n + (c.added || c.removed ? c.count! : 0), 0);
+      for (const max of [1, 2, distance - 1, distance, distance + 1, 60]) {
+        if (max < 1) continue;
+        const jsdiffGivesUp = diffArrays(a, b, { maxEditLength: max }) === undefined;
+        expect(editDistanceWithin(a, b, max), JSON.stringify({ a, b, max })).toBe(!jsdiffGivesUp);
+      }
+    }
+  });
+
+  it('a rewrite past the edit bound is one replacement (as jsdiff gives it up)', () => {
+    const a = Array.from({ length: 3000 }, (_, i) => i % 7);
+    const b = Array.from({ length: 3500 }, (_, i) => 100 + (i % 5));
+    expect(diffIds(a, b)).toEqual([{ oldStart: 0, oldCount: 3000, newStart: 0, newCount: 3500 }]);
+    // Common prefix and suffix stay out of it.
+    expect(diffIds([9, ...a, 8], [9, ...b, 8])).toEqual([{ oldStart: 1, oldCount: 3000, newStart: 1, newCount: 3500 }]);
+  });
+
   it('split at anchors, still rebuild the new side and change no more lines than Myers on the whole', () => {
     // Seeded: a lock-file-like text (repeated boilerplate around unique lines), edited at random.
     let seed = 7;

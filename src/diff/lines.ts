@@ -38,26 +38,41 @@ const LARGE = 2000;
  * differ, as in git.
  */
 export function diffLines(a: Lines, b: Lines): LineHunk[] {
-  const ids = new Map<string, number>();
-  const intern = (l: Lines): number[] =>
-    l.lines.map((s, i) => {
-      const key = i === l.lines.length - 1 && l.noEol ? `${s}\0noeol` : s;
-      let id = ids.get(key);
-      if (id === undefined) ids.set(key, (id = ids.size));
-      return id;
-    });
-  return diffIds(intern(a), intern(b));
+  // Lines compared as strings: only the ones between the common prefix and suffix are numbered
+  // for Myers (numbering every line of a large file costs more than the diff of a small change).
+  return diffRecords(records(a), records(b), (am, bm) => {
+    const ids = new Map<string, number>();
+    const number = (x: string[]): number[] =>
+      x.map((s) => {
+        let id = ids.get(s);
+        if (id === undefined) ids.set(s, (id = ids.size));
+        return id;
+      });
+    return [number(am), number(bm)];
+  });
+}
+
+/** A file's lines as records to compare: a last line without its newline differs from the same text with one, as in git. */
+function records(l: Lines): string[] {
+  if (!l.noEol || l.lines.length === 0) return l.lines;
+  const out = l.lines.slice();
+  out[out.length - 1] = `${out[out.length - 1]}\0noeol`;
+  return out;
 }
 
 export function diffIds(a: number[], b: number[]): LineHunk[] {
+  return diffRecords(a, b, (am, bm) => [am, bm]);
+}
+
+/** The diff of `a` to `b`, records equal when `===`; `number` gives the middle parts as integers for Myers. */
+function diffRecords<T extends string | number>(a: readonly T[], b: readonly T[], number: (am: T[], bm: T[]) => [number[], number[]]): LineHunk[] {
   let pre = 0;
   const maxPre = Math.min(a.length, b.length);
   while (pre < maxPre && a[pre] === b[pre]) pre++;
   let suf = 0;
   while (suf < maxPre - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
-  const am = a.slice(pre, a.length - suf);
-  const bm = b.slice(pre, b.length - suf);
-  if (am.length === 0 && bm.length === 0) return [];
+  if (pre + suf === a.length && pre + suf === b.length) return [];
+  const [am, bm] = number(a.slice(pre, a.length - suf), b.slice(pre, b.length - suf));
   const hunks = am.length + bm.length > LARGE ? anchoredHunks(am, bm, pre) : myersHunks(am, bm, pre, pre);
   return slideDown(hunks, a, b);
 }
@@ -67,6 +82,9 @@ function myersHunks(x: number[], y: number[], offA: number, offB: number): LineH
   if (x.length === 0 && y.length === 0) return [];
   const whole = [{ oldStart: offA, oldCount: x.length, newStart: offB, newCount: y.length }];
   if (x.length === 0 || y.length === 0) return whole;
+  // jsdiff gives up past MAX_EDIT_LENGTH, but only after the whole search (seconds for a rewritten
+  // lock file); the distance alone, on integers, says so in milliseconds, with the same answer.
+  if (x.length + y.length > MAX_EDIT_LENGTH && !editDistanceWithin(x, y, MAX_EDIT_LENGTH)) return whole;
   const changes = diffArrays(x, y, { maxEditLength: MAX_EDIT_LENGTH, timeout: TIMEOUT_MS });
   if (!changes) return whole;
   const hunks: LineHunk[] = [];
@@ -93,6 +111,44 @@ function myersHunks(x: number[], y: number[], offA: number, offB: number): LineH
   }
   if (cur) hunks.push(cur);
   return hunks;
+}
+
+/**
+ * Whether `x` becomes `y` with at most `max` lines removed or added: Myers's forward search for the
+ * edit distance (the furthest point reached on each diagonal, no path kept), bounded to the grid.
+ */
+export function editDistanceWithin(x: readonly number[], y: readonly number[], max: number): boolean {
+  const n = x.length;
+  const m = y.length;
+  if (Math.abs(n - m) > max) return false;
+  // Diagonal k = i - j; furthest[k + off] is the furthest i reached on it, -1 when not reached.
+  const off = max + 1;
+  const furthest = new Int32Array(2 * max + 3).fill(-1);
+  furthest[off + 1] = 0;
+  for (let d = 0; d <= max; d++) {
+    for (let k = -d; k <= d; k += 2) {
+      if (k < -m || k > n) continue;
+      // Lines of x and y skipped so far must stay within the grid: a line added from diagonal
+      // k + 1 (i kept), or removed from diagonal k - 1 (i + 1); the one reaching further wins.
+      const fromAdd = furthest[off + k + 1]!;
+      const added = fromAdd >= 0 && fromAdd - k <= m ? fromAdd : -1;
+      const fromRemove = furthest[off + k - 1]!;
+      const removed = fromRemove >= 0 && fromRemove + 1 <= n ? fromRemove + 1 : -1;
+      let i = Math.max(added, removed);
+      if (i < 0) {
+        furthest[off + k] = -1;
+        continue;
+      }
+      let j = i - k;
+      while (i < n && j < m && x[i] === y[j]) {
+        i++;
+        j++;
+      }
+      furthest[off + k] = i;
+      if (i >= n && j >= m) return true;
+    }
+  }
+  return false;
 }
 
 /**
@@ -153,7 +209,7 @@ function anchoredHunks(am: number[], bm: number[], pre: number): LineHunk[] {
  * line up with a change of the other file when one was passed. Done for the old file, then the
  * new one, then the hunks are rebuilt from the two change maps.
  */
-function slideDown(hunks: LineHunk[], a: number[], b: number[]): LineHunk[] {
+function slideDown<T>(hunks: LineHunk[], a: readonly T[], b: readonly T[]): LineHunk[] {
   // Change flags with a sentinel 0 on each side: index i of the file is ch[i + 1].
   const ca = new Uint8Array(a.length + 2);
   const cb = new Uint8Array(b.length + 2);
@@ -183,7 +239,7 @@ function slideDown(hunks: LineHunk[], a: number[], b: number[]): LineHunk[] {
 }
 
 /** xdl_change_compact on one file's records `r` and flags `ch` (1-based with sentinels), `o` the other file's flags. */
-function compact(r: number[], ch: Uint8Array, o: Uint8Array): void {
+function compact<T>(r: readonly T[], ch: Uint8Array, o: Uint8Array): void {
   const n = r.length;
   const no = o.length - 2;
   // Groups: [start, end) in 0-based record indexes; flags at index + 1.
@@ -262,14 +318,15 @@ function compact(r: number[], ch: Uint8Array, o: Uint8Array): void {
 /** White space folded: every run of it one space, none at the ends (how lines are compared loosely). */
 export const foldSpace = (s: string): string => s.replace(/\s+/g, ' ').trim();
 
-function bigrams(s: string): Map<string, number> {
-  const m = new Map<string, number>();
+/** A bigram (two UTF-16 code units) of `t` at `i`, as one integer. */
+const bigramAt = (t: string, i: number): number => t.charCodeAt(i) * 0x10000 + t.charCodeAt(i + 1);
+
+/** The bigrams of a text with white space folded, sorted: a multiset intersected by one merge. */
+function bigrams(s: string): Uint32Array {
   const t = foldSpace(s);
-  for (let i = 0; i < t.length - 1; i++) {
-    const g = t.slice(i, i + 2);
-    m.set(g, (m.get(g) ?? 0) + 1);
-  }
-  return m;
+  const out = new Uint32Array(Math.max(0, t.length - 1));
+  for (let i = 0; i < out.length; i++) out[i] = bigramAt(t, i);
+  return out.sort();
 }
 
 /**
@@ -280,36 +337,39 @@ export function lineSimilarity(x: string, y: string): number {
   return x === y ? 1 : similarityTo(y)(x);
 }
 
-/** `lineSimilarity(x, y)` for many `x` against one `y`: the bigrams of `y` are counted once. */
-/** The bigrams of one text, counted once, to compare many texts with it. */
+/** The bigrams of one text, found once, to compare many texts with it. */
 export interface BigramProfile {
   text: string;
-  counts: Map<string, number>;
-  total: number;
+  /** Sorted. */
+  bigrams: Uint32Array;
 }
 
 export function bigramProfile(text: string): BigramProfile {
-  const counts = bigrams(text);
-  let total = 0;
-  for (const v of counts.values()) total += v;
-  return { text, counts, total };
+  return { text, bigrams: bigrams(text) };
 }
 
+/** `lineSimilarity` of two profiled texts. */
+export function profileSimilarity(x: BigramProfile, y: BigramProfile): number {
+  if (x.text === y.text) return 1;
+  const a = x.bigrams;
+  const b = y.bigrams;
+  if (a.length + b.length === 0) return x.text.trim() === y.text.trim() ? 1 : 0;
+  let common = 0;
+  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
+    if (a[i] === b[j]) {
+      common++;
+      i++;
+      j++;
+    } else if (a[i]! < b[j]!) i++;
+    else j++;
+  }
+  return (2 * common) / (a.length + b.length);
+}
+
+/** `lineSimilarity(x, y)` for many `x` against one `y`: the bigrams of `y` are found once. */
 export function similarityTo(target: string | BigramProfile): (x: string) => number {
-  const { text: y, counts: b, total: nb } = typeof target === 'string' ? bigramProfile(target) : target;
-  return (x: string) => {
-    if (x === y) return 1;
-    const a = bigrams(x);
-    let na = 0;
-    let common = 0;
-    for (const [g, v] of a) {
-      na += v;
-      const u = b.get(g);
-      if (u) common += Math.min(u, v);
-    }
-    if (na + nb === 0) return x.trim() === y.trim() ? 1 : 0;
-    return (2 * common) / (na + nb);
-  };
+  const y = typeof target === 'string' ? bigramProfile(target) : target;
+  return (x: string) => (x === y.text ? 1 : profileSimilarity(bigramProfile(x), y));
 }
 
 /**
@@ -323,11 +383,13 @@ export function windowSimilarities(lines: string[], len: number, y: BigramProfil
   const m = lines.length;
   const out = new Float64Array(Math.max(0, m - len + 1));
   if (len < 1 || m < len) return out;
-  const { counts: target, total: nb } = y;
+  const target = new Map<number, number>();
+  for (const g of y.bigrams) target.set(g, (target.get(g) ?? 0) + 1);
+  const nb = y.bigrams.length;
   const folded = lines.map(foldSpace);
   const own = folded.map((t) => {
-    const g: string[] = [];
-    for (let i = 0; i < t.length - 1; i++) g.push(t.slice(i, i + 2));
+    const g: number[] = new Array(Math.max(0, t.length - 1));
+    for (let i = 0; i < g.length; i++) g[i] = bigramAt(t, i);
     return g;
   });
   // The nearest non-empty line at or after / at or before each line.
@@ -335,24 +397,26 @@ export function windowSimilarities(lines: string[], len: number, y: BigramProfil
   for (let j = m - 1; j >= 0; j--) next[j] = folded[j] ? j : next[j + 1]!;
   const prev = new Int32Array(m).fill(-1);
   for (let j = 0; j < m; j++) prev[j] = folded[j] ? j : j > 0 ? prev[j - 1]! : -1;
-  const counts = new Map<string, number>();
+  const counts = new Map<number, number>();
   let na = 0;
   let common = 0;
-  const add = (g: string) => {
+  const add = (g: number) => {
     const c = counts.get(g) ?? 0;
     if (c < (target.get(g) ?? 0)) common++;
     counts.set(g, c + 1);
     na++;
   };
-  const remove = (g: string) => {
+  const remove = (g: number) => {
     const c = counts.get(g)! - 1;
     counts.set(g, c);
     if (c < (target.get(g) ?? 0)) common--;
     na--;
   };
-  const join = (a: number, b: number, f: (g: string) => void) => {
-    f(`${folded[a]!.slice(-1)} `);
-    f(` ${folded[b]![0]}`);
+  // The bigrams a joining space makes: the last character of one line with it, it with the first of the next.
+  const SPACE = 0x20;
+  const join = (a: number, b: number, f: (g: number) => void) => {
+    f(folded[a]!.charCodeAt(folded[a]!.length - 1) * 0x10000 + SPACE);
+    f(SPACE * 0x10000 + folded[b]!.charCodeAt(0));
   };
   const yText = foldSpace(y.text);
   const score = (i: number) => {

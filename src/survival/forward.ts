@@ -1,7 +1,7 @@
 import type { Repo } from '../git/repo.js';
 import { entryAtPath, isBinary, MODE, readBlob } from '../git/objects.js';
 import { diffTrees, type TreeDelta } from '../git/tree-diff.js';
-import { diffLines, lineSimilarity, similarityTo, splitLines, textSimilarity, type LineHunk, type Lines } from '../diff/lines.js';
+import { bigramProfile, diffLines, lineSimilarity, profileSimilarity, splitLines, textSimilarity, type BigramProfile, type LineHunk, type Lines } from '../diff/lines.js';
 import { RENAME_SIMILARITY } from '../diff/file-changes.js';
 import type { Anchor, Patch } from '../model/events.js';
 import type { HistCommit, History } from './history.js';
@@ -331,12 +331,12 @@ export class ForwardPass {
         }
         const o: Owner = { p, k, edited: differs, moved: false, other: differs, prev };
         claimed.add(o);
+        if (!cur) fs.owned++;
         fs.owners[idx] = o;
         let fr = fresh.get(anchor.path);
         if (!fr) fresh.set(anchor.path, (fr = new Set()));
         fr.add(idx);
       });
-      fs.owned = fs.owners.reduce((n, o) => n + (o ? 1 : 0), 0);
     }
 
     // 4. Blocks moved across files (removed here, added in another file of the same commit).
@@ -352,6 +352,8 @@ export class ForwardPass {
       gone.set(path, [...list, p]);
     };
     let present: Set<number> | null = null;
+    // Whether a removal reverts its patch: once per hunk (or deleted file) and patch, not per line.
+    const reverts = new Map<string[] | boolean, Map<number, boolean>>();
     for (const r of removed) {
       if (consumed.has(r)) continue;
       if (merge) {
@@ -359,7 +361,11 @@ export class ForwardPass {
         if (present.has(r.o.p * 2 ** 21 + r.o.k)) continue;
       }
       const rec = records[r.o.p]!;
-      const revert = this.isRevert(c, r.o.p, r.hunkAdded, r.fileDeleted);
+      const where = r.hunkAdded ?? r.fileDeleted;
+      let byPatch = reverts.get(where);
+      if (!byPatch) reverts.set(where, (byPatch = new Map()));
+      let revert = byPatch.get(r.o.p);
+      if (revert === undefined) byPatch.set(r.o.p, (revert = this.isRevert(c, r.o.p, r.hunkAdded, r.fileDeleted)));
       rec.removal = { commit: c.oid, fileDeleted: r.fileDeleted, revert };
       rec.revived = null;
       if (revert && r.lineage && files.has(r.lineage)) {
@@ -375,7 +381,7 @@ export class ForwardPass {
       if (!fr || fr.size === 0) continue;
       const fs = mutable(t);
       const text = (await this.text(fs)).lines;
-      const freshHere: FreshLines = { set: fr, sorted: [...fr].sort((a, b) => a - b) };
+      const freshHere: FreshLines = { set: fr, byText: null };
       for (const p of [...fs.watch]) {
         const patch = patches[p]!;
         const want = patch.added.length ? patch.added : patch.removed;
@@ -386,8 +392,9 @@ export class ForwardPass {
           records[p]!.comeback = c.oid;
           continue;
         }
+        // The run was found on lines no one owned.
         for (let k = 0; k < want.length; k++) fs.owners[at + k] = { p, k, edited: false, moved: false, other: false, prev: null };
-        fs.owned = fs.owners.reduce((n, o) => n + (o ? 1 : 0), 0);
+        fs.owned += want.length;
         records[p]!.revived = c.oid;
         records[p]!.removal = null;
       }
@@ -413,7 +420,7 @@ export class ForwardPass {
             mine.add(fs);
           } else fs = mutable(path);
           for (let k = 0; k < patch.added.length; k++) fs.owners[at + k] = { p, k, edited: false, moved: false, other: false, prev: null };
-          fs.owned = fs.owners.reduce((n, o) => n + (o ? 1 : 0), 0);
+          fs.owned += patch.added.length;
           records[p]!.revived = c.oid;
           records[p]!.removal = null;
           left = left.filter((x) => x !== p);
@@ -528,10 +535,14 @@ export class ForwardPass {
       for (const h of side.hunks) {
         // A hunk that restores a patch's before-content undoes it: its lines are removed, not edited.
         const undone = new Set<number>();
+        const checked = new Set<number>();
         const hunkNew = text.lines.slice(h.newStart, h.newStart + h.newCount);
         for (let i = h.oldStart; i < h.oldStart + h.oldCount; i++) {
           const o = so[i];
-          if (o && !undone.has(o.p) && this.input.patches[o.p]!.removed.length && containsRun(hunkNew, this.input.patches[o.p]!.removed) >= 0) undone.add(o.p);
+          if (!o || checked.has(o.p)) continue;
+          checked.add(o.p);
+          const before = this.input.patches[o.p]!.removed;
+          if (before.length && containsRun(hunkNew, before) >= 0) undone.add(o.p);
         }
         const rem: number[] = [];
         for (let i = h.oldStart; i < h.oldStart + h.oldCount; i++) if (so[i] && !side.kept[i] && !undone.has(so[i]!.p)) rem.push(i);
@@ -553,13 +564,14 @@ export class ForwardPass {
           continue;
         }
         let lo = 0;
+        // Each line's bigrams once, for every line it is compared with.
+        const removedBigrams: BigramProfile[] = [];
         for (const j of add) {
           let best = -1;
           let bs = EDIT_SIMILARITY;
-          // The new line's bigrams once, for every removed line it is compared with.
-          const similarity = similarityTo(text.lines[j]!);
+          const added = bigramProfile(text.lines[j]!);
           for (let r = lo; r < rem.length; r++) {
-            const s = similarity(side.old.lines[rem[r]!]!);
+            const s = profileSimilarity((removedBigrams[r] ??= bigramProfile(side.old.lines[rem[r]!]!)), added);
             if (s >= bs && (best < 0 || s > bs)) {
               best = r;
               bs = s;
@@ -684,9 +696,9 @@ export class ForwardPass {
           const mv: Owner = { ...r.o, moved: true };
           const cur = fs.owners[j + q];
           fs.owners[j + q] = cur ? { ...cur, prev: mv } : mv;
+          if (!cur) fs.owned++;
           this.input.records[r.o.p]!.change = c.oid;
         }
-        fs.owned = fs.owners.reduce((m, o) => m + (o ? 1 : 0), 0);
         s += bestLen - 1;
       }
     }
@@ -703,10 +715,12 @@ function presentKeys(files: Map<string, FileState>): Set<number> {
 /** Index of the first occurrence of `want` as a contiguous run in `lines`, or -1. */
 export function containsRun(lines: string[], want: string[]): number {
   if (!want.length) return -1;
-  for (let i = 0; i + want.length <= lines.length; i++) {
-    let ok = true;
-    for (let k = 0; k < want.length && ok; k++) ok = lines[i + k] === want[k];
-    if (ok) return i;
+  const last = lines.length - want.length;
+  // Candidates by the first line (the engine's own search, much faster than a loop here).
+  for (let i = lines.indexOf(want[0]!); i >= 0 && i <= last; i = lines.indexOf(want[0]!, i + 1)) {
+    let k = 1;
+    while (k < want.length && lines[i + k] === want[k]) k++;
+    if (k === want.length) return i;
   }
   return -1;
 }
@@ -714,18 +728,34 @@ export function containsRun(lines: string[], want: string[]): number {
 /** The first run of `want` on lines new in the commit (every line when `fresh` is null), none of them owned (when `owners` is given), or -1. */
 function findFreshRun(lines: string[], want: string[], fresh: FreshLines | null, owners: (Owner | null)[] | null): number {
   if (!want.length) return -1;
-  const starts = fresh ? fresh.sorted : lines.keys();
-  for (const start of starts) {
-    if (start + want.length > lines.length || lines[start] !== want[0]) continue;
-    let ok = true;
-    for (let k = 0; k < want.length && ok; k++) ok = (!fresh || fresh.set.has(start + k)) && lines[start + k] === want[k] && (!owners || !owners[start + k]);
-    if (ok) return start;
+  const fits = (start: number): boolean => {
+    if (start + want.length > lines.length) return false;
+    for (let k = 0; k < want.length; k++) {
+      if ((fresh && !fresh.set.has(start + k)) || lines[start + k] !== want[k] || (owners && owners[start + k])) return false;
+    }
+    return true;
+  };
+  if (!fresh) {
+    for (let i = lines.indexOf(want[0]!); i >= 0; i = lines.indexOf(want[0]!, i + 1)) if (fits(i)) return i;
+    return -1;
   }
+  if (!fresh.byText) {
+    fresh.byText = new Map();
+    for (const j of [...fresh.set].sort((a, b) => a - b)) {
+      const at = fresh.byText.get(lines[j]!);
+      if (at) at.push(j);
+      else fresh.byText.set(lines[j]!, [j]);
+    }
+  }
+  for (const start of fresh.byText.get(want[0]!) ?? []) if (fits(start)) return start;
   return -1;
 }
 
-/** A file's lines new in a commit, as a set and in order (sorted once for all the patches looked for there). */
+/**
+ * A file's lines new in a commit: as a set, and by their text in order (made on the first search,
+ * once for all the patches looked for there).
+ */
 interface FreshLines {
   set: Set<number>;
-  sorted: number[];
+  byText: Map<string, number[]> | null;
 }

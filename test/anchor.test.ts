@@ -41,11 +41,16 @@ describe('line similarity', () => {
     };
     let seed = 5;
     const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
-    const alphabet = ['a', 'b', 'ab', ' ', '\t', '(', ')', 'é', '\u{1F600}', '\uFFFF', 'x'];
+    // Characters past one byte and pairs a narrower bigram code would confuse ('a\u0101', 'b\u0001').
+    const alphabet = ['a', 'b', 'ab', ' ', '\t', '(', ')', 'é', '\u{1F600}', '\uFFFF', 'x', '\u0101', '\u0001'];
     const line = () => Array.from({ length: rand(12) }, () => alphabet[rand(alphabet.length)]).join('');
+    const pairs: [string, string][] = [['a\u0101', 'b\u0001'], ['a\u0101 x', 'b\u0001 x'], ['\u{1F600}\u{1F600}', '\uD83D\uDE00'], ['', ' '], ['', 'x']];
     for (let i = 0; i < 2000; i++) {
       const x = line();
       const y = rand(4) === 0 ? x.replace(/a/g, 'b') : line();
+      pairs.push([x, y]);
+    }
+    for (const [x, y] of pairs) {
       expect(lineSimilarity(x, y), JSON.stringify([x, y])).toBe(dice(x, y));
       expect(profileSimilarity(bigramProfile(x), bigramProfile(y))).toBe(dice(x, y));
     }

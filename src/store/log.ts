@@ -149,13 +149,12 @@ export function loadChainCache(file: string): ChainCache | null {
  * The cache file of a ref. The name carries the format, so an older `ot` (a hook of another
  * install) never reads this one as its own; files of the older formats go when this is written.
  */
-function cacheFile(repo: Repo, ref: string): string {
-  return path.join(otDataDir(repo), 'events', `${createHash('sha1').update(ref).digest('hex')}.v${CACHE_FORMAT}.bin`);
+function cacheFile(repo: Repo, ref: string, suffix = `.v${CACHE_FORMAT}.bin`): string {
+  return path.join(otDataDir(repo), 'events', `${createHash('sha1').update(ref).digest('hex')}${suffix}`);
 }
 
 function olderCacheFiles(repo: Repo, ref: string): string[] {
-  const name = createHash('sha1').update(ref).digest('hex');
-  return [`${name}.json`, `${name}.v2.json`].map((n) => path.join(otDataDir(repo), 'events', n));
+  return ['.json', '.v2.json'].map((suffix) => cacheFile(repo, ref, suffix));
 }
 
 /**

@@ -76,7 +76,7 @@ export async function walkHistory(repo: Repo, at: string, cutoff: number | null,
       read++;
       hc = c;
     }
-    if (cutoff !== null && hc.commitTime < cutoff && oid !== at) {
+    if (pastCutoff(hc, cutoff, at)) {
       cut.add(oid);
       return;
     }
@@ -95,6 +95,9 @@ export async function walkHistory(repo: Repo, at: string, cutoff: number | null,
   }
   return { at, commits, order: topoOrder(commits, at), missing, cut, read };
 }
+
+/** A commit the walk does not open (older than the cutoff; the tip always opens): both walks cut alike. */
+const pastCutoff = (c: HistCommit, cutoff: number | null, at: string): boolean => cutoff !== null && c.commitTime < cutoff && c.oid !== at;
 
 async function readHistCommit(repo: Repo, oid: string): Promise<HistCommit | null> {
   let c;
@@ -138,7 +141,7 @@ async function extendKnown(repo: Repo, at: string, cutoff: number | null, known:
       missing.add(oid);
       continue;
     }
-    if (cutoff !== null && c.commitTime < cutoff && oid !== at) {
+    if (pastCutoff(c, cutoff, at)) {
       cut.add(oid);
       continue;
     }

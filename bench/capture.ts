@@ -21,7 +21,6 @@ const REPS = 7;
 const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x' };
 const git = (dir: string, args: string[], extra: NodeJS.ProcessEnv = {}) => execFileSync('git', args, { cwd: dir, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
 
-
 async function time(fn: () => unknown | Promise<unknown>): Promise<number> {
   const t = performance.now();
   await fn();

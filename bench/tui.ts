@@ -16,7 +16,6 @@ import { median } from './stats.js';
 const RUNS = 5;
 const TARGET_MS = 500;
 
-
 async function buildRepo(): Promise<Scenario> {
   const s = new Scenario({ hooks: 'direct' });
   s.write('README.md', '# bench\n');

@@ -26,7 +26,6 @@ export async function commitFileDiffs(repo: Repo, commit: string): Promise<FileD
   return diffTreeFiles(repo, parentTree, c.tree);
 }
 
-
 interface Run {
   /** 0-based positions in the new (or, for deletions, old) file. */
   start: number;

@@ -340,7 +340,7 @@ function bigrams(s: string): Uint32Array {
  * folded. 1 for equal lines; used to tell an edited line from a replaced one.
  */
 export function lineSimilarity(x: string, y: string): number {
-  return x === y ? 1 : similarityTo(y)(x);
+  return x === y ? 1 : profileSimilarity(bigramProfile(x), bigramProfile(y));
 }
 
 /** The bigrams of one text, found once, to compare many texts with it. */

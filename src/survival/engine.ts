@@ -54,10 +54,10 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
   };
   lastPassStats = { commitsProcessed: 0, resumedFrom: null, cacheHit: false };
 
-  // Every commit a patch was ever anchored to (a revert of any of them reverts the patch): built
-  // the first time a commit message names a reverted commit (most passes never ask).
   // Patches whose effective anchor was re-found from content (not the recorded one).
   const refound: number[] = [];
+  // Every commit a patch was ever anchored to (a revert of any of them reverts the patch): built
+  // the first time a commit message names a reverted commit (most passes never ask).
   let anchorHistory: string[][] | null = null;
   const revertTargets = (p: number): string[] => {
     if (!anchorHistory) {
@@ -82,9 +82,8 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
   const unknown: (string | null)[] = patches.map(() => null);
   const offPath: boolean[] = patches.map(() => false);
   let history: History | null = null;
-  // Each patch's recorded anchor commit, and each effective anchor commit's anchors (see AnchorCommit).
+  // Each patch's recorded anchor commit (see AnchorCommit).
   const infoOf: (AnchorCommit | null)[] = new Array(patches.length).fill(null);
-  const anchorGroups = new Map<string, AnchorGroup>();
 
   const useCache = options.cache !== false;
   // A checkpoint holds states, not the per-commit points a timeline needs: a timeline replays all
@@ -172,6 +171,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     // without a lookup, re-found ones by their commit.
     const anchorsAt = new Map<string, { p: number; anchor: Anchor }[]>();
     const anchorEmail: string[] = new Array(patches.length).fill('');
+    const anchorGroups = new Map<string, AnchorGroup>();
     const groupOf = (commit: string) => {
       let g = anchorGroups.get(commit);
       if (!g) anchorGroups.set(commit, (g = { here: [], email: h.commits.get(commit)!.authorEmail }));

@@ -1,6 +1,5 @@
-import { STATE_COLOR, type ColorName } from '../render/text-style.js';
+import { plural, STATE_COLOR, type ColorName } from '../render/text-style.js';
 import { aliveCount, STATE_ORDER } from '../model/formats.js';
-import { plural } from '../render/text-style.js';
 import type { SurvivalState } from '../model/survival.js';
 import {
   countsText,
@@ -48,8 +47,6 @@ export interface Row {
   /** Said in the footer when enter is pressed on a row that opens nothing. */
   note?: string;
 }
-
-
 
 export const short = (sha: string | null | undefined): string => (sha ? sha.slice(0, 7) : '-');
 

@@ -11,9 +11,7 @@ import type { Repo } from '../git/repo.js';
  * Built from the folded trail and the survival engine's report; no Ink, no React, no I/O here.
  */
 
-
 export type StateCounts = Record<SurvivalState, number>;
-
 
 export interface PatchRow {
   patchId: string;

@@ -16,7 +16,6 @@ import { subjectOf } from './blame-commit.js';
  * same card byte for byte. Renderers live in src/render/.
  */
 
-
 export interface PrRange {
   base: string;
   head: string;

@@ -20,6 +20,13 @@ async function states(s: Scenario, cache = false) {
   return new Map([...r.patches].map(([id, ps]) => [trail.patches.get(id)!.stepId, ps]));
 }
 
+/** Everything a pass answers: each patch's survival and anchor, and every file's line owners. */
+async function everything(s: Scenario, cache: boolean) {
+  const repo = await s.repo();
+  const r = await computeSurvival(repo, await loadTrail(repo), { cache });
+  return { patches: [...r.patches].map(([id, ps]) => [id, ps.survival, ps.anchor]), lines: [...r.lines].sort((a, b) => a[0].localeCompare(b[0])) };
+}
+
 /** Three agent commits, each one step, anchored by the (in-process) post-commit hook. */
 async function three(s: Scenario) {
   s.write('base.ts', 'export {};\n');
@@ -147,11 +154,7 @@ describe('cache', () => {
       await s.agentStep({ trace: 't', step: tag }, () => s.write(`${tag}.ts`, lines(tag, 6)));
       await s.commit(`add ${tag}`);
     }
-    const answer = async (cache: boolean) => {
-      const repo = await s.repo();
-      const r = await computeSurvival(repo, await loadTrail(repo), { cache });
-      return { patches: [...r.patches].map(([id, ps]) => [id, ps.survival, ps.anchor]), lines: [...r.lines].sort((a, b) => a[0].localeCompare(b[0])) };
-    };
+    const answer = (cache: boolean) => everything(s, cache);
     await answer(true);
     const steps: [string, () => void][] = [
       ['edit a line of one', () => s.replace('one.ts', "'one-13'", "'one-13!'")],
@@ -189,11 +192,7 @@ describe('cache', () => {
   it('a branch from an older checkpoint merged in: the pass resumes from a checkpoint both sides descend from', async () => {
     const s = make();
     await three(s);
-    const answer = async (cache: boolean) => {
-      const repo = await s.repo();
-      const r = await computeSurvival(repo, await loadTrail(repo), { cache });
-      return [...r.patches].map(([id, ps]) => [id, ps.survival, ps.anchor]);
-    };
+    const answer = (cache: boolean) => everything(s, cache);
     await answer(true);
     const y = s.head();
     const main = s.git('rev-parse', '--abbrev-ref', 'HEAD').trim();

@@ -7,6 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { events, scenario, tempDir } from './helpers.js';
 import { appendEvent, encodeChainCache, loadChainCache, TRACE_REF_PREFIX, type StoredEvent } from '../src/store/log.js';
 import { verifyStore } from '../src/store/maintenance.js';
+import { foldTrail, orderedPatches } from '../src/store/trail.js';
 import { decodeBinaryJson, encodeBinaryJson } from '../src/store/binary-json.js';
 import { OtError } from '../src/errors.js';
 import type { Scenario } from '../fixtures/scenario.js';
@@ -89,6 +90,33 @@ describe('the event log', () => {
   });
 });
 
+describe('the fold of a trail', () => {
+  it('lists each patch once per step, in the order first listed, whichever step listed it before', async () => {
+    const s = await recorded();
+    const evs = await events(s, 't1');
+    const ends = evs.filter((e) => e.event.type === 'step_end');
+    const [e1, e2] = ends.map((e) => (e.event.type === 'step_end' ? e.event : null)!);
+    const p1 = e1!.patches[0]!;
+    const p2 = e2!.patches[0]!;
+    const fresh = (n: number) => ({ ...p1, patchId: n.toString(16).padStart(40, '0') });
+    // A third step lists new patches twice each and a patch of the first step twice, among them.
+    const start3 = evs.find((e) => e.event.type === 'step_start')!;
+    const more: StoredEvent[] = [
+      ...evs,
+      { commit: start3.commit, event: { ...start3.event, seq: evs.length, stepId: 's3' } as StoredEvent['event'] },
+      { commit: ends[0]!.commit, event: { ...e1!, seq: evs.length + 1, stepId: 's3', patches: [fresh(1), fresh(1), p1, fresh(2), p1, fresh(2), fresh(3)] } },
+    ];
+    const trail = foldTrail(more);
+    const steps = trail.traces.get('t1')!.steps;
+    expect(steps.map((x) => x.stepId)).toEqual(['s1', 's2', 's3']);
+    expect(steps[0]!.patchIds).toEqual(e1!.patches.map((p) => p.patchId));
+    expect(steps[1]!.patchIds).toEqual([p2.patchId]);
+    expect(steps[2]!.patchIds).toEqual([fresh(1).patchId, p1.patchId, fresh(2).patchId, fresh(3).patchId]);
+    // The patch first listed by s1 stays s1's in the trail's order, and is not counted twice.
+    expect(orderedPatches(trail).map((p) => p.patchId)).toEqual([...e1!.patches.map((p) => p.patchId), p2.patchId, fresh(1).patchId, fresh(2).patchId, fresh(3).patchId]);
+  });
+});
+
 describe('binary JSON (the caches\' encoding)', () => {
   it('gives back the value JSON would, keys in order, strings of any kind; refuses bytes it did not write', () => {
     const odd = '\ud800 lone, ' + 'pair \ud83d\ude00, é, \u0000, \n';
@@ -108,8 +136,15 @@ describe('binary JSON (the caches\' encoding)', () => {
     // `__proto__` is a key like any other, as JSON.parse has it.
     expect(Object.getPrototypeOf((back as { keys: object }).keys)).toBe(Object.prototype);
     expect(Object.keys((back as { keys: object }).keys)).toEqual(['1', '2', '__proto__', 'it\'s "odd"']);
+    // Long strings (taken as unique) of each kind, one-byte ones among wide ones, in one value.
+    const long = ['x'.repeat(300), `é${'y'.repeat(300)}ÿ`, `${'z'.repeat(300)}\ud800`, `${'w'.repeat(300)}\ud83d\ude00`, '\udc00' + 'v'.repeat(300)];
+    const mixed = { long, short: ['a', '\u0100', 'b', odd, 'é', ''], again: long };
+    expect(decodeBinaryJson(encodeBinaryJson(mixed))).toEqual(mixed);
     const bytes = encodeBinaryJson({ list: ['a', 'b'], n: 7 });
-    for (const bad of [bytes.subarray(0, bytes.length - 1), bytes.subarray(0, 12), Buffer.concat([bytes, Buffer.from([0, 0, 0, 0])])]) {
+    // Another layout (an older version's bytes) is refused, not misread.
+    const other = Buffer.from(bytes);
+    other.writeInt32LE(other.readInt32LE(0) ^ 1, 0);
+    for (const bad of [bytes.subarray(0, bytes.length - 1), bytes.subarray(0, 12), Buffer.concat([bytes, Buffer.from([0, 0, 0, 0])]), other]) {
       expect(() => decodeBinaryJson(bad)).toThrow(/malformed binary JSON/);
     }
   });

@@ -5,11 +5,17 @@
  * values directly, keys in their original order, so `JSON.stringify` of the result is the text of
  * the value encoded. Used for derived caches only (sealed with a sum by the caller).
  *
- * Layout, all 32-bit little-endian integers up to the text: string count, shape count, stream
- * length, text length in bytes; each string's length in UTF-16 units; each shape as its key count
- * and key string indexes; the value stream; then the strings' UTF-8 text, one after the other.
- * In the stream a value is a string index (>= 0) or one of the tags below.
+ * Layout, all 32-bit little-endian integers up to the text: the layout's mark, string count, shape
+ * count, stream length, the two texts' lengths in bytes; each string's length (n >= 0: n one-byte
+ * characters of the narrow text; n < 0: ~n UTF-16 units of the wide text); each shape as its key
+ * count and key string indexes; the value stream; then the narrow text (latin1) and the wide text
+ * (UTF-16). A string of one-byte characters stays one, however many wide strings a value holds: one
+ * text decoded as UTF-8 would make every string of it two-byte, slower to decode, hash and compare.
+ * UTF-16 holds any string, lone surrogates too. In the stream a value is a string index (>= 0) or
+ * one of the tags below.
  */
+const LAYOUT = 0x324a424f; // "OBJ2"
+const HEAD_INTS = 6;
 const NULL = -1;
 const FALSE = -2;
 const TRUE = -3;
@@ -21,12 +27,8 @@ const NUMBER = -5;
 const ARRAY = -6;
 /** Followed by the shape index, then a value per key. */
 const OBJECT = -7;
-/** Followed by the string index of the string's JSON text (a string with a lone surrogate, which UTF-8 cannot hold). */
-const ODD_STRING = -8;
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const wellFormed: (s: string) => boolean =
-  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function' ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed() : (s) => !LONE_SURROGATE.test(s);
+/** A character past latin1: the string goes to the wide text. */
+const WIDE = /[^\u0000-\u00ff]/;
 const LONG = 256;
 
 /** A node of the shapes' key trie: the shape whose keys lead here, and the next keys. */
@@ -59,7 +61,6 @@ export function encodeBinaryJson(value: unknown): Buffer {
       // A long string (a joined list) is taken as unique: hashing it to share it costs more than it saves.
       const i = v.length > LONG ? undefined : strings.get(v);
       if (i !== undefined) stream.push(i);
-      else if (!wellFormed(v)) stream.push(ODD_STRING, str(JSON.stringify(v)));
       else if (v.length > LONG) stream.push(table.push(v) - 1);
       else stream.push(str(v));
     } else if (v === null) stream.push(NULL);
@@ -99,21 +100,27 @@ export function encodeBinaryJson(value: unknown): Buffer {
     } else throw new TypeError(`cannot encode a ${typeof v}`);
   };
   put(value);
-  const text = Buffer.from(table.join(''), 'utf8');
+  const narrow: string[] = [];
+  const wide: string[] = [];
+  const lengths = table.map((t) => {
+    if (!WIDE.test(t)) return narrow.push(t), t.length;
+    wide.push(t);
+    return ~t.length;
+  });
+  const narrowText = Buffer.from(narrow.join(''), 'latin1');
+  const wideText = Buffer.from(wide.join(''), 'utf16le');
   const shapeWords = shapeKeys.reduce((n, k) => n + 1 + k.length, 0);
-  const ints = new Int32Array(4 + table.length + shapeWords + stream.length);
-  ints[0] = table.length;
-  ints[1] = shapeKeys.length;
-  ints[2] = stream.length;
-  ints[3] = text.length;
-  let x = 4;
-  for (const s of table) ints[x++] = s.length;
+  const ints = new Int32Array(HEAD_INTS + table.length + shapeWords + stream.length);
+  ints.set([LAYOUT, table.length, shapeKeys.length, stream.length, narrowText.length, wideText.length]);
+  let x = HEAD_INTS;
+  ints.set(lengths, x);
+  x += lengths.length;
   for (const k of shapeKeys) {
     ints[x++] = k.length;
     for (const s of k) ints[x++] = s;
   }
   ints.set(stream, x);
-  return Buffer.concat([Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength), text]);
+  return Buffer.concat([Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength), narrowText, wideText]);
 }
 
 class Malformed extends Error {
@@ -143,22 +150,30 @@ function build(keys: string[]): (value: () => unknown) => Record<string, unknown
 
 /** The value of `encodeBinaryJson`'s bytes; throws on bytes it did not write. */
 export function decodeBinaryJson(bytes: Buffer): unknown {
-  if (bytes.length < 16) throw new Malformed('too short');
+  if (bytes.length < HEAD_INTS * 4) throw new Malformed('too short');
   // Integers read in place when aligned, else from a copy.
   const aligned = bytes.byteOffset % 4 === 0 ? bytes : Buffer.from(bytes);
-  const head = new Int32Array(aligned.buffer, aligned.byteOffset, 4);
-  const [nStrings, nShapes, nStream, textBytes] = head as unknown as [number, number, number, number];
-  if (nStrings < 0 || nShapes < 0 || nStream < 0 || textBytes < 0) throw new Malformed('negative count');
-  const intBytes = bytes.length - textBytes;
-  if (intBytes < 16 || intBytes % 4 !== 0) throw new Malformed('lengths do not add up');
+  const head = new Int32Array(aligned.buffer, aligned.byteOffset, HEAD_INTS);
+  const [layout, nStrings, nShapes, nStream, narrowBytes, wideBytes] = head as unknown as [number, number, number, number, number, number];
+  if (layout !== LAYOUT) throw new Malformed('not this layout');
+  if (nStrings < 0 || nShapes < 0 || nStream < 0 || narrowBytes < 0 || wideBytes < 0 || wideBytes % 2 !== 0) throw new Malformed('bad count');
+  const intBytes = bytes.length - narrowBytes - wideBytes;
+  if (intBytes < HEAD_INTS * 4 || intBytes % 4 !== 0) throw new Malformed('lengths do not add up');
   const ints = new Int32Array(aligned.buffer, aligned.byteOffset, intBytes >> 2);
-  const text = aligned.toString('utf8', intBytes);
+  const narrow = aligned.toString('latin1', intBytes, intBytes + narrowBytes);
+  const wide = wideBytes ? aligned.toString('utf16le', intBytes + narrowBytes) : '';
   const table: string[] = new Array(nStrings);
-  let x = 4;
-  for (let i = 0, at = 0; i < nStrings; i++) {
+  let x = HEAD_INTS;
+  if (x + nStrings > ints.length) throw new Malformed('string table');
+  for (let i = 0, at = 0, wat = 0; i < nStrings; i++) {
     const n = ints[x++]!;
-    if (n < 0 || at + n > text.length) throw new Malformed('string out of range');
-    table[i] = text.slice(at, (at += n));
+    if (n >= 0) {
+      if (at + n > narrow.length) throw new Malformed('string out of range');
+      table[i] = narrow.slice(at, (at += n));
+    } else {
+      if (wat + ~n > wide.length) throw new Malformed('string out of range');
+      table[i] = wide.slice(wat, (wat += ~n));
+    }
   }
   const shapes: ((value: () => unknown) => Record<string, unknown>)[] = new Array(nShapes);
   for (let i = 0; i < nShapes; i++) {
@@ -197,8 +212,6 @@ export function decodeBinaryJson(bytes: Buffer): unknown {
         return ints[pos++];
       case NUMBER:
         return Number(stringAt(ints[pos++]));
-      case ODD_STRING:
-        return JSON.parse(stringAt(ints[pos++])) as string;
       case ARRAY: {
         const n = ints[pos++]!;
         if (!(n >= 0 && n <= end - pos)) throw new Malformed('array length');

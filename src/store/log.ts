@@ -123,7 +123,7 @@ interface ChainCache {
  * validating every event again. A cache that does not check out is not used: the chain is read.
  */
 const CACHE_MAGIC = 'OTEV';
-const CACHE_FORMAT = 3;
+const CACHE_FORMAT = 4;
 
 /** The cache's bytes for a chain (exported for the round-trip test). */
 export function encodeChainCache(c: ChainCache): Buffer {
@@ -154,7 +154,7 @@ function cacheFile(repo: Repo, ref: string, suffix = `.v${CACHE_FORMAT}.bin`): s
 }
 
 function olderCacheFiles(repo: Repo, ref: string): string[] {
-  return ['.json', '.v2.json'].map((suffix) => cacheFile(repo, ref, suffix));
+  return ['.json', '.v2.json', '.v3.bin'].map((suffix) => cacheFile(repo, ref, suffix));
 }
 
 /**
@@ -273,7 +273,8 @@ async function readIndexedEvents(
     if (wanted && !wanted(tip, index.refs[ref])) continue;
     const events = have?.ref === ref && have.events.at(-1)?.commit === tip ? have.events : await readTraceEvents(repo, ref, tip);
     changed = noteWindows(index, ref, events) || changed;
-    out.push(...events);
+    // One by one: a spread of a long trace's events would pass each as an argument.
+    for (const e of events) out.push(e);
     tips.push([ref, tip ?? '']);
   }
   const listed = new Set(refs);

@@ -133,9 +133,14 @@ function applyEvent(
       step.tokens = event.tokens ?? step.tokens;
       step.cost = event.cost ?? step.cost;
       if (event.limitations.length) step.limitations = [...step.limitations, ...event.limitations];
+      // A step lists each patch once. A patch new to the trail is new to the step; the others are
+      // looked up in a set of the step's (one step can hold thousands of patches).
+      let listed: Set<string> | null = null;
       for (const p of event.patches) {
         if (!patches.has(p.patchId)) patches.set(p.patchId, p);
-        if (!step.patchIds.includes(p.patchId)) step.patchIds.push(p.patchId);
+        else if ((listed ??= new Set(step.patchIds)).has(p.patchId)) continue;
+        listed?.add(p.patchId);
+        step.patchIds.push(p.patchId);
       }
       break;
     }
@@ -169,7 +174,11 @@ export async function loadTraceTrail(repo: Repo, traceId: string): Promise<Trail
 
 const ordered = new WeakMap<Trail, Patch[]>();
 
-/** Patches of the trail in a stable order: trace start, step index, file, line (computed once per trail; callers must not change it). */
+/**
+ * Patches of the trail in a stable order: trace start, step index, file, line (computed once per
+ * trail; callers must not change it). The survival cache's checkpoints index patches in this order
+ * and take it as given for a trail of the same name: a change of the order bumps its CACHE_VERSION.
+ */
 export function orderedPatches(trail: Trail): Patch[] {
   let hit = ordered.get(trail);
   if (!hit) ordered.set(trail, (hit = sortPatches(trail)));

@@ -29,7 +29,7 @@ import { newRecord, type FileState, type ForwardPass, type LineState, type Owner
  * Next to them, `history.bin` keeps the last history walk (a commit never changes), so an update
  * reads only the commits that are new since then, and the walk is extended rather than redone.
  */
-export const CACHE_VERSION = 7;
+export const CACHE_VERSION = 8;
 const KEEP_FILES = 12;
 const DEPTHS = [0, 8, 64];
 
@@ -83,6 +83,14 @@ function isPatchIdList(list: string, patches: Patch[]): boolean {
     at += id.length;
   }
   return at === list.length;
+}
+
+/** Whether `list` has `patchIdList(patches)`'s length, first and last id (a check of shape, for the same trail). */
+function sameEnds(list: string, patches: Patch[]): boolean {
+  if (patches.length === 0) return list === '';
+  const first = patches[0]!.patchId;
+  const last = patches[patches.length - 1]!.patchId;
+  return list.length === patches.reduce((n, p) => n + p.patchId.length + 1, -1) && list.startsWith(first) && list.endsWith(last);
 }
 
 interface CheckpointFile {
@@ -496,8 +504,10 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
     }
   }
   // Decode.
-  // The same patches in the same order (the trail did not change): indexes are the pass's own.
-  const same = isPatchIdList(file.patchIds, patches);
+  // The same patches in the same order: indexes are the pass's own. A trail of the same name is the
+  // same events, which fold and order alike (an order that changes bumps CACHE_VERSION), so only
+  // the list's ends are compared; another trail's list is compared whole.
+  const same = file.trail !== null && file.trail === key.trail ? sameEnds(file.patchIds, patches) : isPatchIdList(file.patchIds, patches);
   const map = same ? null : file.patchIds === '' ? [] : file.patchIds.split('\n').map(indexOf);
   if (map?.some((m) => m === undefined)) return null;
   const P = (x: number) => {

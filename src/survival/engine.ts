@@ -97,13 +97,16 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     // Each anchor commit is looked up once (a trail names each of them for many patches).
     const commitInfo = new Map<string, AnchorCommit>();
     let cutoff = Number.POSITIVE_INFINITY;
+    // The last commit looked up: a step's patches are anchored together, and come one after another.
+    let lastCommit: string | null = null;
+    let lastInfo: AnchorCommit | undefined;
     for (let i = 0; i < patches.length; i++) {
       const a = recorded[i];
       if (!a) {
         cutoff = Math.min(cutoff, stepTime(patches[i]!));
         continue;
       }
-      let info = commitInfo.get(a.commit);
+      let info = a.commit === lastCommit ? lastInfo : commitInfo.get(a.commit);
       if (!info) {
         const k = known?.commits.get(a.commit);
         let time: number | null = null;
@@ -118,6 +121,8 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
         }
         commitInfo.set(a.commit, (info = { time, inHistory: false }));
       }
+      lastCommit = a.commit;
+      lastInfo = info;
       infoOf[i] = info;
       if (info.time !== null) cutoff = Math.min(cutoff, info.time);
     }

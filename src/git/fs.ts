@@ -63,9 +63,23 @@ export function atomicWriteFileSync(file: string, data: string | Uint8Array): vo
  */
 export const NO_PATH: Promise<never> = Promise.reject(Object.assign(new Error('no path'), { code: 'EINVAL' }));
 NO_PATH.catch(() => {});
-const readFile = ((file: Parameters<typeof fsp.readFile>[0] | undefined, options?: Parameters<typeof fsp.readFile>[1]) =>
-  file === undefined ? NO_PATH : fsp.readFile(file, options)) as typeof fsp.readFile;
+/**
+ * A synchronous call behind a promise, for isomorphic-git's client: a call of `fs.promises` costs a
+ * thread-pool round trip (`readFile` four: open, stat, read, close), more than the small reads and
+ * stats isomorphic-git makes (refs, `HEAD`, `packed-refs`, config, the git dir). A call without a
+ * path is isomorphic-git's probe (`NO_PATH`).
+ */
+export const sync = <R>(f: (...a: never[]) => R) => (...a: unknown[]): Promise<R> => {
+  if (a[0] === undefined) return NO_PATH;
+  try {
+    return Promise.resolve((f as (...x: unknown[]) => R)(...a));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+};
 
-export const gitFs = { promises: { ...fsp, readFile, writeFile: atomicWriteFile } };
+export const gitFs = {
+  promises: { ...fsp, readFile: sync(fs.readFileSync), stat: sync(fs.statSync), lstat: sync(fs.lstatSync), readdir: sync(fs.readdirSync as (...a: never[]) => string[]), writeFile: atomicWriteFile },
+};
 export type GitFs = typeof gitFs;
 export { atomicWriteFile };

@@ -3,7 +3,7 @@ import * as nodeFs from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
 import { gitArgs, type Repo } from './repo.js';
-import { atomicWriteFileSync, gitFs, NO_PATH } from './fs.js';
+import { atomicWriteFileSync, gitFs, NO_PATH, sync } from './fs.js';
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -73,29 +73,17 @@ export function encodeTree(entries: TreeEntry[]): Buffer {
  * not found (a concurrent repack). Writes keep the atomic client. A repository opened with another
  * client (tests inject faults) keeps its own.
  */
-const sync = <R>(f: (...a: never[]) => R) => (...a: unknown[]): Promise<R> => {
-  if (a[0] === undefined) return NO_PATH;
-  try {
-    return Promise.resolve((f as (...x: unknown[]) => R)(...a));
-  } catch (err) {
-    return Promise.reject(err);
-  }
-};
 const NO_FILE = Promise.reject(Object.assign(new Error('no such file'), { code: 'ENOENT' }));
 NO_FILE.catch(() => {});
 const LOOSE = /[\\/]objects[\\/][0-9a-f]{2}[\\/][0-9a-f]{38}$/;
-const readFileSync = sync(nodeFs.readFileSync);
+const readFileSync = gitFs.promises.readFile;
 /**
- * The client isomorphic-git writes objects through with the default client: synchronous calls
- * behind promises, writes still atomic (temp file, then rename). isomorphic-git wraps the client
- * anew on every call and probes it by calling `readFile()` without a path (`NO_PATH`).
+ * The client isomorphic-git writes objects through with the default client: its reads and stats
+ * are synchronous already; so are its writes here (still atomic: temp file, then rename).
  */
 const writeFs = {
   promises: {
     ...gitFs.promises,
-    readFile: sync(nodeFs.readFileSync),
-    stat: sync(nodeFs.statSync),
-    lstat: sync(nodeFs.lstatSync),
     mkdir: sync(nodeFs.mkdirSync),
     writeFile: sync(atomicWriteFileSync as (...a: never[]) => void),
   },
@@ -125,8 +113,7 @@ function readClient(repo: Repo): ReadClient {
   let c = clients.get(repo.cache);
   if (c && c.base === repo.fs) return c;
   const packs = new Map<string, string[]>();
-  const readdir = sync(nodeFs.readdirSync as (...a: never[]) => string[]);
-  const stat = sync(nodeFs.statSync);
+  const { readdir, stat } = gitFs.promises;
   let gitdirStat: Promise<unknown> | null = null;
   const loose = new Map<string, Set<string>>();
   // Every read probes the loose objects first; most objects are packed, and a failed open costs a
@@ -158,7 +145,6 @@ function readClient(repo: Repo): ReadClient {
               gitdirStat ??= stat(p);
               return gitdirStat;
             },
-            lstat: sync(nodeFs.lstatSync),
             readdir: async (p: unknown, ...rest: unknown[]) => {
               if (typeof p !== 'string' || !p.endsWith('objects/pack') || rest.length) return readdir(p, ...rest);
               let hit = packs.get(p);

@@ -103,9 +103,12 @@ export function encodeBinaryJson(value: unknown): Buffer {
   const narrow: string[] = [];
   const wide: string[] = [];
   const lengths = table.map((t) => {
-    if (!WIDE.test(t)) return narrow.push(t), t.length;
-    wide.push(t);
-    return ~t.length;
+    if (WIDE.test(t)) {
+      wide.push(t);
+      return ~t.length;
+    }
+    narrow.push(t);
+    return t.length;
   });
   const narrowText = Buffer.from(narrow.join(''), 'latin1');
   const wideText = Buffer.from(wide.join(''), 'utf16le');

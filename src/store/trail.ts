@@ -39,8 +39,6 @@ export interface Trail {
   patches: Map<string, Patch>;
   /** The current anchor of each anchored patch (the latest anchor event wins: rewrites move it). */
   anchors: Map<string, Anchor>;
-  /** The step that recorded each patch (built once by the fold). */
-  stepByPatch: Map<string, Step>;
   events: StoredEvent[];
   /**
    * A name for exactly these events, for a whole trail read from the store (the same name, the same
@@ -69,9 +67,7 @@ export function foldTrail(events: StoredEvent[]): Trail {
     }
     applyEvent(trace, commit, event, patches, anchors, openTurn, openSteps);
   }
-  const stepByPatch = new Map<string, Step>();
-  for (const trace of traces.values()) for (const step of trace.steps) for (const id of step.patchIds) stepByPatch.set(id, step);
-  return { traces, patches, anchors, stepByPatch, events, name: null };
+  return { traces, patches, anchors, events, name: null };
 }
 
 function applyEvent(
@@ -205,8 +201,17 @@ function sortPatches(trail: Trail): Patch[] {
   return out;
 }
 
+const stepsByPatch = new WeakMap<Trail, Map<string, Step>>();
+
+/** The step that recorded a patch (the last to list it). The index is made on the first call: an update of the survival cache asks for few steps, or none. */
 export function stepOf(trail: Trail, patch: Pick<Patch, 'patchId'>): Step | undefined {
-  return trail.stepByPatch.get(patch.patchId);
+  let index = stepsByPatch.get(trail);
+  if (!index) {
+    index = new Map();
+    for (const trace of trail.traces.values()) for (const step of trace.steps) for (const id of step.patchIds) index.set(id, step);
+    stepsByPatch.set(trail, index);
+  }
+  return index.get(patch.patchId);
 }
 
 /** The window of a step still open (started, not ended) in a trace, if any. */

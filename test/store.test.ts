@@ -8,6 +8,7 @@ import { events, scenario, tempDir } from './helpers.js';
 import { appendEvent, encodeChainCache, loadChainCache, TRACE_REF_PREFIX, type StoredEvent } from '../src/store/log.js';
 import { verifyStore } from '../src/store/maintenance.js';
 import { foldTrail, orderedPatches } from '../src/store/trail.js';
+import { crc32, crc32Portable, seal, unseal } from '../src/store/sealed.js';
 import { decodeBinaryJson, encodeBinaryJson } from '../src/store/binary-json.js';
 import { OtError } from '../src/errors.js';
 import type { Scenario } from '../fixtures/scenario.js';
@@ -87,6 +88,27 @@ describe('the event log', () => {
     expect(loadChainCache(file)).toBeNull();
     fs.writeFileSync(file, bytes.subarray(0, bytes.length - 1));
     expect(loadChainCache(file)).toBeNull();
+  });
+});
+
+describe('the seal of a cache file', () => {
+  it('is zlib\'s CRC-32, computed alike where node has none; a changed or cut file is refused', () => {
+    expect(crc32Portable(Buffer.from('123456789'))).toBe(0xcbf43926);
+    let x = 7;
+    for (const n of [0, 1, 3, 255, 256, 4097]) {
+      const b = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) b[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+      expect(crc32Portable(b)).toBe(crc32(b));
+      const sealed = seal('TEST', b);
+      expect(unseal('TEST', sealed)).toEqual(b);
+      expect(unseal('OTHR', sealed)).toBeNull();
+      if (n > 0) {
+        const bad = Buffer.from(sealed);
+        bad[8 + (n >> 1)]! ^= 0x01;
+        expect(unseal('TEST', bad)).toBeNull();
+        expect(unseal('TEST', sealed.subarray(0, sealed.length - 1))).toBeNull();
+      }
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import { loadTrail } from '../src/store/trail.js';
 import { computeSurvival, lastPassStats } from '../src/survival/engine.js';
 import { appendEvent } from '../src/store/log.js';
 import { walkHistory, type History, type KnownHistory } from '../src/survival/history.js';
-import { seal } from '../src/store/sealed.js';
+import { seal, unseal } from '../src/store/sealed.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -147,6 +147,42 @@ describe('cache', () => {
     expect(moved.get('one')!.survival.aliveLines).toBe(2);
   });
 
+  it('a checkpoint\'s patch list is read only when the trail changed; without it that checkpoint is not used', async () => {
+    const s = make();
+    await three(s);
+    await states(s, true);
+    const dir = path.join(s.dir, '.git', 'ot', 'survival');
+    const dropLists = () => {
+      const lists = fs.readdirSync(dir).filter((n) => n.endsWith('.ids'));
+      for (const n of lists) fs.rmSync(path.join(dir, n));
+      return lists.length;
+    };
+    const same = async () => expect([...(await states(s, true))].map(([k, v]) => [k, v.survival, v.anchor])).toEqual([...(await states(s, false))].map(([k, v]) => [k, v.survival, v.anchor]));
+    // The same trail: the list is not needed.
+    expect(dropLists()).toBe(1);
+    s.write('base.ts', 'export {};\nexport const more = 1;\n');
+    await s.commit('more', HUMAN);
+    const resumed = await states(s, true);
+    expect(lastPassStats.resumedFrom).not.toBeNull();
+    expect(lastPassStats.commitsProcessed).toBe(1);
+    expect([...resumed].map(([k, v]) => [k, v.survival])).toEqual([...(await states(s, false))].map(([k, v]) => [k, v.survival]));
+    // A new step: another trail, whose patches the list maps.
+    await s.agentStep({ trace: 't', step: 'four' }, () => s.write('four.ts', lines('four')));
+    s.write('base.ts', 'export {};\nexport const more = 2;\n');
+    await s.commit('more again', HUMAN);
+    const mapped = await states(s, true);
+    expect(lastPassStats.resumedFrom).not.toBeNull();
+    expect(lastPassStats.commitsProcessed).toBe(1);
+    expect(mapped.get('four')!.survival.state).toBe('alive_on_path');
+    await same();
+    // Another new step, and no list: the checkpoints cannot be mapped, and the pass starts over.
+    await s.agentStep({ trace: 't', step: 'five' }, () => s.write('five.ts', lines('five')));
+    expect(dropLists()).toBeGreaterThan(0);
+    await states(s, true);
+    expect(lastPassStats.resumedFrom).toBeNull();
+    await same();
+  });
+
   it('a run of updates, each resuming from the last checkpoint, answers as an uncached pass, line owners included', async () => {
     const s = make();
     s.write('base.ts', 'export {};\n');
@@ -285,7 +321,7 @@ describe('cache', () => {
       },
       (b) => b.subarray(0, b.length >> 1),
       (b) => {
-        const body = Buffer.from(b.subarray(24));
+        const body = Buffer.from(unseal('OTSV', b)!);
         body.writeInt32LE(body.readInt32LE(4) + 1, 4);
         return seal('OTSV', body);
       },

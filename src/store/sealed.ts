@@ -1,27 +1,51 @@
-import { createHash } from 'node:crypto';
+import * as zlib from 'node:zlib';
 
 /**
- * The framing of our derived cache files: four bytes naming the format, the SHA-1 of the rest, the
- * rest. Only we write them; a file whose sum does not match (edited, truncated, half written by an
- * older version) is not used, and the data is derived again from its source.
+ * The framing of our derived cache files: four bytes naming the format, the CRC-32 of the rest, the
+ * rest (from byte 8, so a body of 32-bit integers stays aligned). Only we write them, atomically
+ * (temp file, then rename); the sum catches what else can happen to a file (edited, truncated, a
+ * bad block), and a file whose sum does not match is not used: the data is derived again from its
+ * source. A CRC reads a large trail's cache in half the time SHA-1 took, on every command.
  */
+const HEAD = 8;
+
+/** A sealed file of `bodyLength` bytes, written in place by `fill` (one allocation for a large body). */
+export function sealInPlace(magic: string, bodyLength: number, fill: (body: Buffer) => void): Buffer {
+  const out = Buffer.alloc(HEAD + bodyLength);
+  out.write(magic, 0, 'latin1');
+  const body = out.subarray(HEAD);
+  fill(body);
+  out.writeUInt32LE(crc32(body), 4);
+  return out;
+}
+
 export function seal(magic: string, body: Buffer): Buffer {
   return sealInPlace(magic, body.length, (to) => body.copy(to));
 }
 
-/** A sealed file of `bodyLength` bytes, written in place by `fill` (one allocation for a large body). */
-export function sealInPlace(magic: string, bodyLength: number, fill: (body: Buffer) => void): Buffer {
-  const out = Buffer.alloc(24 + bodyLength);
-  out.write(magic, 0, 'latin1');
-  const body = out.subarray(24);
-  fill(body);
-  createHash('sha1').update(body).digest().copy(out, 4);
-  return out;
-}
-
 /** The body of a sealed file, or null when it is not one of `magic` or its sum does not match. */
 export function unseal(magic: string, bytes: Buffer): Buffer | null {
-  if (bytes.length < 24 || bytes.toString('latin1', 0, 4) !== magic) return null;
-  const body = bytes.subarray(24);
-  return createHash('sha1').update(body).digest().equals(bytes.subarray(4, 24)) ? body : null;
+  if (bytes.length < HEAD || bytes.toString('latin1', 0, 4) !== magic) return null;
+  const body = bytes.subarray(HEAD);
+  return crc32(body) === bytes.readUInt32LE(4) ? body : null;
+}
+
+/** CRC-32 (zlib's): node's own where it has one (20.15 and later), else computed here, alike. */
+export const crc32: (data: Uint8Array) => number = (zlib as { crc32?: (data: Uint8Array) => number }).crc32 ?? crc32Portable;
+
+let table: Uint32Array | null = null;
+
+/** CRC-32 a byte at a time (the polynomial 0xEDB88320, reflected, as zlib computes it). */
+export function crc32Portable(data: Uint8Array): number {
+  if (!table) {
+    table = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      table[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
 }

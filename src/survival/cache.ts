@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import { otDataDir, type Repo } from '../git/repo.js';
 import { atomicWriteFileSync } from '../git/fs.js';
 import { decodeBinaryJson, encodeBinaryJson } from '../store/binary-json.js';
@@ -27,7 +28,8 @@ import { newRecord, type FileState, type ForwardPass, type LineState, type Owner
  * has to.
  *
  * Next to them, `history.bin` keeps the last history walk (a commit never changes), so an update
- * reads only the commits that are new since then, and the walk is extended rather than redone.
+ * reads only the commits that are new since then, and the walk is extended rather than redone; and
+ * `<name>.ids` the patch lists the checkpoints index patches by (`PatchList`).
  */
 export const CACHE_VERSION = 8;
 const KEEP_FILES = 12;
@@ -42,8 +44,12 @@ const DEPTHS = [0, 8, 64];
 interface CheckpointHead {
   v: number;
   commit: string;
-  /** The pass's patch ids, in its order, joined by newlines (patch indexes below are into this list). */
-  patchIds: string;
+  /**
+   * The pass's patches (patch indexes below are into their list, `patchIdList`): the list's name
+   * (`PatchList`; the list itself is kept once, beside the checkpoints) and length.
+   */
+  patchList: string;
+  patchCount: number;
   /** The effective anchors inside its history (`AnchorKey.inside`). */
   anchors: string;
   /** The name of the trail it was made from, and its re-found anchors inside its history (`AnchorKey`). */
@@ -85,12 +91,33 @@ function isPatchIdList(list: string, patches: Patch[]): boolean {
   return at === list.length;
 }
 
-/** Whether `list` has `patchIdList(patches)`'s length, first and last id (a check of shape, for the same trail). */
-function sameEnds(list: string, patches: Patch[]): boolean {
-  if (patches.length === 0) return list === '';
-  const first = patches[0]!.patchId;
-  const last = patches[patches.length - 1]!.patchId;
-  return list.length === patches.reduce((n, p) => n + p.patchId.length + 1, -1) && list.startsWith(first) && list.endsWith(last);
+/**
+ * A pass's patch list, named by the SHA-1 of its text and kept in `<name>.ids` (sealed), not in
+ * every checkpoint: it is a third of a checkpoint's bytes, and checkpoints of one trail share it.
+ */
+interface PatchList {
+  name: string;
+  text: string;
+}
+const LIST_EXT = '.ids';
+const LIST_MAGIC = 'OTPL';
+/** The lists kept besides those the checkpoints just written name (older ones are named by few checkpoints, if any). */
+const KEEP_LISTS = 4;
+
+function patchList(patches: Patch[]): PatchList {
+  const text = patchIdList(patches);
+  return { name: createHash('sha1').update(text).digest('hex'), text };
+}
+
+/** The text of the list named `name`; null when it is missing or not that list. */
+function readPatchList(repo: Repo, name: string): string | null {
+  try {
+    const body = unseal(LIST_MAGIC, fs.readFileSync(path.join(dir(repo), `${name}${LIST_EXT}`)));
+    const text = body?.toString('utf8') ?? null;
+    return text !== null && createHash('sha1').update(text).digest('hex') === name ? text : null;
+  } catch {
+    return null;
+  }
 }
 
 interface CheckpointFile {
@@ -125,7 +152,7 @@ function readCheckpointFile(file: string): CheckpointFile | null {
   if (!body || body.length < 4) return null;
   const n = body.readUInt32LE(0);
   if (4 + n > body.length) return null;
-  // A fresh read buffer is aligned, and so is the body (after 24 bytes): the binary JSON and the
+  // A fresh read buffer is aligned, and so is the body (after 8 bytes): the binary JSON and the
   // integers are read in place.
   const head = decodeBinaryJson(body.subarray(4, 4 + n)) as CheckpointHead;
   const at = 4 + n + ((4 - ((4 + n) % 4)) % 4);
@@ -326,8 +353,8 @@ export class StoredRows {
     readonly count: number,
     /** Patch index in the checkpoint to the pass's. */
     readonly patchIndex: (x: number) => number,
-    /** The checkpoint's patch ids (`patchIdList`), when they are the pass's: its rows can then be kept as they are. */
-    readonly patchIds: string | null,
+    /** The name of the checkpoint's patch list (`PatchList`), when it is the pass's: its rows can then be kept as they are. */
+    readonly patchList: string | null,
   ) {
     this.owners = new Array(count);
   }
@@ -505,10 +532,19 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
   }
   // Decode.
   // The same patches in the same order: indexes are the pass's own. A trail of the same name is the
-  // same events, which fold and order alike (an order that changes bumps CACHE_VERSION), so only
-  // the list's ends are compared; another trail's list is compared whole.
-  const same = file.trail !== null && file.trail === key.trail ? sameEnds(file.patchIds, patches) : isPatchIdList(file.patchIds, patches);
-  const map = same ? null : file.patchIds === '' ? [] : file.patchIds.split('\n').map(indexOf);
+  // same events, which fold and order alike (an order that changes bumps CACHE_VERSION): the list is
+  // not read. Another trail's list is read and compared, or mapped to the pass's patches.
+  let same: boolean;
+  let list: string | null = null;
+  if (file.trail !== null && file.trail === key.trail) {
+    if (file.patchCount !== patches.length) return null;
+    same = true;
+  } else {
+    list = readPatchList(repo, file.patchList);
+    if (list === null) return null;
+    same = isPatchIdList(list, patches);
+  }
+  const map = same ? null : list === '' ? [] : list!.split('\n').map(indexOf);
   if (map?.some((m) => m === undefined)) return null;
   const P = (x: number) => {
     const m = map ? map[x] : x < patches.length && x >= 0 ? x : undefined;
@@ -524,7 +560,7 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
     const prev = ints[x + 3]!;
     if (pi < 0 || pi >= nPatches || prev >= r || ints[x + 1]! < 0) return null;
   }
-  const rows = new StoredRows(ints, file.ownerRows, P, same ? file.patchIds : null);
+  const rows = new StoredRows(ints, file.ownerRows, P, same ? file.patchList : null);
   const files = new Map<string, FileState>();
   let x = 1 + 4 * file.ownerRows;
   for (const f of file.files) {
@@ -581,13 +617,19 @@ export function checkpointCommits(h: History): string[] {
 export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: AnchorKey, anchorsAt: Map<string, { p: number; anchor: Anchor }[]>, pass: ForwardPass, records: PatchRecord[], resumed: Checkpoint | null): void {
   try {
     fs.mkdirSync(dir(repo), { recursive: true });
+    // The pass's patch list: the one the checkpoint resumed from names, when it is the pass's.
+    let listName = resumed?.rows.patchList ?? null;
+    let list: PatchList | null = null;
+    if (listName === null) listName = (list = patchList(patches)).name;
+    const listFile = path.join(dir(repo), `${listName}${LIST_EXT}`);
+    if (!fs.existsSync(listFile)) atomicWriteFileSync(listFile, seal(LIST_MAGIC, Buffer.from((list ?? patchList(patches)).text, 'utf8')));
     // The commits the pass kept for checkpoints (`checkpointCommits`).
     for (const commit of pass.keep) {
       const state = pass.states.get(commit);
       const recs = commit === h.at ? records : pass.recordsAt.get(commit);
       if (!state || !recs) continue;
       const target = path.join(dir(repo), `${commit}${CHECKPOINT_EXT}`);
-      const { head, ints } = encode(commit, h, patches, key, anchorsAt, state, recs, resumed);
+      const { head, ints } = encode(commit, h, patches, listName, key, anchorsAt, state, recs, resumed);
       writeCheckpointFile(target, head, ints);
     }
     const names = fs.readdirSync(dir(repo)).filter((n) => n !== HISTORY_FILE);
@@ -596,6 +638,11 @@ export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: A
     for (const n of names) {
       const f = path.join(dir(repo), n);
       if (/^[0-9a-f]{40}\.json$/.test(n) || n === 'history.json' || (n.includes('.tmp-') && now - fs.statSync(f).mtimeMs > 60_000)) fs.rmSync(f, { force: true });
+    }
+    const lists = names.filter((n) => n.endsWith(LIST_EXT) && n !== `${listName}${LIST_EXT}`);
+    if (lists.length > KEEP_LISTS) {
+      const byAge = lists.map((n) => ({ n, t: fs.statSync(path.join(dir(repo), n)).mtimeMs })).sort((a, b) => b.t - a.t);
+      for (const { n } of byAge.slice(KEEP_LISTS)) fs.rmSync(path.join(dir(repo), n), { force: true });
     }
     const kept = names.filter((n) => CHECKPOINT_NAME.test(n));
     if (kept.length <= KEEP_FILES) return;
@@ -606,19 +653,18 @@ export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: A
   }
 }
 
-function encode(commit: string, h: History, patches: Patch[], key: AnchorKey, anchorsAt: Map<string, { p: number; anchor: Anchor }[]>, state: LineState, records: PatchRecord[], resumed: Checkpoint | null): CheckpointFile {
+function encode(commit: string, h: History, patches: Patch[], listName: string, key: AnchorKey, anchorsAt: Map<string, { p: number; anchor: Anchor }[]>, state: LineState, records: PatchRecord[], resumed: Checkpoint | null): CheckpointFile {
   const base = resumed?.rows ?? null;
   // The tip's history is the whole walk.
   const done: CommitSet = commit === h.at ? h.commits : ancestorsIn(h.commits, commit);
   // The tip's, from the checkpoint resumed from and the anchors of the commits replayed since.
   const anchors = (commit === h.at && resumed && key.extend(resumed.anchors, anchorsAt, resumed.replay)) || key.inside(done);
-  const patchIds = base?.patchIds ?? patchIdList(patches);
   let slotCount = 0;
   for (const f of state.files.values()) slotCount += f instanceof StoredFileState ? f.lines : f.owners.length;
   // The checkpoint the pass resumed from, when its patches are the pass's: its rows are kept as they
   // are (files the pass did not open are copied slot for slot), and only new owners are written.
   // Rows no file uses any more stay until they are as many as the slots, then all is written anew.
-  const keep = base?.patchIds && base.count <= 2 * slotCount + 1024 ? base : null;
+  const keep = base?.patchList && base.count <= 2 * slotCount + 1024 ? base : null;
   const ids = new Map<Owner, number>();
   const rows: number[] = [];
   let ownerRows = keep ? keep.count : 0;
@@ -676,5 +722,5 @@ function encode(commit: string, h: History, patches: Patch[], key: AnchorKey, an
   }
   ints.set(recs, x);
   const gone = state.gone?.size ? [...state.gone].map(([path, watch]) => ({ path, watch })) : undefined;
-  return { head: { v: CACHE_VERSION, commit, patchIds, anchors, trail: key.trail, refound: key.refoundInside(done), ownerRows, files, ...(gone ? { gone } : {}), commits: commits.join('\n'), records: recs.length / RECORD_INTS, unknown }, ints };
+  return { head: { v: CACHE_VERSION, commit, patchList: listName, patchCount: patches.length, anchors, trail: key.trail, refound: key.refoundInside(done), ownerRows, files, ...(gone ? { gone } : {}), commits: commits.join('\n'), records: recs.length / RECORD_INTS, unknown }, ints };
 }

@@ -119,7 +119,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
             /* unreadable: unknown below */
           }
         }
-        commitInfo.set(a.commit, (info = { time, inHistory: false }));
+        commitInfo.set(a.commit, (info = { time, inHistory: k !== undefined }));
       }
       lastCommit = a.commit;
       lastInfo = info;
@@ -130,7 +130,10 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     history = await walkHistory(repo, at, walkCutoff, known ?? undefined);
     if (useCache && !repo.shallow) saveHistory(repo, history, walkCutoff, known);
     const shallowNote = history.missing.size > 0 ? (repo.shallow ? 'shallow history' : `missing objects (${[...history.missing].slice(0, 3).map((o) => o.slice(0, 12)).join(', ')})`) : null;
-    for (const [commit, info] of commitInfo) info.inHistory = history.commits.has(commit);
+    // A walk that extended the kept one took its commits over: those are in history, and only the
+    // others are looked up.
+    const extended = known !== null && history.commits === known.commits;
+    for (const [commit, info] of commitInfo) if (!(extended && info.inHistory)) info.inHistory = history.commits.has(commit);
 
     // Effective anchors: recorded and in history, else re-found from content.
     const refind: RefindItem[] = [];
@@ -275,6 +278,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
 interface AnchorCommit {
   /** Its author or commit time, whichever is older; null when it cannot be read. */
   time: number | null;
+  /** In the history walked (until the walk is done: in the walk the cache kept). */
   inHistory: boolean;
   /** The effective anchors it holds and its author (lower case), once the anchors are settled. */
   group?: AnchorGroup;

@@ -76,6 +76,8 @@ export function encodeTree(entries: TreeEntry[]): Buffer {
 const NO_FILE = Promise.reject(Object.assign(new Error('no such file'), { code: 'ENOENT' }));
 NO_FILE.catch(() => {});
 const LOOSE = /[\\/]objects[\\/][0-9a-f]{2}[\\/][0-9a-f]{38}$/;
+/** Loose-object reads of a command made by opening the file, before its directories are listed instead. */
+const DIRECT_READS = 32;
 const readFileSync = gitFs.promises.readFile;
 /**
  * The client isomorphic-git writes objects through with the default client: its reads and stats
@@ -119,10 +121,17 @@ function readClient(repo: Repo): ReadClient {
   // Every read probes the loose objects first; most objects are packed, and a failed open costs a
   // system call and an exception. A loose-object directory is listed once per command instead (an
   // object written since then is found by the retry of `withReadClient`, which reads directly).
+  // The command's first reads open the file directly: an update reads a few objects, new and loose,
+  // and listing a directory for each costs more than the opens a command of many reads would waste.
+  let directReads = 0;
   const readFile = (p: unknown, ...rest: unknown[]): Promise<unknown> => {
     if (typeof p !== 'string' || !LOOSE.test(p)) return readFileSync(p, ...rest);
     const d = p.slice(0, -39);
     let names = loose.get(d);
+    if (!names && directReads < DIRECT_READS) {
+      directReads++;
+      return readFileSync(p, ...rest);
+    }
     if (!names) {
       try {
         names = new Set(nodeFs.existsSync(d) ? nodeFs.readdirSync(d) : []);

@@ -65,14 +65,6 @@ export function encodeTree(entries: TreeEntry[]): Buffer {
   return out;
 }
 
-/**
- * The client isomorphic-git reads objects through: node's synchronous calls behind promises. A read
- * is a few small system calls (the loose-object probe, the pack directory, the git dir's stat), each
- * a thread-pool round trip when asynchronous; synchronous they cost microseconds. The listing of
- * `objects/pack` is kept for the command (one Repo), and dropped and read again when an object is
- * not found (a concurrent repack). Writes keep the atomic client. A repository opened with another
- * client (tests inject faults) keeps its own.
- */
 const NO_FILE = Promise.reject(Object.assign(new Error('no such file'), { code: 'ENOENT' }));
 NO_FILE.catch(() => {});
 const LOOSE = /[\\/]objects[\\/][0-9a-f]{2}[\\/][0-9a-f]{38}$/;
@@ -110,6 +102,12 @@ interface ReadClient {
   /** isomorphic-git's pack indexes in the command's cache, once it has read a pack. */
   packIndexes: Map<unknown, unknown> | null;
 }
+/**
+ * The client isomorphic-git reads objects through: `gitFs`'s synchronous calls, with listings kept
+ * for the command (one Repo). The listing of `objects/pack` is dropped and read again when an object
+ * is not found (a concurrent repack). Writes keep the atomic client. A repository opened with
+ * another client (tests inject faults) keeps its own.
+ */
 const clients = new WeakMap<object, ReadClient>();
 function readClient(repo: Repo): ReadClient {
   let c = clients.get(repo.cache);

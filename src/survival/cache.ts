@@ -101,7 +101,7 @@ interface PatchList {
 }
 const LIST_EXT = '.ids';
 const LIST_MAGIC = 'OTPL';
-/** The lists kept besides those the checkpoints just written name (older ones are named by few checkpoints, if any). */
+/** Patch lists kept besides the one the checkpoints just written name (older ones are named by few checkpoints, if any). */
 const KEEP_LISTS = 4;
 
 function patchList(patches: Patch[]): PatchList {

@@ -639,18 +639,18 @@ export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: A
       const f = path.join(dir(repo), n);
       if (/^[0-9a-f]{40}\.json$/.test(n) || n === 'history.json' || (n.includes('.tmp-') && now - fs.statSync(f).mtimeMs > 60_000)) fs.rmSync(f, { force: true });
     }
-    const lists = names.filter((n) => n.endsWith(LIST_EXT) && n !== `${listName}${LIST_EXT}`);
-    if (lists.length > KEEP_LISTS) {
-      const byAge = lists.map((n) => ({ n, t: fs.statSync(path.join(dir(repo), n)).mtimeMs })).sort((a, b) => b.t - a.t);
-      for (const { n } of byAge.slice(KEEP_LISTS)) fs.rmSync(path.join(dir(repo), n), { force: true });
-    }
-    const kept = names.filter((n) => CHECKPOINT_NAME.test(n));
-    if (kept.length <= KEEP_FILES) return;
-    const all = kept.map((n) => ({ n, t: fs.statSync(path.join(dir(repo), n)).mtimeMs })).sort((a, b) => b.t - a.t);
-    for (const { n } of all.slice(KEEP_FILES)) fs.rmSync(path.join(dir(repo), n), { force: true });
+    keepNewest(repo, names.filter((n) => n.endsWith(LIST_EXT) && n !== `${listName}${LIST_EXT}`), KEEP_LISTS);
+    keepNewest(repo, names.filter((n) => CHECKPOINT_NAME.test(n)), KEEP_FILES);
   } catch {
     /* the cache is optional */
   }
+}
+
+/** Removes all but the `keep` most recently written of the cache files `names`. */
+function keepNewest(repo: Repo, names: string[], keep: number): void {
+  if (names.length <= keep) return;
+  const byAge = names.map((n) => ({ n, t: fs.statSync(path.join(dir(repo), n)).mtimeMs })).sort((a, b) => b.t - a.t);
+  for (const { n } of byAge.slice(keep)) fs.rmSync(path.join(dir(repo), n), { force: true });
 }
 
 function encode(commit: string, h: History, patches: Patch[], listName: string, key: AnchorKey, anchorsAt: Map<string, { p: number; anchor: Anchor }[]>, state: LineState, records: PatchRecord[], resumed: Checkpoint | null): CheckpointFile {

@@ -4,6 +4,7 @@ import { anchorCommit } from '../src/anchor/anchor.js';
 import { bigramProfile, diffIds, editDistanceWithin, lineSimilarity, profileSimilarity, windowSimilarities } from '../src/diff/lines.js';
 import { diffArrays } from 'diff';
 import { HUMAN, survivalByStep } from '../fixtures/scenario.js';
+import { rng } from '../fixtures/histories.js';
 
 /** Lines of `file` at `commit` that `git blame` gives to `commit` itself (1-based): the oracle for line precision. */
 function blamedTo(s: ReturnType<typeof scenario>, commit: string, file: string): number[] {
@@ -14,6 +15,12 @@ function blamedTo(s: ReturnType<typeof scenario>, commit: string, file: string):
     if (m && m[1] === commit) lines.push(Number(m[2]));
   }
   return lines;
+}
+
+/** Integers below `n`, drawn from the fixtures' seeded generator. */
+function seeded(seed: number): (n: number) => number {
+  const next = rng(seed);
+  return (n) => Math.floor(next() * n);
 }
 
 describe('line similarity', () => {
@@ -39,8 +46,7 @@ describe('line similarity', () => {
       }
       return na + nb === 0 ? (x.trim() === y.trim() ? 1 : 0) : (2 * common) / (na + nb);
     };
-    let seed = 5;
-    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const rand = seeded(5);
     // Characters past one byte and pairs a narrower bigram code would confuse ('a\u0101', 'b\u0001').
     const alphabet = ['a', 'b', 'ab', ' ', '\t', '(', ')', 'é', '\u{1F600}', '\uFFFF', 'x', '\u0101', '\u0001'];
     const line = () => Array.from({ length: rand(12) }, () => alphabet[rand(alphabet.length)]).join('');
@@ -73,8 +79,7 @@ describe('window similarity in one sliding pass', () => {
 
 describe('large line diffs', () => {
   it('knows when the edit distance passes a bound exactly as jsdiff does (it gives up past maxEditLength)', () => {
-    let seed = 11;
-    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const rand = seeded(11);
     for (let round = 0; round < 1500; round++) {
       const alphabet = 1 + rand(6);
       const a = Array.from({ length: rand(30) }, () => rand(alphabet));
@@ -98,8 +103,7 @@ describe('large line diffs', () => {
 
   it('split at anchors, still rebuild the new side and change no more lines than Myers on the whole', () => {
     // Seeded: a lock-file-like text (repeated boilerplate around unique lines), edited at random.
-    let seed = 7;
-    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const rand = seeded(7);
     const line = () => (rand(3) === 0 ? rand(6) : 1000 + rand(1_000_000));
     for (let round = 0; round < 4; round++) {
       const a = Array.from({ length: 1500 + rand(500) }, line);

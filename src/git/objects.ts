@@ -3,7 +3,7 @@ import * as nodeFs from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
 import { gitArgs, type Repo } from './repo.js';
-import { atomicWriteFileSync, gitFs, NO_PATH, sync } from './fs.js';
+import { atomicWriteFileSync, gitFs, sync } from './fs.js';
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';

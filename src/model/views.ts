@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { BLAME_COMMIT_SCHEMA, BLAME_FILE_SCHEMA, BLAME_PR_SCHEMA } from './formats.js';
 import { Firmness, FileChange } from './events.js';
 import { Survival, SurvivalState } from './survival.js';
 

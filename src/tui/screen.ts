@@ -1,7 +1,7 @@
 import { COLOR_SGR } from '../render/text-style.js';
 import type { ExplorerModel, PrExplorerModel } from '../views/explorer.js';
 import { HOW_TO_RECORD } from '../views/explorer.js';
-import { PR_TABS, filterRows, patchRows, prRows, screenHeader, short, traceRows, tracesRows, type Color, type Row, type Screen, type Segment } from './rows.js';
+import { PR_TABS, filterRows, patchRows, prRows, screenHeader, short, traceRows, tracesRows, type Row, type Screen, type Segment } from './rows.js';
 
 /**
  * What the interface shows, as plain data and without Ink: the state of the screen stack, and the

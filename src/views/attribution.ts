@@ -1,6 +1,5 @@
 import type { Repo } from '../git/repo.js';
 import { commitFileDiffs, matchPatches } from '../anchor/match.js';
-import type { FileDiff } from '../diff/file-changes.js';
 import type { Anchor, Firmness, Patch } from '../model/events.js';
 import type { BlameHunk } from '../model/views.js';
 import { orderedPatches, stepOf, type Trail } from '../store/trail.js';

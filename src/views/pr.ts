@@ -3,7 +3,7 @@ import { resolveRef, resolveRevision } from '../git/refs.js';
 import { commitsInRange, mergeBase } from '../git/history.js';
 import type { SurvivalState } from '../model/survival.js';
 import { ALIVE_STATES, emptyCounts } from '../model/formats.js';
-import type { BlameHunk, PrCardView, PrCommit, StateCounts } from '../model/views.js';
+import type { BlameHunk, PrCardView, PrCommit } from '../model/views.js';
 import { stepOf, type Step, type Trail } from '../store/trail.js';
 import type { SurvivalReport } from '../survival/types.js';
 import { usageError } from '../errors.js';

@@ -129,6 +129,8 @@ describe('the fold of a trail', () => {
       { commit: start3.commit, event: { ...start3.event, seq: evs.length, stepId: 's3' } as StoredEvent['event'] },
       { commit: ends[0]!.commit, event: { ...e1!, seq: evs.length + 1, stepId: 's3', patches: [fresh(1), fresh(1), p1, fresh(2), p1, fresh(2), fresh(3)] } },
     ];
+    // Without the third step no patch is listed twice: the order is the steps' lists, one after the other.
+    expect(orderedPatches(foldTrail(evs)).map((p) => p.patchId)).toEqual([...e1!.patches.map((p) => p.patchId), p2.patchId]);
     const trail = foldTrail(more);
     const steps = trail.traces.get('t1')!.steps;
     expect(steps.map((x) => x.stepId)).toEqual(['s1', 's2', 's3']);

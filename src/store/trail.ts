@@ -134,7 +134,10 @@ function applyEvent(
       let listed: Set<string> | null = null;
       for (const p of event.patches) {
         if (!patches.has(p.patchId)) patches.set(p.patchId, p);
-        else if ((listed ??= new Set(step.patchIds)).has(p.patchId)) continue;
+        else {
+          listedAgain.add(patches);
+          if ((listed ??= new Set(step.patchIds)).has(p.patchId)) continue;
+        }
         listed?.add(p.patchId);
         step.patchIds.push(p.patchId);
       }
@@ -169,6 +172,8 @@ export async function loadTraceTrail(repo: Repo, traceId: string): Promise<Trail
 }
 
 const ordered = new WeakMap<Trail, Patch[]>();
+/** The patch maps of folds that met a patch already folded (listed again, by its step or another). */
+const listedAgain = new WeakSet<Map<string, Patch>>();
 
 /**
  * Patches of the trail in a stable order: trace start, step index, file, line (computed once per
@@ -182,22 +187,27 @@ export function orderedPatches(trail: Trail): Patch[] {
 }
 
 function sortPatches(trail: Trail): Patch[] {
-  // Each patch ranks where a step first lists it: walking the steps in order is the sort.
+  // Each patch ranks where a step first lists it: walking the steps in order is the sort. When the
+  // fold met no patch twice, each is listed once and needs no set of those seen.
   const out: Patch[] = [];
-  const seen = new Set<string>();
+  const seen = listedAgain.has(trail.patches) ? new Set<string>() : null;
   const traces = [...trail.traces.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.traceId.localeCompare(b.traceId));
   for (const t of traces) {
     for (const s of t.steps) {
       for (const id of s.patchIds) {
-        if (seen.has(id)) continue;
-        seen.add(id);
+        if (seen) {
+          if (seen.has(id)) continue;
+          seen.add(id);
+        }
         const p = trail.patches.get(id);
         if (p) out.push(p);
       }
     }
   }
+  if (!seen && out.length === trail.patches.size) return out;
   // A patch no step lists (not one the fold makes) goes last, by file and line.
-  if (out.length < trail.patches.size) out.push(...[...trail.patches.values()].filter((p) => !seen.has(p.patchId)).sort((a, b) => a.path.localeCompare(b.path) || a.newStart - b.newStart));
+  const listed = seen ?? new Set(out.map((p) => p.patchId));
+  if (out.length < trail.patches.size) out.push(...[...trail.patches.values()].filter((p) => !listed.has(p.patchId)).sort((a, b) => a.path.localeCompare(b.path) || a.newStart - b.newStart));
   return out;
 }
 

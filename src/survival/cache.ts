@@ -685,7 +685,7 @@ function encode(commit: string, h: History, patches: Patch[], listName: string, 
     const own = copied ?? f.owners.map((o) => (o ? enc(o) : -1));
     slots.push(own);
     let owned = 0;
-    for (const r of own) if (r >= 0) owned++;
+    for (let j = 0; j < own.length; j++) if (own[j]! >= 0) owned++;
     return { path, oid: f.oid, lines: own.length, owned, watch: f.watch };
   });
   const commits: string[] = [];

@@ -177,6 +177,8 @@ export function topoOrder(commits: Map<string, HistCommit>, at: string, block?: 
     yield* commits.keys();
   };
   for (const root of roots()) {
+    // Every commit placed (as after a walk from `at`): the other roots are all visited.
+    if (order.length === commits.size) break;
     if (visited(root) || !commits.has(root)) continue;
     const stack: [string, number][] = [[root, 0]];
     state.set(root, 1);

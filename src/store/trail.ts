@@ -204,10 +204,11 @@ function sortPatches(trail: Trail): Patch[] {
       }
     }
   }
-  if (!seen && out.length === trail.patches.size) return out;
   // A patch no step lists (not one the fold makes) goes last, by file and line.
-  const listed = seen ?? new Set(out.map((p) => p.patchId));
-  if (out.length < trail.patches.size) out.push(...[...trail.patches.values()].filter((p) => !listed.has(p.patchId)).sort((a, b) => a.path.localeCompare(b.path) || a.newStart - b.newStart));
+  if (out.length < trail.patches.size) {
+    const listed = seen ?? new Set(out.map((p) => p.patchId));
+    out.push(...[...trail.patches.values()].filter((p) => !listed.has(p.patchId)).sort((a, b) => a.path.localeCompare(b.path) || a.newStart - b.newStart));
+  }
   return out;
 }
 

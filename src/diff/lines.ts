@@ -126,6 +126,10 @@ export function editDistanceWithin(x: readonly number[], y: readonly number[], m
   const n = x.length;
   const m = y.length;
   if (Math.abs(n - m) > max) return false;
+  // Every line kept is one both sides have: at least n + m - 2 * (lines in common) are removed or
+  // added. Two versions sharing few lines (a file rewritten, its line endings changed) are told
+  // apart in O(n + m) instead of the O(max²) search.
+  if (n + m - 2 * linesInCommon(x, y) > max) return false;
   // Diagonal k = i - j; furthest[k + off] is the furthest i reached on it, -1 when not reached.
   const off = max + 1;
   const furthest = new Int32Array(2 * max + 3).fill(-1);
@@ -154,6 +158,21 @@ export function editDistanceWithin(x: readonly number[], y: readonly number[], m
     }
   }
   return false;
+}
+
+/** How many lines two records share, counted with repeats (the size of their multiset intersection). */
+function linesInCommon(x: readonly number[], y: readonly number[]): number {
+  const left = new Map<number, number>();
+  for (const v of x) left.set(v, (left.get(v) ?? 0) + 1);
+  let common = 0;
+  for (const v of y) {
+    const k = left.get(v);
+    if (k) {
+      left.set(v, k - 1);
+      common++;
+    }
+  }
+  return common;
 }
 
 /**
@@ -327,10 +346,28 @@ export const foldSpace = (s: string): string => s.replace(/\s+/g, ' ').trim();
 /** A bigram (two UTF-16 code units) of `t` at `i`, as one integer. */
 const bigramAt = (t: string, i: number): number => t.charCodeAt(i) * 0x10000 + t.charCodeAt(i + 1);
 
+/**
+ * Bigram arrays are carved out of shared chunks: an array of its own costs a buffer allocation
+ * each, several times the work of the bigrams of a short line, and a pass profiles lines by the
+ * hundred thousand. A chunk is never written again once carved; it lives while a profile does.
+ */
+const CHUNK = 1 << 16;
+let chunk = new Uint32Array(CHUNK);
+let carved = 0;
+function bigramSpace(n: number): Uint32Array {
+  if (n > CHUNK >> 6) return new Uint32Array(n);
+  if (carved + n > CHUNK) {
+    chunk = new Uint32Array(CHUNK);
+    carved = 0;
+  }
+  carved += n;
+  return chunk.subarray(carved - n, carved);
+}
+
 /** The bigrams of a text with white space folded, sorted: a multiset intersected by one merge. */
 function bigrams(s: string): Uint32Array {
   const t = foldSpace(s);
-  const out = new Uint32Array(Math.max(0, t.length - 1));
+  const out = bigramSpace(Math.max(0, t.length - 1));
   for (let i = 0; i < out.length; i++) out[i] = bigramAt(t, i);
   return out.sort();
 }

@@ -5,6 +5,7 @@ import { bigramProfile, diffIds, editDistanceWithin, lineSimilarity, profileSimi
 import { diffArrays } from 'diff';
 import { HUMAN, survivalByStep } from '../fixtures/scenario.js';
 import { rng } from '../fixtures/histories.js';
+import { containsRun } from '../src/survival/forward.js';
 
 /** Lines of `file` at `commit` that `git blame` gives to `commit` itself (1-based): the oracle for line precision. */
 function blamedTo(s: ReturnType<typeof scenario>, commit: string, file: string): number[] {
@@ -89,6 +90,23 @@ describe('large line diffs', () => {
         if (max < 1) continue;
         const jsdiffGivesUp = diffArrays(a, b, { maxEditLength: max }) === undefined;
         expect(editDistanceWithin(a, b, max), JSON.stringify({ a, b, max })).toBe(!jsdiffGivesUp);
+      }
+    }
+  });
+
+  it('finds a run of lines first where a scan finds it, in a long array searched again and again (then indexed)', () => {
+    const rand = seeded(13);
+    for (const length of [40, 300, 2000]) {
+      const lines = Array.from({ length }, () => `line ${rand(25)}`);
+      const scan = (want: string[]) => {
+        for (let i = 0; i + want.length <= lines.length; i++) if (want.every((w, k) => lines[i + k] === w)) return i;
+        return -1;
+      };
+      for (let q = 0; q < 200; q++) {
+        const from = rand(length);
+        // Runs taken from the lines (some at the very end), some made up, some empty.
+        const want = rand(4) === 0 ? Array.from({ length: rand(3) }, () => `line ${rand(30)}`) : lines.slice(from, from + 1 + rand(4));
+        expect(containsRun(lines, want), JSON.stringify({ length, q, want })).toBe(want.length ? scan(want) : -1);
       }
     }
   });

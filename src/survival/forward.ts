@@ -716,13 +716,51 @@ function presentKeys(files: Map<string, FileState>): Set<number> {
 export function containsRun(lines: string[], want: string[]): number {
   if (!want.length) return -1;
   const last = lines.length - want.length;
-  // Candidates by the first line (the engine's own search, much faster than a loop here).
-  for (let i = lines.indexOf(want[0]!); i >= 0 && i <= last; i = lines.indexOf(want[0]!, i + 1)) {
-    let k = 1;
-    while (k < want.length && lines[i + k] === want[k]) k++;
-    if (k === want.length) return i;
+  const at = linePositions(lines);
+  if (at) {
+    for (const i of at.get(want[0]!) ?? []) {
+      if (i > last) break;
+      if (runAt(lines, want, i)) return i;
+    }
+    return -1;
   }
+  // Candidates by the first line (the engine's own search, much faster than a loop here).
+  for (let i = lines.indexOf(want[0]!); i >= 0 && i <= last; i = lines.indexOf(want[0]!, i + 1)) if (runAt(lines, want, i)) return i;
   return -1;
+}
+
+/** Whether `want` is at `i` of `lines` (its first line known to be). */
+function runAt(lines: string[], want: string[], i: number): boolean {
+  let k = 1;
+  while (k < want.length && lines[i + k] === want[k]) k++;
+  return k === want.length;
+}
+
+/** Lines past which an array searched again is indexed (below, a scan is as fast). */
+const INDEX_FROM = 256;
+const positions = new WeakMap<string[], Map<string, number[]> | null>();
+/**
+ * The positions of each line of `lines`, by text, for a long array searched more than once (a
+ * rewritten file's hunk is searched for the before-content of every patch it replaces, hundreds
+ * of scans of thousands of lines); null on the first search, as most arrays get only one. The
+ * arrays searched are never changed once made (a file's lines, a hunk's).
+ */
+function linePositions(lines: string[]): Map<string, number[]> | null {
+  if (lines.length < INDEX_FROM) return null;
+  const known = positions.get(lines);
+  if (known) return known;
+  if (known === undefined) {
+    positions.set(lines, null);
+    return null;
+  }
+  const at = new Map<string, number[]>();
+  for (let i = 0; i < lines.length; i++) {
+    const xs = at.get(lines[i]!);
+    if (xs) xs.push(i);
+    else at.set(lines[i]!, [i]);
+  }
+  positions.set(lines, at);
+  return at;
 }
 
 /** The first run of `want` on lines new in the commit (every line when `fresh` is null), none of them owned (when `owners` is given), or -1. */

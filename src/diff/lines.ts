@@ -129,7 +129,7 @@ export function editDistanceWithin(x: readonly number[], y: readonly number[], m
   // Every line kept is one both sides have: at least n + m - 2 * (lines in common) are removed or
   // added. Two versions sharing few lines (a file rewritten, its line endings changed) are told
   // apart in O(n + m) instead of the O(max²) search.
-  if (n + m - 2 * linesInCommon(x, y) > max) return false;
+  if (n + m - 2 * sharedLines(x, y, one) > max) return false;
   // Diagonal k = i - j; furthest[k + off] is the furthest i reached on it, -1 when not reached.
   const off = max + 1;
   const furthest = new Int32Array(2 * max + 3).fill(-1);
@@ -160,20 +160,21 @@ export function editDistanceWithin(x: readonly number[], y: readonly number[], m
   return false;
 }
 
-/** How many lines two records share, counted with repeats (the size of their multiset intersection). */
-function linesInCommon(x: readonly number[], y: readonly number[]): number {
-  const left = new Map<number, number>();
-  for (const v of x) left.set(v, (left.get(v) ?? 0) + 1);
-  let common = 0;
-  for (const v of y) {
-    const k = left.get(v);
+/** What two texts' lines have in common, counted with repeats (their multiset intersection), each line weighed by `weight`. */
+function sharedLines<T>(a: readonly T[], b: readonly T[], weight: (line: T) => number): number {
+  const left = new Map<T, number>();
+  for (const l of a) left.set(l, (left.get(l) ?? 0) + 1);
+  let shared = 0;
+  for (const l of b) {
+    const k = left.get(l);
     if (k) {
-      left.set(v, k - 1);
-      common++;
+      left.set(l, k - 1);
+      shared += weight(l);
     }
   }
-  return common;
+  return shared;
 }
+const one = () => 1;
 
 /**
  * A large diff (a lock file, a generated file): split first at the lines found exactly once on
@@ -502,15 +503,5 @@ export function textSimilarity(a: string[], b: string[]): number {
   const sa = size(a);
   const sb = size(b);
   if (sa === 0 && sb === 0) return 1;
-  const counts = new Map<string, number>();
-  for (const l of a) counts.set(l, (counts.get(l) ?? 0) + 1);
-  let shared = 0;
-  for (const l of b) {
-    const c = counts.get(l);
-    if (c) {
-      shared += l.length + 1;
-      counts.set(l, c - 1);
-    }
-  }
-  return shared / Math.max(sa, sb);
+  return sharedLines(a, b, (l) => l.length + 1) / Math.max(sa, sb);
 }

@@ -28,8 +28,14 @@ export interface LineHunk {
 /** Bounds on Myers O(ND): past them a region is reported as one replacement (still correct, less fine). */
 const MAX_EDIT_LENGTH = 4000;
 const TIMEOUT_MS = 2000;
-/** Lines (both sides, between the common prefix and suffix) past which a diff is split at anchors first. */
-const LARGE = 2000;
+/**
+ * Lines (both sides, between the common prefix and suffix) past which a diff is split at anchors
+ * first. Low: jsdiff's Myers costs a fresh object per step, and a rewrite of a few hundred lines
+ * took tens of milliseconds whole; split, the same history (jsdiff's own, replayed) spent a third
+ * of the time in its small diffs and agreed with git blame a little more (99.868% of lines, from
+ * 99.859% at 2,000).
+ */
+const LARGE = 200;
 
 /**
  * Line diff of `a` to `b`, as git would align it: common prefix and suffix trimmed first, Myers in
@@ -177,7 +183,7 @@ function sharedLines<T>(a: readonly T[], b: readonly T[], weight: (line: T) => n
 const one = () => 1;
 
 /**
- * A large diff (a lock file, a generated file): split first at the lines found exactly once on
+ * A large diff (a lock file, a generated file, a rewrite): split first at the lines found exactly once on
  * each side, the longest run of them in the same order on both (patience diff's anchors), then
  * Myers between anchors. Myers on the whole is O(ND), seconds for a rewritten lock file; between
  * anchors the pieces are small. The lines each side lacks stay where they are: they keep Myers's
@@ -221,7 +227,24 @@ function anchoredHunks(am: number[], bm: number[], pre: number, distinct: number
   let i = 0;
   let j = 0;
   for (const [ai, bj] of [...anchors, [am.length, bm.length] as [number, number]]) {
-    hunks.push(...myersHunks(am.slice(i, ai), bm.slice(j, bj), pre + i, pre + j));
+    // Most pieces between anchors are empty or one changed line: their equal ends are trimmed
+    // here (as for the whole file), and jsdiff, at microseconds a call, is left what remains on
+    // both sides (a lock file's update made 70,000 calls a pass).
+    let a0 = i;
+    let b0 = j;
+    while (a0 < ai && b0 < bj && am[a0] === bm[b0]) {
+      a0++;
+      b0++;
+    }
+    let a1 = ai;
+    let b1 = bj;
+    while (a1 > a0 && b1 > b0 && am[a1 - 1] === bm[b1 - 1]) {
+      a1--;
+      b1--;
+    }
+    if (a1 - a0 <= 1 && b1 - b0 <= 1) {
+      if (a1 > a0 || b1 > b0) hunks.push({ oldStart: pre + a0, oldCount: a1 - a0, newStart: pre + b0, newCount: b1 - b0 });
+    } else hunks.push(...myersHunks(am.slice(a0, a1), bm.slice(b0, b1), pre + a0, pre + b0));
     i = ai + 1;
     j = bj + 1;
   }

@@ -39,7 +39,7 @@ const LARGE = 200;
 
 /**
  * Line diff of `a` to `b`, as git would align it: common prefix and suffix trimmed first, Myers in
- * between (bounded), then each pure insertion or deletion slid down as far as equal lines allow,
+ * between (bounded; past `LARGE` lines, between anchors), then each pure insertion or deletion slid down as far as equal lines allow,
  * which is where git's xdiff places ambiguous groups. A missing final newline makes the last line
  * differ, as in git.
  */
@@ -66,11 +66,7 @@ export function diffIds(a: number[], b: number[]): LineHunk[] {
  * from 0 (numbering every line of a large file costs more than the diff of a small change).
  */
 function diffRecords<T extends string | number>(a: readonly T[], b: readonly T[]): LineHunk[] {
-  let pre = 0;
-  const maxPre = Math.min(a.length, b.length);
-  while (pre < maxPre && a[pre] === b[pre]) pre++;
-  let suf = 0;
-  while (suf < maxPre - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
+  const { pre, suf } = equalEnds(a, b, 0, a.length, 0, b.length);
   if (pre + suf === a.length && pre + suf === b.length) return [];
   const ids = new Map<T, number>();
   const number = (from: readonly T[], end: number): number[] => {
@@ -86,6 +82,16 @@ function diffRecords<T extends string | number>(a: readonly T[], b: readonly T[]
   const bm = number(b, b.length - suf);
   const hunks = am.length + bm.length > LARGE ? anchoredHunks(am, bm, pre, ids.size) : myersHunks(am, bm, pre, pre);
   return slideDown(hunks, a, b);
+}
+
+/** How many records `a[a0..a1)` and `b[b0..b1)` have equal at their start, then at their end (not counting the start's again). */
+function equalEnds<T>(a: readonly T[], b: readonly T[], a0: number, a1: number, b0: number, b1: number): { pre: number; suf: number } {
+  const most = Math.min(a1 - a0, b1 - b0);
+  let pre = 0;
+  while (pre < most && a[a0 + pre] === b[b0 + pre]) pre++;
+  let suf = 0;
+  while (suf < most - pre && a[a1 - 1 - suf] === b[b1 - 1 - suf]) suf++;
+  return { pre, suf };
 }
 
 /** Myers (bounded) between `x` and `y`, as hunks at offsets `offA` and `offB`. */
@@ -230,18 +236,11 @@ function anchoredHunks(am: number[], bm: number[], pre: number, distinct: number
     // Most pieces between anchors are empty or one changed line: their equal ends are trimmed
     // here (as for the whole file), and jsdiff, at microseconds a call, is left what remains on
     // both sides (a lock file's update made 70,000 calls a pass).
-    let a0 = i;
-    let b0 = j;
-    while (a0 < ai && b0 < bj && am[a0] === bm[b0]) {
-      a0++;
-      b0++;
-    }
-    let a1 = ai;
-    let b1 = bj;
-    while (a1 > a0 && b1 > b0 && am[a1 - 1] === bm[b1 - 1]) {
-      a1--;
-      b1--;
-    }
+    const ends = equalEnds(am, bm, i, ai, j, bj);
+    const a0 = i + ends.pre;
+    const b0 = j + ends.pre;
+    const a1 = ai - ends.suf;
+    const b1 = bj - ends.suf;
     if (a1 - a0 <= 1 && b1 - b0 <= 1) {
       if (a1 > a0 || b1 > b0) hunks.push({ oldStart: pre + a0, oldCount: a1 - a0, newStart: pre + b0, newCount: b1 - b0 });
     } else hunks.push(...myersHunks(am.slice(a0, a1), bm.slice(b0, b1), pre + a0, pre + b0));

@@ -5,6 +5,7 @@ import { loadTrail } from '../src/store/trail.js';
 import { computeSurvival, lastPassStats } from '../src/survival/engine.js';
 import { appendEvent } from '../src/store/log.js';
 import { walkHistory, type History, type KnownHistory } from '../src/survival/history.js';
+import { loadHistory, saveHistory } from '../src/survival/cache.js';
 import { seal, unseal } from '../src/store/sealed.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -399,4 +400,41 @@ describe('history walk', () => {
     s.git('reset', '-q', '--hard', 'HEAD~2');
     expect(await step()).toEqual([undefined, undefined]);
   });
+
+  it('an update keeps only its new commits (the tail) until 16 have come, then the whole walk again; each update reads only its own commit', async () => {
+    const s = make();
+    for (let i = 0; i < 3; i++) {
+      s.write('a.ts', `export const a = ${i};\n`);
+      await s.commit(`c${i}`, HUMAN);
+    }
+    const dir = path.join(s.dir, '.git', 'ot', 'survival');
+    const tailFile = path.join(dir, 'history-tail.bin');
+    const first = await walkHistory(await s.repo(), s.head(), null);
+    saveHistory(await s.repo(), first, null, null);
+    let oldTail: Buffer | null = null;
+    for (let i = 1; i <= 17; i++) {
+      s.write('b.ts', `export const b = ${i};\n`);
+      await s.commit(`b${i}`, HUMAN);
+      const repo = await s.repo();
+      const known = loadHistory(repo)!;
+      expect(known.at).toBe(s.rev('HEAD~1'));
+      const h = await walkHistory(repo, s.head(), null, known);
+      expect(h.read).toBe(1);
+      expect(shape(h)).toEqual(shape(await walkHistory(repo, s.head(), null)));
+      saveHistory(repo, h, null, known);
+      // Kept as it was walked: the tail while its commits are few, then the whole walk (no tail).
+      expect(shape(asHistory(loadHistory(repo)!))).toEqual(shape(h));
+      expect(fs.existsSync(tailFile)).toBe(i <= 16);
+      expect(loadHistory(repo)!.tail?.commits.length).toBe(i <= 16 ? i : undefined);
+      if (i === 5) oldTail = fs.readFileSync(tailFile);
+    }
+    // A tail of another kept walk is not used: the history file's walk is, as it is.
+    fs.writeFileSync(tailFile, oldTail!);
+    const repo = await s.repo();
+    const known = loadHistory(repo)!;
+    expect(known.at).toBe(s.head());
+    expect(known.tail).toBeUndefined();
+    expect(shape(await walkHistory(repo, s.head(), null, known))).toEqual(shape(await walkHistory(repo, s.head(), null)));
+  });
+  const asHistory = (k: KnownHistory): History => ({ at: k.at, commits: k.commits, order: k.order, missing: new Set(k.missing), cut: new Set(k.cut), read: 0 });
 });

@@ -6,7 +6,7 @@ import { atomicWriteFileSync } from '../git/fs.js';
 import { decodeBinaryJson, encodeBinaryJson } from '../store/binary-json.js';
 import { seal, sealInPlace, unseal } from '../store/sealed.js';
 import type { Anchor, Patch } from '../model/events.js';
-import { ancestorsIn, firstParentChain, type HistCommit, type History, type KnownHistory } from './history.js';
+import { ancestorsIn, firstParentChain, topoOrder, type HistCommit, type History, type KnownHistory } from './history.js';
 import { newRecord, type FileState, type ForwardPass, type LineState, type Owner, type PatchRecord } from './forward.js';
 
 /**
@@ -28,7 +28,8 @@ import { newRecord, type FileState, type ForwardPass, type LineState, type Owner
  * has to.
  *
  * Next to them, `history.bin` keeps the last history walk (a commit never changes), so an update
- * reads only the commits that are new since then, and the walk is extended rather than redone; and
+ * reads only the commits that are new since then, and the walk is extended rather than redone (the
+ * commits of the updates since it was written are in `history-tail.bin`, while they are few); and
  * `<name>.ids` the patch lists the checkpoints index patches by (`PatchList`).
  */
 export const CACHE_VERSION = 8;
@@ -174,8 +175,23 @@ interface HistoryFile {
   commits: HistCommit[];
 }
 
+/** The commits an update's walk added to the history file's walk, kept on their own while they are few. */
+interface HistoryTailFile {
+  v: number;
+  /** The tip of the history file's walk: the tail extends that walk only. */
+  base: string;
+  at: string;
+  cutoff: number | null;
+  cut: string[];
+  /** In the walk's order. */
+  commits: HistCommit[];
+}
+
 const HISTORY_FILE = 'history.bin';
 const HISTORY_MAGIC = 'OTHI';
+const HISTORY_TAIL_FILE = 'history-tail.bin';
+const HISTORY_TAIL_MAGIC = 'OTHT';
+/** New commits kept in the tail before the whole walk is written again. */
 const HISTORY_SLACK = 16;
 
 /** The last walk, for `walkHistory`'s `known`; null when absent or unusable. */
@@ -196,23 +212,63 @@ export function loadHistory(repo: Repo): KnownHistory | null {
     commits.set(c.oid, c);
     order[i] = c.oid;
   }
-  return { at: f.at, cutoff: f.cutoff ?? null, commits, order, missing: f.missing, cut: f.cut };
+  return withTail(repo, { at: f.at, cutoff: f.cutoff ?? null, commits, order, missing: f.missing, cut: f.cut });
 }
 
 /**
- * Keeps the walked history unless it only extended the kept one by a few commits (a handful of new
- * commits is cheaper to read again than the file to write); failures are ignored (the cache is optional).
+ * `known` extended by the tail file's commits, when the tail extends that walk (as `walkHistory`
+ * extends one: new commits reaching it only at its tip); else `known` as it is.
+ */
+function withTail(repo: Repo, known: KnownHistory): KnownHistory {
+  let t: HistoryTailFile | null = null;
+  try {
+    const body = unseal(HISTORY_TAIL_MAGIC, fs.readFileSync(path.join(dir(repo), HISTORY_TAIL_FILE)));
+    t = body && (decodeBinaryJson(body) as HistoryTailFile);
+  } catch {
+    return known;
+  }
+  if (!t || t.v !== CACHE_VERSION || t.base !== known.at || t.cutoff !== known.cutoff || known.missing.length) return known;
+  if (typeof t.at !== 'string' || !Array.isArray(t.commits) || !Array.isArray(t.cut)) return known;
+  const fresh = new Set<string>();
+  for (const c of t.commits) {
+    if (typeof c?.oid !== 'string' || !Array.isArray(c.parents) || known.commits.has(c.oid)) return known;
+    fresh.add(c.oid);
+  }
+  if (!fresh.has(t.at)) return known;
+  for (const c of t.commits) known.commits.set(c.oid, c);
+  const order = topoOrder(known.commits, t.at, { at: known.at, order: known.order, has: (o) => !fresh.has(o) });
+  // Every commit placed once: the tail reaches the walk at its tip only.
+  if (order.length !== known.commits.size) {
+    for (const o of fresh) known.commits.delete(o);
+    return known;
+  }
+  return { at: t.at, cutoff: known.cutoff, commits: known.commits, order, missing: [], cut: t.cut, tail: { base: known.at, commits: t.commits } };
+}
+
+/**
+ * Keeps the walked history: when it extended the kept one by a few commits (since the history file
+ * was written), those commits alone, in the tail file; else the whole walk, in the history file.
+ * Failures are ignored (the cache is optional).
  */
 export function saveHistory(repo: Repo, h: History, cutoff: number | null, known: KnownHistory | null): void {
-  if (known && h.read <= HISTORY_SLACK && h.extension?.at === known.at) return;
   try {
     // Each as the object the walk made (its keys in one order: one shape in the file).
-    const commits = h.order.map((o): HistCommit => {
-      const c = h.commits.get(o)!;
-      return { oid: c.oid, tree: c.tree, parents: c.parents, authorEmail: c.authorEmail, authorTime: c.authorTime, commitTime: c.commitTime, message: c.message };
-    });
-    const file: HistoryFile = { v: CACHE_VERSION, at: h.at, cutoff, missing: [...h.missing], cut: [...h.cut], commits };
+    const plain = (c: HistCommit): HistCommit => ({ oid: c.oid, tree: c.tree, parents: c.parents, authorEmail: c.authorEmail, authorTime: c.authorTime, commitTime: c.commitTime, message: c.message });
+    // (A walk that could not open a commit is kept whole: the history file says which.)
+    if (known && h.extension?.at === known.at && h.missing.size === 0) {
+      // The same tip: nothing new to keep.
+      if (h.extension.fresh.size === 0) return;
+      const added = [...(known.tail?.commits ?? []), ...[...h.extension.fresh].map((o) => h.commits.get(o)!)];
+      if (added.length <= HISTORY_SLACK) {
+        const tail: HistoryTailFile = { v: CACHE_VERSION, base: known.tail?.base ?? known.at, at: h.at, cutoff, cut: [...h.cut], commits: added.map(plain) };
+        atomicWriteFileSync(path.join(dir(repo), HISTORY_TAIL_FILE), seal(HISTORY_TAIL_MAGIC, encodeBinaryJson(tail)));
+        return;
+      }
+    }
+    const file: HistoryFile = { v: CACHE_VERSION, at: h.at, cutoff, missing: [...h.missing], cut: [...h.cut], commits: h.order.map((o) => plain(h.commits.get(o)!)) };
     atomicWriteFileSync(path.join(dir(repo), HISTORY_FILE), seal(HISTORY_MAGIC, encodeBinaryJson(file)));
+    // A tail names the walk it extends, and this is another: it would not be used.
+    fs.rmSync(path.join(dir(repo), HISTORY_TAIL_FILE), { force: true });
   } catch {
     /* the cache is optional */
   }

@@ -43,6 +43,11 @@ export interface KnownHistory {
   order: string[];
   missing: string[];
   cut: string[];
+  /**
+   * The commits this history adds to the one the history file keeps, and that one's tip: written
+   * on their own (`history-tail.bin`) while they are few, instead of the whole walk again.
+   */
+  tail?: { base: string; commits: HistCommit[] };
 }
 
 /**

@@ -194,15 +194,23 @@ const HISTORY_TAIL_MAGIC = 'OTHT';
 /** New commits kept in the tail before the whole walk is written again. */
 const HISTORY_SLACK = 16;
 
-/** The last walk, for `walkHistory`'s `known`; null when absent or unusable. */
-export function loadHistory(repo: Repo): KnownHistory | null {
-  let f: HistoryFile | null = null;
+/** A cache file's value (binary JSON, sealed); null when absent or unusable. */
+function readSealed(repo: Repo, name: string, magic: string): unknown {
   try {
-    const body = unseal(HISTORY_MAGIC, fs.readFileSync(path.join(dir(repo), HISTORY_FILE)));
-    f = body && (decodeBinaryJson(body) as HistoryFile);
+    const body = unseal(magic, fs.readFileSync(path.join(dir(repo), name)));
+    return body && decodeBinaryJson(body);
   } catch {
     return null;
   }
+}
+
+function writeSealed(repo: Repo, name: string, magic: string, value: unknown): void {
+  atomicWriteFileSync(path.join(dir(repo), name), seal(magic, encodeBinaryJson(value)));
+}
+
+/** The last walk, for `walkHistory`'s `known`; null when absent or unusable. */
+export function loadHistory(repo: Repo): KnownHistory | null {
+  const f = readSealed(repo, HISTORY_FILE, HISTORY_MAGIC) as HistoryFile | null;
   if (!f || f.v !== CACHE_VERSION || typeof f.at !== 'string' || !Array.isArray(f.commits) || !Array.isArray(f.missing) || !Array.isArray(f.cut)) return null;
   const commits = new Map<string, HistCommit>();
   const order: string[] = new Array(f.commits.length);
@@ -220,13 +228,7 @@ export function loadHistory(repo: Repo): KnownHistory | null {
  * extends one: new commits reaching it only at its tip); else `known` as it is.
  */
 function withTail(repo: Repo, known: KnownHistory): KnownHistory {
-  let t: HistoryTailFile | null = null;
-  try {
-    const body = unseal(HISTORY_TAIL_MAGIC, fs.readFileSync(path.join(dir(repo), HISTORY_TAIL_FILE)));
-    t = body && (decodeBinaryJson(body) as HistoryTailFile);
-  } catch {
-    return known;
-  }
+  const t = readSealed(repo, HISTORY_TAIL_FILE, HISTORY_TAIL_MAGIC) as HistoryTailFile | null;
   if (!t || t.v !== CACHE_VERSION || t.base !== known.at || t.cutoff !== known.cutoff || known.missing.length) return known;
   if (typeof t.at !== 'string' || !Array.isArray(t.commits) || !Array.isArray(t.cut)) return known;
   const fresh = new Set<string>();
@@ -261,12 +263,12 @@ export function saveHistory(repo: Repo, h: History, cutoff: number | null, known
       const added = [...(known.tail?.commits ?? []), ...[...h.extension.fresh].map((o) => h.commits.get(o)!)];
       if (added.length <= HISTORY_SLACK) {
         const tail: HistoryTailFile = { v: CACHE_VERSION, base: known.tail?.base ?? known.at, at: h.at, cutoff, cut: [...h.cut], commits: added.map(plain) };
-        atomicWriteFileSync(path.join(dir(repo), HISTORY_TAIL_FILE), seal(HISTORY_TAIL_MAGIC, encodeBinaryJson(tail)));
+        writeSealed(repo, HISTORY_TAIL_FILE, HISTORY_TAIL_MAGIC, tail);
         return;
       }
     }
     const file: HistoryFile = { v: CACHE_VERSION, at: h.at, cutoff, missing: [...h.missing], cut: [...h.cut], commits: h.order.map((o) => plain(h.commits.get(o)!)) };
-    atomicWriteFileSync(path.join(dir(repo), HISTORY_FILE), seal(HISTORY_MAGIC, encodeBinaryJson(file)));
+    writeSealed(repo, HISTORY_FILE, HISTORY_MAGIC, file);
     // A tail names the walk it extends, and this is another: it would not be used.
     fs.rmSync(path.join(dir(repo), HISTORY_TAIL_FILE), { force: true });
   } catch {

@@ -340,6 +340,7 @@ describe('cache', () => {
 describe('history walk', () => {
   const asKnown = (h: History, cutoff: number | null): KnownHistory => ({ at: h.at, cutoff, commits: new Map(h.commits), order: [...h.order], missing: [...h.missing], cut: [...h.cut] });
   const shape = (h: History) => ({ at: h.at, order: h.order, commits: [...h.commits.keys()].sort(), missing: [...h.missing].sort(), cut: [...h.cut].sort() });
+  const asHistory = (k: KnownHistory): History => ({ at: k.at, commits: k.commits, order: k.order, missing: new Set(k.missing), cut: new Set(k.cut), read: 0 });
 
   it('an update extends the kept walk by its new commits, exactly as a full walk; an older commit merged in makes it walk all', async () => {
     const s = make();
@@ -436,5 +437,4 @@ describe('history walk', () => {
     expect(known.tail).toBeUndefined();
     expect(shape(await walkHistory(repo, s.head(), null, known))).toEqual(shape(await walkHistory(repo, s.head(), null)));
   });
-  const asHistory = (k: KnownHistory): History => ({ at: k.at, commits: k.commits, order: k.order, missing: new Set(k.missing), cut: new Set(k.cut), read: 0 });
 });

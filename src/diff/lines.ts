@@ -39,8 +39,8 @@ const LARGE = 200;
 
 /**
  * Line diff of `a` to `b`, as git would align it: common prefix and suffix trimmed first, Myers in
- * between (bounded; past `LARGE` lines, between anchors), then each pure insertion or deletion slid down as far as equal lines allow,
- * which is where git's xdiff places ambiguous groups. A missing final newline makes the last line
+ * between (bounded; past `LARGE` lines, between anchors), then each pure insertion or deletion
+ * slid down as far as equal lines allow, which is where git's xdiff places ambiguous groups. A missing final newline makes the last line
  * differ, as in git.
  */
 export function diffLines(a: Lines, b: Lines): LineHunk[] {
@@ -189,10 +189,10 @@ function sharedLines<T>(a: readonly T[], b: readonly T[], weight: (line: T) => n
 const one = () => 1;
 
 /**
- * A large diff (a lock file, a generated file, a rewrite): split first at the lines found exactly once on
- * each side, the longest run of them in the same order on both (patience diff's anchors), then
- * Myers between anchors. Myers on the whole is O(ND), seconds for a rewritten lock file; between
- * anchors the pieces are small. The lines each side lacks stay where they are: they keep Myers's
+ * A large diff (a lock file, a generated file, a rewrite): split first at the lines found exactly
+ * once on each side, the longest run of them in the same order on both (patience diff's anchors),
+ * then Myers between anchors. Myers on the whole is O(ND), seconds for a rewritten lock file;
+ * between anchors the pieces are small. The lines each side lacks stay where they are: they keep Myers's
  * choices where git's are (setting them aside, as xdiff does, moved lines of repeated boilerplate
  * away from git's; replaying jsdiff's history, parity with git blame fell from 99.86% to 88.7%).
  */

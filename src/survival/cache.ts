@@ -6,7 +6,7 @@ import { atomicWriteFileSync } from '../git/fs.js';
 import { decodeBinaryJson, encodeBinaryJson } from '../store/binary-json.js';
 import { seal, sealInPlace, unseal } from '../store/sealed.js';
 import type { Anchor, Patch } from '../model/events.js';
-import { ancestorsIn, firstParentChain, topoOrder, type HistCommit, type History, type KnownHistory } from './history.js';
+import { ancestorsIn, firstParentChain, joinAtTip, type HistCommit, type History, type KnownHistory } from './history.js';
 import { newRecord, type FileState, type ForwardPass, type LineState, type Owner, type PatchRecord } from './forward.js';
 
 /**
@@ -237,14 +237,13 @@ function withTail(repo: Repo, known: KnownHistory): KnownHistory {
     fresh.add(c.oid);
   }
   if (!fresh.has(t.at)) return known;
-  for (const c of t.commits) known.commits.set(c.oid, c);
-  const order = topoOrder(known.commits, t.at, { at: known.at, order: known.order, has: (o) => !fresh.has(o) });
+  const { commits, order } = joinAtTip(known, t.commits, t.at);
   // Every commit placed once: the tail reaches the walk at its tip only.
-  if (order.length !== known.commits.size) {
-    for (const o of fresh) known.commits.delete(o);
+  if (order.length !== commits.size) {
+    for (const o of fresh) commits.delete(o);
     return known;
   }
-  return { at: t.at, cutoff: known.cutoff, commits: known.commits, order, missing: [], cut: t.cut, tail: { base: known.at, commits: t.commits } };
+  return { at: t.at, cutoff: known.cutoff, commits, order, missing: [], cut: t.cut, tail: { base: known.at, commits: t.commits } };
 }
 
 /**

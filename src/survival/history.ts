@@ -158,11 +158,23 @@ async function extendKnown(repo: Repo, at: string, cutoff: number | null, known:
     }
   }
   if (!joins) return null;
-  // The kept walk's map is taken over (the caller loaded it for this walk).
+  return { at, ...joinAtTip(known, fresh.values(), at), missing, cut, read: fresh.size, extension: { at: known.at, fresh: new Set(fresh.keys()) } };
+}
+
+/**
+ * `known`'s commits with `fresh` ones that reach them only at `known`'s tip, and their order from
+ * `at` (`known`'s order taken whole where its tip is reached). `known`'s map is taken over (its
+ * caller loaded it for this walk); `fresh` must not be in it.
+ */
+export function joinAtTip(known: KnownHistory, fresh: Iterable<HistCommit>, at: string): { commits: Map<string, HistCommit>; order: string[] } {
   const commits = known.commits;
-  for (const [oid, c] of fresh) commits.set(oid, c);
-  const block = { at: known.at, order: known.order, has: (o: string) => !fresh.has(o) };
-  return { at, commits, order: topoOrder(commits, at, block), missing, cut, read: fresh.size, extension: { at: known.at, fresh: new Set(fresh.keys()) } };
+  const added = new Set<string>();
+  for (const c of fresh) {
+    commits.set(c.oid, c);
+    added.add(c.oid);
+  }
+  const block = { at: known.at, order: known.order, has: (o: string) => !added.has(o) };
+  return { commits, order: topoOrder(commits, at, block) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scenario, trail } from './helpers.js';
 import { anchorCommit } from '../src/anchor/anchor.js';
-import { bigramProfile, diffIds, editDistanceWithin, lineSimilarity, profileSimilarity, windowSimilarities } from '../src/diff/lines.js';
+import { bigramProfile, diffIds, editDistanceWithin, lineSimilarity, profileSimilarity, similarityBound, windowSimilarities } from '../src/diff/lines.js';
 import { diffArrays } from 'diff';
 import { HUMAN, survivalByStep } from '../fixtures/scenario.js';
 import { rng } from '../fixtures/histories.js';
@@ -49,7 +49,8 @@ describe('line similarity', () => {
     };
     const rand = seeded(5);
     // Characters past one byte and pairs a narrower bigram code would confuse ('a\u0101', 'b\u0001').
-    const alphabet = ['a', 'b', 'ab', ' ', '\t', '(', ')', 'é', '\u{1F600}', '\uFFFF', 'x', '\u0101', '\u0001'];
+    // White space of every kind `\s` folds (and some that is not: \u0085, \u200b).
+    const alphabet = ['a', 'b', 'ab', ' ', '\t', '(', ')', 'é', '\u{1F600}', '\uFFFF', 'x', '\u0101', '\u0001', '\n', '\v', '\f', '\r', '\u00a0', '\u1680', '\u2000', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff', '\u0085', '\u200b', '  '];
     const line = () => Array.from({ length: rand(12) }, () => alphabet[rand(alphabet.length)]).join('');
     const pairs: [string, string][] = [['a\u0101', 'b\u0001'], ['a\u0101 x', 'b\u0001 x'], ['\u{1F600}\u{1F600}', '\uD83D\uDE00'], ['', ' '], ['', 'x']];
     for (let i = 0; i < 2000; i++) {
@@ -60,6 +61,10 @@ describe('line similarity', () => {
     for (const [x, y] of pairs) {
       expect(lineSimilarity(x, y), JSON.stringify([x, y])).toBe(dice(x, y));
       expect(profileSimilarity(bigramProfile(x), bigramProfile(y))).toBe(dice(x, y));
+      // The bound that lets the pairing skip a comparison is never below the similarity (and is it
+      // for a line and itself).
+      expect(similarityBound(bigramProfile(x), bigramProfile(y)), JSON.stringify([x, y])).toBeGreaterThanOrEqual(dice(x, y));
+      expect(similarityBound(bigramProfile(x), bigramProfile(x))).toBe(1);
     }
   });
 });

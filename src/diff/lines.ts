@@ -414,6 +414,12 @@ export function bigramProfile(text: string): BigramProfile {
   return { text, bigrams: bigrams(text) };
 }
 
+/** The most `profileSimilarity` of two profiles can be, from their sizes alone (every bigram of the shorter one shared). */
+export function similarityBound(x: BigramProfile, y: BigramProfile): number {
+  const n = x.bigrams.length + y.bigrams.length;
+  return n === 0 ? 1 : (2 * Math.min(x.bigrams.length, y.bigrams.length)) / n;
+}
+
 /** `lineSimilarity` of two profiled texts. */
 export function profileSimilarity(x: BigramProfile, y: BigramProfile): number {
   if (x.text === y.text) return 1;

@@ -1,7 +1,7 @@
 import type { Repo } from '../git/repo.js';
 import { entryAtPath, isBinary, MODE, readBlob } from '../git/objects.js';
 import { diffTrees, type TreeDelta } from '../git/tree-diff.js';
-import { bigramProfile, diffLines, lineSimilarity, profileSimilarity, splitLines, textSimilarity, type BigramProfile, type LineHunk, type Lines } from '../diff/lines.js';
+import { bigramProfile, diffLines, lineSimilarity, profileSimilarity, similarityBound, splitLines, textSimilarity, type BigramProfile, type LineHunk, type Lines } from '../diff/lines.js';
 import { RENAME_SIMILARITY } from '../diff/file-changes.js';
 import type { Anchor, Patch } from '../model/events.js';
 import type { HistCommit, History } from './history.js';
@@ -571,7 +571,11 @@ export class ForwardPass {
           let bs = EDIT_SIMILARITY;
           const added = bigramProfile(text.lines[j]!);
           for (let r = lo; r < rem.length; r++) {
-            const s = profileSimilarity((removedBigrams[r] ??= bigramProfile(side.old.lines[rem[r]!]!)), added);
+            const removedProfile = (removedBigrams[r] ??= bigramProfile(side.old.lines[rem[r]!]!));
+            // A line too unlike in length to reach (or, once one is found, beat) the best is not compared.
+            const most = similarityBound(removedProfile, added);
+            if (most < bs || (best >= 0 && most <= bs)) continue;
+            const s = profileSimilarity(removedProfile, added);
             if (s >= bs && (best < 0 || s > bs)) {
               best = r;
               bs = s;
@@ -586,11 +590,12 @@ export class ForwardPass {
       }
     }
     const fresh = new Set<number>();
+    let owned = 0;
     for (let j = 0; j < n; j++) {
       if (owners[j] === undefined) {
         owners[j] = null;
         fresh.add(j);
-      }
+      } else if (owners[j]) owned++;
     }
     const removed: Removed[] = [];
     const first = sides[0];
@@ -604,10 +609,11 @@ export class ForwardPass {
         }
       }
     }
-    const watch = [...new Set(srcs.flatMap((s) => s?.fs?.watch ?? []))];
-    const final = owners as (Owner | null)[];
+    // A file's watch list holds each patch once: only lists of several sources are merged.
+    const watches = srcs.flatMap((s) => (s?.fs?.watch.length ? [s.fs.watch] : []));
+    const watch = watches.length > 1 ? [...new Set(watches.flat())] : [...(watches[0] ?? [])];
     return {
-      fs: { oid: newOid, text, owners: final, owned: final.reduce((m, o) => m + (o ? 1 : 0), 0), watch },
+      fs: { oid: newOid, text, owners: owners as (Owner | null)[], owned, watch },
       fresh,
       removed,
       shared: false,
@@ -647,15 +653,19 @@ export class ForwardPass {
     // Removed lines in order per source file, indexed by text.
     removed.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.i - b.i));
     const byText = new Map<string, number[]>();
+    // A line moves to another file: a file that all removed lines come from is no destination (a
+    // commit that rewrites one file is not searched line by line for moves into itself).
+    const fromLineage = new Map<string | null, number>();
     removed.forEach((r, x) => {
       const l = byText.get(r.text);
       if (l) l.push(x);
       else byText.set(r.text, [x]);
+      fromLineage.set(r.lineage, (fromLineage.get(r.lineage) ?? 0) + 1);
     });
     // In the order of the files (files carried over have no fresh lines).
     for (const [t, fs0] of files) {
       const fr = fresh.get(t);
-      if (!fr?.size) continue;
+      if (!fr?.size || fromLineage.get(t) === removed.length) continue;
       const text = (await this.text(fs0)).lines;
       const idx = [...fr].sort((a, b) => a - b);
       for (let s = 0; s < idx.length; s++) {
@@ -666,7 +676,7 @@ export class ForwardPass {
         let bestLen = 0;
         for (const x of byText.get(text[j]!) ?? []) {
           const r = removed[x]!;
-          if (consumed.has(r) || r.lineage === t) continue;
+          if (r.lineage === t || consumed.has(r)) continue;
           let len = 1;
           while (
             x + len < removed.length &&

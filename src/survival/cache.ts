@@ -756,15 +756,28 @@ function encode(commit: string, h: History, patches: Patch[], listName: string, 
     }
     return x;
   };
-  const recs: number[] = [];
+  // Each field of consecutive records (a step's patches) often names the same commit as the last.
+  const field = () => {
+    let last: string | null = null;
+    let index = -1;
+    return (c: string | null): number => (c === null ? -1 : c === last ? index : ((last = c), (index = C(c))));
+  };
+  const [removal, change, revived, comeback] = [field(), field(), field(), field()];
+  const recs = new Int32Array(RECORD_INTS * records.length);
+  let recInts = 0;
   const unknown: [number, string][] = [];
-  records.forEach((r, i) => {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
     if (r.unknown !== null) unknown.push([i, r.unknown]);
-    if (!(r.removal || r.change || r.revived || r.comeback)) return;
-    const flags = r.removal ? (r.removal.fileDeleted ? 1 : 0) | (r.removal.revert ? 2 : 0) : 0;
-    recs.push(i, C(r.removal?.commit ?? null), flags, C(r.change), C(r.revived), C(r.comeback));
-  });
-  const ints = new Int32Array(1 + 4 * ownerRows + slotCount + recs.length);
+    if (!(r.removal || r.change || r.revived || r.comeback)) continue;
+    recs[recInts++] = i;
+    recs[recInts++] = removal(r.removal?.commit ?? null);
+    recs[recInts++] = r.removal ? (r.removal.fileDeleted ? 1 : 0) | (r.removal.revert ? 2 : 0) : 0;
+    recs[recInts++] = change(r.change);
+    recs[recInts++] = revived(r.revived);
+    recs[recInts++] = comeback(r.comeback);
+  }
+  const ints = new Int32Array(1 + 4 * ownerRows + slotCount + recInts);
   ints[0] = BYTE_ORDER_MARK;
   let x = 1;
   if (keep) {
@@ -777,7 +790,7 @@ function encode(commit: string, h: History, patches: Patch[], listName: string, 
     ints.set(own, x);
     x += own.length;
   }
-  ints.set(recs, x);
+  ints.set(recs.subarray(0, recInts), x);
   const gone = state.gone?.size ? [...state.gone].map(([path, watch]) => ({ path, watch })) : undefined;
-  return { head: { v: CACHE_VERSION, commit, patchList: listName, patchCount: patches.length, anchors, trail: key.trail, refound: key.refoundInside(done), ownerRows, files, ...(gone ? { gone } : {}), commits: commits.join('\n'), records: recs.length / RECORD_INTS, unknown }, ints };
+  return { head: { v: CACHE_VERSION, commit, patchList: listName, patchCount: patches.length, anchors, trail: key.trail, refound: key.refoundInside(done), ownerRows, files, ...(gone ? { gone } : {}), commits: commits.join('\n'), records: recInts / RECORD_INTS, unknown }, ints };
 }

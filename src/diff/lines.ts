@@ -206,33 +206,50 @@ function anchoredHunks(am: number[], bm: number[], pre: number, distinct: number
     countB[bm[j]!]!++;
     atB[bm[j]!] = j;
   }
-  // Lines once on each side, in the old order, with their new position.
-  const pairs: [number, number][] = [];
-  am.forEach((x, i) => {
-    if (countA[x] === 1 && countB[x] === 1) pairs.push([i, atB[x]!]);
-  });
+  // Lines once on each side, in the old order (pairA), with their new position (pairB).
+  let pairs = 0;
+  for (const x of am) if (countA[x] === 1 && countB[x] === 1) pairs++;
+  const pairA = new Int32Array(pairs);
+  const pairB = new Int32Array(pairs);
+  for (let i = 0, k = 0; i < am.length; i++) {
+    const x = am[i]!;
+    if (countA[x] === 1 && countB[x] === 1) {
+      pairA[k] = i;
+      pairB[k++] = atB[x]!;
+    }
+  }
   // The longest run increasing in the new position too (patience sorting).
-  const tails: number[] = [];
-  const prev: number[] = new Array(pairs.length).fill(-1);
-  for (let k = 0; k < pairs.length; k++) {
-    const j = pairs[k]![1];
+  const tails = new Int32Array(pairs);
+  const prev = new Int32Array(pairs).fill(-1);
+  let longest = 0;
+  for (let k = 0; k < pairs; k++) {
+    const j = pairB[k]!;
     let lo = 0;
-    let hi = tails.length;
+    let hi = longest;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (pairs[tails[mid]!]![1] < j) lo = mid + 1;
+      if (pairB[tails[mid]!]! < j) lo = mid + 1;
       else hi = mid;
     }
     if (lo > 0) prev[k] = tails[lo - 1]!;
     tails[lo] = k;
+    if (lo === longest) longest++;
   }
-  const anchors: [number, number][] = [];
-  for (let k = tails.length ? tails[tails.length - 1]! : -1; k >= 0; k = prev[k]!) anchors.push(pairs[k]!);
-  anchors.reverse();
+  // The run's pairs, last first, then the ends of both sides (after the last anchor).
+  const anchorA = new Int32Array(longest + 1);
+  const anchorB = new Int32Array(longest + 1);
+  anchorA[longest] = am.length;
+  anchorB[longest] = bm.length;
+  for (let k = longest ? tails[longest - 1]! : -1, n = longest - 1; k >= 0; k = prev[k]!, n--) {
+    anchorA[n] = pairA[k]!;
+    anchorB[n] = pairB[k]!;
+  }
   const hunks: LineHunk[] = [];
   let i = 0;
   let j = 0;
-  for (const [ai, bj] of [...anchors, [am.length, bm.length] as [number, number]]) {
+  for (let n = 0; n <= longest; n++) {
+    const ai = anchorA[n]!;
+    const bj = anchorB[n]!;
     // Most pieces between anchors are empty or one changed line: their equal ends are trimmed
     // here (as for the whole file), and jsdiff, at microseconds a call, is left what remains on
     // both sides (a lock file's update made 70,000 calls a pass).

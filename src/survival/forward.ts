@@ -267,7 +267,7 @@ export class ForwardPass {
 
     // 2. Each target's owners (files carried over have no fresh lines: no entry in `fresh`).
     const removed: Removed[] = [];
-    const fresh = new Map<string, Set<number>>();
+    const fresh = new Map<string, LineSet>();
     const editBase = new Map<Owner, Owner>();
     const mine = new Set<FileState>();
     for (const [t, srcs] of targets) {
@@ -334,7 +334,7 @@ export class ForwardPass {
         if (!cur) fs.owned++;
         fs.owners[idx] = o;
         let fr = fresh.get(anchor.path);
-        if (!fr) fresh.set(anchor.path, (fr = new Set()));
+        if (!fr) fresh.set(anchor.path, (fr = new LineSet(fs.owners.length)));
         fr.add(idx);
       });
     }
@@ -480,13 +480,13 @@ export class ForwardPass {
     srcs: (Source | null)[],
     deltas: (Map<string, TreeDelta> | null)[],
     editBase: Map<Owner, Owner>,
-  ): Promise<{ fs: FileState; fresh: Set<number>; removed: Removed[]; shared: boolean } | null> {
+  ): Promise<{ fs: FileState; fresh: LineSet; removed: Removed[]; shared: boolean } | null> {
     // git blame: a parent holding the very same blob takes the whole file.
     const same = srcs.find((s) => s?.identical);
     if (same) {
-      if (same.fs) return { fs: same.fs, fresh: new Set(), removed: [], shared: true };
+      if (same.fs) return { fs: same.fs, fresh: new LineSet(), removed: [], shared: true };
       const text = await this.lines(same.oid);
-      return { fs: { oid: same.oid, text, owners: new Array(text.lines.length).fill(null), owned: 0, watch: [] }, fresh: new Set(), removed: [], shared: false };
+      return { fs: { oid: same.oid, text, owners: new Array(text.lines.length).fill(null), owned: 0, watch: [] }, fresh: new LineSet(), removed: [], shared: false };
     }
     let newOid: string | null = null;
     for (const d of deltas) {
@@ -589,7 +589,7 @@ export class ForwardPass {
         }
       }
     }
-    const fresh = new Set<number>();
+    const fresh = new LineSet(n);
     let owned = 0;
     for (let j = 0; j < n; j++) {
       if (owners[j] === undefined) {
@@ -625,7 +625,7 @@ export class ForwardPass {
     removed: Removed[],
     consumed: Set<Removed>,
     files: Map<string, FileState>,
-    fresh: Map<string, Set<number>>,
+    fresh: Map<string, LineSet>,
     delta: Map<string, TreeDelta> | null,
     claimed: Set<Owner>,
     mutable: (t: string) => FileState,
@@ -638,7 +638,7 @@ export class ForwardPass {
         try {
           const text = await this.lines(d.newOid);
           const old = d.oldOid ? await this.lines(d.oldOid) : { lines: [], noEol: false };
-          const fr = new Set<number>();
+          const fr = new LineSet(text.lines.length);
           for (const h of diffLines(old, text)) for (let j = h.newStart; j < h.newStart + h.newCount; j++) fr.add(j);
           if (!fr.size) continue;
           const nfs: FileState = { oid: d.newOid, text, owners: new Array(text.lines.length).fill(null), owned: 0, watch: [] };
@@ -667,7 +667,7 @@ export class ForwardPass {
       const fr = fresh.get(t);
       if (!fr?.size || fromLineage.get(t) === removed.length) continue;
       const text = (await this.text(fs0)).lines;
-      const idx = [...fr].sort((a, b) => a - b);
+      const idx = fr.ordered();
       for (let s = 0; s < idx.length; s++) {
         const j = idx[s]!;
         const o = fs0.owners[j];
@@ -789,7 +789,7 @@ function findFreshRun(lines: string[], want: string[], fresh: FreshLines | null,
   }
   if (!fresh.byText) {
     fresh.byText = new Map();
-    for (const j of [...fresh.set].sort((a, b) => a - b)) {
+    for (const j of fresh.set.ordered()) {
       const at = fresh.byText.get(lines[j]!);
       if (at) at.push(j);
       else fresh.byText.set(lines[j]!, [j]);
@@ -800,10 +800,46 @@ function findFreshRun(lines: string[], want: string[], fresh: FreshLines | null,
 }
 
 /**
+ * Line indexes of one file, as a flag per line: the lines a commit added to a file (a few in a long
+ * file, or all of a short one), asked about line by line and listed in order.
+ */
+class LineSet {
+  private flags: Uint8Array;
+  size = 0;
+  /** `lines`: the file's length, when known (the set grows to any index added). */
+  constructor(lines = 0) {
+    this.flags = new Uint8Array(lines);
+  }
+
+  has(j: number): boolean {
+    return this.flags[j] === 1;
+  }
+
+  add(j: number): void {
+    if (j >= this.flags.length) {
+      const grown = new Uint8Array(Math.max(j + 1, 2 * this.flags.length));
+      grown.set(this.flags);
+      this.flags = grown;
+    }
+    if (this.flags[j] === 0) {
+      this.flags[j] = 1;
+      this.size++;
+    }
+  }
+
+  /** The indexes, ascending. */
+  ordered(): number[] {
+    const out: number[] = [];
+    for (let j = 0; out.length < this.size; j++) if (this.flags[j] === 1) out.push(j);
+    return out;
+  }
+}
+
+/**
  * A file's lines new in a commit: as a set, and by their text in order (made on the first search,
  * once for all the patches looked for there).
  */
 interface FreshLines {
-  set: Set<number>;
+  set: LineSet;
   byText: Map<string, number[]> | null;
 }

@@ -653,19 +653,20 @@ export class ForwardPass {
     // Removed lines in order per source file, indexed by text.
     removed.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.i - b.i));
     const byText = new Map<string, number[]>();
-    // A line moves to another file: a file that all removed lines come from is no destination (a
-    // commit that rewrites one file is not searched line by line for moves into itself).
-    const fromLineage = new Map<string | null, number>();
     removed.forEach((r, x) => {
       const l = byText.get(r.text);
       if (l) l.push(x);
       else byText.set(r.text, [x]);
-      fromLineage.set(r.lineage, (fromLineage.get(r.lineage) ?? 0) + 1);
     });
+    // A line moves to another file: the file all removed lines come from, when they all come from
+    // one, is no destination (a commit that rewrites one file is not searched line by line for
+    // moves into itself).
+    const lineage = removed[0]!.lineage;
+    const onlyFrom = removed.every((r) => r.lineage === lineage) ? lineage : undefined;
     // In the order of the files (files carried over have no fresh lines).
     for (const [t, fs0] of files) {
       const fr = fresh.get(t);
-      if (!fr?.size || fromLineage.get(t) === removed.length) continue;
+      if (!fr?.size || t === onlyFrom) continue;
       const text = (await this.text(fs0)).lines;
       const idx = fr.ordered();
       for (let s = 0; s < idx.length; s++) {

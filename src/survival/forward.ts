@@ -727,17 +727,7 @@ function presentKeys(files: Map<string, FileState>): Set<number> {
 export function containsRun(lines: string[], want: string[]): number {
   if (!want.length) return -1;
   const last = lines.length - want.length;
-  const at = linePositions(lines);
-  if (at) {
-    for (const i of at.get(want[0]!) ?? []) {
-      if (i > last) break;
-      if (runAt(lines, want, i)) return i;
-    }
-    return -1;
-  }
-  // Candidates by the first line (the engine's own search, much faster than a loop here).
-  for (let i = lines.indexOf(want[0]!); i >= 0 && i <= last; i = lines.indexOf(want[0]!, i + 1)) if (runAt(lines, want, i)) return i;
-  return -1;
+  return firstAt(lines, want[0]!, (i) => i <= last && runAt(lines, want, i));
 }
 
 /** Whether `want` is at `i` of `lines` (its first line known to be). */
@@ -745,6 +735,20 @@ function runAt(lines: string[], want: string[], i: number): boolean {
   let k = 1;
   while (k < want.length && lines[i + k] === want[k]) k++;
   return k === want.length;
+}
+
+/**
+ * The first position of `line` in `lines` that `fits`, or -1: by the array's index when it has one
+ * (`linePositions`), else by the engine's own search (much faster than a loop here).
+ */
+function firstAt(lines: string[], line: string, fits: (i: number) => boolean): number {
+  const at = linePositions(lines);
+  if (at) {
+    for (const i of at.get(line) ?? []) if (fits(i)) return i;
+    return -1;
+  }
+  for (let i = lines.indexOf(line); i >= 0; i = lines.indexOf(line, i + 1)) if (fits(i)) return i;
+  return -1;
 }
 
 /** Lines past which an array searched again is indexed (below, a scan is as fast). */
@@ -764,14 +768,20 @@ function linePositions(lines: string[]): Map<string, number[]> | null {
     positions.set(lines, null);
     return null;
   }
-  const at = new Map<string, number[]>();
-  for (let i = 0; i < lines.length; i++) {
-    const xs = at.get(lines[i]!);
-    if (xs) xs.push(i);
-    else at.set(lines[i]!, [i]);
-  }
+  const at = positionsByText(lines, lines.keys());
   positions.set(lines, at);
   return at;
+}
+
+/** The positions `at` (ascending) of `lines`, by their line's text. */
+function positionsByText(lines: string[], at: Iterable<number>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const i of at) {
+    const xs = out.get(lines[i]!);
+    if (xs) xs.push(i);
+    else out.set(lines[i]!, [i]);
+  }
+  return out;
 }
 
 /** The first run of `want` on lines new in the commit (every line when `fresh` is null), none of them owned (when `owners` is given), or -1. */
@@ -784,18 +794,8 @@ function findFreshRun(lines: string[], want: string[], fresh: FreshLines | null,
     }
     return true;
   };
-  if (!fresh) {
-    for (let i = lines.indexOf(want[0]!); i >= 0; i = lines.indexOf(want[0]!, i + 1)) if (fits(i)) return i;
-    return -1;
-  }
-  if (!fresh.byText) {
-    fresh.byText = new Map();
-    for (const j of fresh.set.ordered()) {
-      const at = fresh.byText.get(lines[j]!);
-      if (at) at.push(j);
-      else fresh.byText.set(lines[j]!, [j]);
-    }
-  }
+  if (!fresh) return firstAt(lines, want[0]!, fits);
+  fresh.byText ??= positionsByText(lines, fresh.set.ordered());
   for (const start of fresh.byText.get(want[0]!) ?? []) if (fits(start)) return start;
   return -1;
 }

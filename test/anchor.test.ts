@@ -124,6 +124,29 @@ describe('large line diffs', () => {
     expect(diffIds([9, ...a, 8], [9, ...b, 8])).toEqual([{ oldStart: 1, oldCount: 3000, newStart: 1, newCount: 3500 }]);
   });
 
+  it('a small diff with lines only one side has rebuilds the new side with as few changed lines as Myers on every line', () => {
+    // Below the size split at anchors: Myers runs on the lines both sides have (the others set aside).
+    const rand = seeded(11);
+    const rebuild = (a: number[], b: number[], hunks: ReturnType<typeof diffIds>) => {
+      const out: number[] = [];
+      let i = 0;
+      for (const h of hunks) {
+        out.push(...a.slice(i, h.oldStart), ...b.slice(h.newStart, h.newStart + h.newCount));
+        i = h.oldStart + h.oldCount;
+      }
+      return [...out, ...a.slice(i)];
+    };
+    for (let round = 0; round < 300; round++) {
+      // Lines from a small alphabet (repeats on both sides), and some only one side has.
+      const a = Array.from({ length: rand(60) }, () => (rand(3) === 0 ? 100 + rand(1_000_000) : rand(5)));
+      const b = a.flatMap((x) => (rand(6) === 0 ? [] : rand(5) === 0 ? [2_000_000 + rand(1_000_000), x] : rand(7) === 0 ? [rand(5)] : [x]));
+      const hunks = diffIds(a, b);
+      expect(rebuild(a, b, hunks)).toEqual(b);
+      const changed = hunks.reduce((n, h) => n + h.oldCount + h.newCount, 0);
+      expect(changed, JSON.stringify({ a, b })).toBe(diffArrays(a, b).reduce((n, c) => n + (c.added || c.removed ? (c.count ?? c.value.length) : 0), 0));
+    }
+  });
+
   it('split at anchors, still rebuild the new side and change no more lines than Myers on the whole', () => {
     // Seeded: a lock-file-like text (repeated boilerplate around unique lines), edited at random.
     const rand = seeded(7);

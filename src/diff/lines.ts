@@ -94,7 +94,15 @@ function equalEnds<T>(a: readonly T[], b: readonly T[], a0: number, a1: number, 
   return { pre, suf };
 }
 
-/** Myers (bounded) between `x` and `y`, as hunks at offsets `offA` and `offB`. */
+/**
+ * Myers (bounded) between `x` and `y`, as hunks at offsets `offA` and `offB`. Past the edit bound
+ * (counted on every line, as before) the whole is one replacement. Within it, a line the other side
+ * lacks is a change whatever the alignment, so Myers runs on the lines both sides have, as xdiff's
+ * does: its time grows with the edit distance, which for a piece rewritten in large part is then
+ * that of the lines it kept. The parity line on jsdiff's history and the generated shapes' parity
+ * are the same with it, word for word. (Taking the bound on those lines instead keeps the repeated
+ * lines of a large rewrite, a lock file's, where git blame does not: 88.7% parity.)
+ */
 function myersHunks(x: number[], y: number[], offA: number, offB: number): LineHunk[] {
   if (x.length === 0 && y.length === 0) return [];
   const whole = [{ oldStart: offA, oldCount: x.length, newStart: offB, newCount: y.length }];
@@ -102,32 +110,45 @@ function myersHunks(x: number[], y: number[], offA: number, offB: number): LineH
   // jsdiff gives up past MAX_EDIT_LENGTH, but only after the whole search (seconds for a rewritten
   // lock file); the distance alone, on integers, says so in milliseconds, with the same answer.
   if (x.length + y.length > MAX_EDIT_LENGTH && !editDistanceWithin(x, y, MAX_EDIT_LENGTH)) return whole;
-  const changes = diffArrays(x, y, { maxEditLength: MAX_EDIT_LENGTH, timeout: TIMEOUT_MS });
+  const keptX = linesIn(x, new Set(y));
+  const keptY = linesIn(y, new Set(x));
+  if (keptX.length === 0) return whole;
+  const xs = keptX.length === x.length ? x : Array.from(keptX, (i) => x[i]!);
+  const ys = keptY.length === y.length ? y : Array.from(keptY, (j) => y[j]!);
+  const changes = diffArrays(xs, ys, { maxEditLength: MAX_EDIT_LENGTH, timeout: TIMEOUT_MS });
   if (!changes) return whole;
+  // Each line the two keep in common closes the hunk of the lines since the one before.
   const hunks: LineHunk[] = [];
-  let i = offA;
-  let j = offB;
-  let cur: LineHunk | null = null;
+  let nextA = 0;
+  let nextB = 0;
+  const upTo = (a: number, b: number) => {
+    if (a > nextA || b > nextB) hunks.push({ oldStart: offA + nextA, oldCount: a - nextA, newStart: offB + nextB, newCount: b - nextB });
+  };
+  let i = 0;
+  let j = 0;
   for (const c of changes) {
     const n = c.count ?? c.value.length;
-    if (!c.added && !c.removed) {
-      if (cur) hunks.push(cur);
-      cur = null;
-      i += n;
-      j += n;
-      continue;
-    }
-    cur ??= { oldStart: i, oldCount: 0, newStart: j, newCount: 0 };
-    if (c.removed) {
-      cur.oldCount += n;
-      i += n;
-    } else {
-      cur.newCount += n;
-      j += n;
+    if (c.added) j += n;
+    else if (c.removed) i += n;
+    else {
+      for (const end = i + n; i < end; i++, j++) {
+        upTo(keptX[i]!, keptY[j]!);
+        nextA = keptX[i]! + 1;
+        nextB = keptY[j]! + 1;
+      }
     }
   }
-  if (cur) hunks.push(cur);
+  upTo(x.length, y.length);
   return hunks;
+}
+
+/** The indexes of the lines of `lines` that `other` holds. */
+function linesIn(lines: number[], other: Set<number>): Int32Array {
+  let n = 0;
+  for (const l of lines) if (other.has(l)) n++;
+  const out = new Int32Array(n);
+  for (let i = 0, k = 0; i < lines.length; i++) if (other.has(lines[i]!)) out[k++] = i;
+  return out;
 }
 
 /**
@@ -192,9 +213,7 @@ const one = () => 1;
  * A large diff (a lock file, a generated file, a rewrite): split first at the lines found exactly
  * once on each side, the longest run of them in the same order on both (patience diff's anchors),
  * then Myers between anchors. Myers on the whole is O(ND), seconds for a rewritten lock file;
- * between anchors the pieces are small. The lines each side lacks stay where they are: they keep Myers's
- * choices where git's are (setting them aside, as xdiff does, moved lines of repeated boilerplate
- * away from git's; replaying jsdiff's history, parity with git blame fell from 99.86% to 88.7%).
+ * between anchors the pieces are small.
  */
 function anchoredHunks(am: number[], bm: number[], pre: number, distinct: number): LineHunk[] {
   // Ids are dense (0 to distinct - 1): counts and positions by id in flat arrays.

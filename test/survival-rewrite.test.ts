@@ -184,6 +184,37 @@ describe('cache', () => {
     await same();
   });
 
+  it('a step of an older trace shifts the later patches: the checkpoint after it keeps their rows, mapped, and the next update answers as an uncached pass', async () => {
+    const s = make();
+    s.write('base.ts', 'export {};\n');
+    await s.commit('base', HUMAN);
+    // Trace a starts first, so its patches come before trace b's.
+    await s.agentStep({ trace: 'a', step: 'a1' }, () => s.write('a.ts', lines('a', 6)));
+    await s.commit('a1');
+    for (const tag of ['b1', 'b2', 'b3']) {
+      await s.agentStep({ trace: 'b', step: tag }, () => s.write(`${tag}.ts`, lines(tag, 6)));
+      await s.commit(tag);
+    }
+    await everything(s, true);
+    // A new step of trace a: its patch sits before all of b's, whose indexes all move by one.
+    await s.agentStep({ trace: 'a', step: 'a2' }, () => s.write('a2.ts', lines('a2', 6)));
+    await s.commit('a2');
+    const shifted = await everything(s, true);
+    expect(lastPassStats.resumedFrom).not.toBeNull();
+    expect(shifted).toEqual(await everything(s, false));
+    // The next update resumes from the checkpoint written after the shift and opens b's files, whose
+    // owners come from its rows: edited, dropped, and one line moved to another of b's files.
+    s.replace('b1.ts', "'b1-13'", "'b1-13!'");
+    s.write('b2.ts', s.read('b2.ts').split('\n').slice(3).join('\n'));
+    await s.commit('edit b', HUMAN);
+    const cached = await everything(s, true);
+    expect(lastPassStats.commitsProcessed).toBe(1);
+    expect(lastPassStats.resumedFrom).not.toBeNull();
+    expect(cached).toEqual(await everything(s, false));
+    const b1 = cached.patches.find(([, sv]) => (sv as { editedLines: number }).editedLines === 1);
+    expect(b1).toBeDefined();
+  });
+
   it('a run of updates, each resuming from the last checkpoint, answers as an uncached pass, line owners included', async () => {
     const s = make();
     s.write('base.ts', 'export {};\n');

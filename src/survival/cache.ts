@@ -93,6 +93,30 @@ function isPatchIdList(list: string, patches: Patch[]): boolean {
 }
 
 /**
+ * The pass's index of each patch of `list` (undefined: not one of the pass's). New events add
+ * patches among the others and keep their order, so both lists are walked in order; from the
+ * first patch not found that way on, each is looked up by id.
+ */
+function mapPatchList(list: string, patches: Patch[], indexOf: (patchId: string) => number | undefined): (number | undefined)[] {
+  const ids = list === '' ? [] : list.split('\n');
+  const out: (number | undefined)[] = new Array(ids.length);
+  let j = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (j >= 0) {
+      while (j < patches.length && patches[j]!.patchId !== id) j++;
+      if (j < patches.length) {
+        out[i] = j++;
+        continue;
+      }
+      j = -1;
+    }
+    out[i] = indexOf(id);
+  }
+  return out;
+}
+
+/**
  * A pass's patch list, named by the SHA-1 of its text and kept in `<name>.ids` (sealed), not in
  * every checkpoint: it is a third of a checkpoint's bytes, and checkpoints of one trail share it.
  */
@@ -601,7 +625,7 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
     if (list === null) return null;
     same = isPatchIdList(list, patches);
   }
-  const map = same ? null : list === '' ? [] : list!.split('\n').map(indexOf);
+  const map = same ? null : mapPatchList(list!, patches, indexOf);
   if (map?.some((m) => m === undefined)) return null;
   const P = (x: number) => {
     const m = map ? map[x] : x < patches.length && x >= 0 ? x : undefined;
@@ -718,10 +742,11 @@ function encode(commit: string, h: History, patches: Patch[], listName: string, 
   const anchors = (commit === h.at && resumed && key.extend(resumed.anchors, anchorsAt, resumed.replay)) || key.inside(done);
   let slotCount = 0;
   for (const f of state.files.values()) slotCount += f instanceof StoredFileState ? f.lines : f.owners.length;
-  // The checkpoint the pass resumed from, when its patches are the pass's: its rows are kept as they
-  // are (files the pass did not open are copied slot for slot), and only new owners are written.
-  // Rows no file uses any more stay until they are as many as the slots, then all is written anew.
-  const keep = base?.patchList && base.count <= 2 * slotCount + 1024 ? base : null;
+  // The checkpoint the pass resumed from: its rows are kept (files the pass did not open are copied
+  // slot for slot), and only new owners are written. Its patch indexes are the pass's when its list
+  // is; after new events they are mapped (a row's patch, an integer each: no owner is made). Rows no
+  // file uses any more stay until they are as many as the slots, then all is written anew.
+  const keep = base && base.count <= 2 * slotCount + 1024 ? base : null;
   const ids = new Map<Owner, number>();
   const rows: number[] = [];
   let ownerRows = keep ? keep.count : 0;
@@ -782,6 +807,7 @@ function encode(commit: string, h: History, patches: Patch[], listName: string, 
   let x = 1;
   if (keep) {
     ints.set(keep.ints.subarray(1, 1 + 4 * keep.count), x);
+    if (!keep.patchList) for (let r = x, end = x + 4 * keep.count; r < end; r += 4) ints[r] = keep.patchIndex(ints[r]!);
     x += 4 * keep.count;
   }
   ints.set(rows, x);

@@ -44,6 +44,43 @@ async function pass(dir: string, cache: boolean): Promise<{ ms: number; engineMs
   return { ms: ms(t2 - t0), engineMs: ms(t2 - t1), digest: digest(report), patches: report.patches.size };
 }
 
+const WARMUP = 3;
+
+interface PairedRounds {
+  updates: number[];
+  fulls: number[];
+  ratios: number[];
+  engineRatios: number[];
+  /** Commits the last update replayed. */
+  replayed: number;
+  /** Whether every update gave exactly the uncached answer. */
+  same: boolean;
+}
+
+/**
+ * Rounds of: `change` (a new commit on top), the update from the cache, and a full pass at that
+ * commit, back to back, so each ratio compares the two under the same machine state (this
+ * machine's speed drifts by tens of percent within a minute). The first rounds only warm the JIT
+ * up for the update's code, as the full pass warms up over its own commits.
+ */
+async function pairedRounds(dir: string, rounds: number, change: (i: number) => void | Promise<void>): Promise<PairedRounds> {
+  const r: PairedRounds = { updates: [], fulls: [], ratios: [], engineRatios: [], replayed: 0, same: true };
+  for (let i = 0; i < WARMUP + Math.max(rounds, 9); i++) {
+    await change(i);
+    const u = await pass(dir, true);
+    r.replayed = lastPassStats.commitsProcessed;
+    if (lastPassStats.resumedFrom === null) throw new Error('the update did not resume from the cache');
+    const full = await pass(dir, false);
+    r.same &&= u.digest === full.digest;
+    if (i < WARMUP) continue;
+    r.updates.push(u.ms);
+    r.fulls.push(full.ms);
+    r.ratios.push(u.ms / full.ms);
+    r.engineRatios.push(u.engineMs / full.engineMs);
+  }
+  return r;
+}
+
 function trackCli(dir: string): number {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(OT_BIN, ['trail', 'track', '--json'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -59,8 +96,8 @@ function trackCli(dir: string): number {
  * (`git gc`, as real repositories are; both sides read the same packed repository). In the same run,
  * medians of several rounds: the full survival pass (no cache) vs `git blame --porcelain` of every
  * file at HEAD; the update after one new commit on top (from the cache) vs a full pass at the same
- * commit, paired round by round and checked to give the same answer; `ot trail track --json` end
- * to end; peak memory.
+ * commit, paired round by round and checked to give the same answer, and the same after an agent
+ * step and its commit anchored by the hook; `ot trail track --json` end to end; peak memory.
  *
  * `OT_BENCH_COMMITS` sets the size (default 1000); `OT_BENCH_ROUNDS` the rounds (default 3).
  * `OT_BENCH_SURVIVAL_REPO=<dir>` starts from a copy of an already generated and recorded repository.
@@ -108,43 +145,31 @@ export async function benchSurvival(commits = Number(process.env.OT_BENCH_COMMIT
     // The process's high-water mark so far: the full passes (and git blame, run as child processes).
     const fullPeak = process.resourceUsage().maxRSS / 1024;
 
-    // Warm the cache; then rounds of: one new commit on top, the update from the cache, and a full
-    // pass at that commit, back to back, so each ratio compares the two under the same machine
-    // state (this machine's speed drifts by tens of percent within a minute). The first rounds only
-    // warm the JIT up for the update's code, as the full pass warms up over its own commits.
+    // Warm the cache; then the paired rounds of updates and full passes.
     await pass(dir, true);
     // The file each new commit appends a line to: a source file (any file, in a repository without one).
     const tracked = execFileSync('git', ['ls-files'], { cwd: dir, encoding: 'utf8' }).split('\n').filter(Boolean);
     const f = tracked.find((x) => /\.[jt]s$/.test(x)) ?? tracked[0]!;
-    const warmup = 3;
-    const updates: number[] = [];
-    const pairedFulls: number[] = [];
-    const ratios: number[] = [];
-    const engineRatios: number[] = [];
-    let replayed = 0;
-    let same = true;
-    // Every round: the update gives exactly the uncached answer.
-    for (let i = 0; i < warmup + Math.max(rounds, 9); i++) {
+    const updateLine = (label: string, r: PairedRounds) => {
+      if (!r.same) throw new Error(`the cached update after ${label} differs from an uncached pass`);
+      return `update after ${label} ${median(r.updates).toFixed(0)} ms (median of ${list(r.updates)}, after ${WARMUP} warm-up rounds; ${r.replayed} commit replayed); full pass in the same rounds ${median(r.fulls).toFixed(0)} ms (${list(r.fulls)}); update / full pass ${(median(r.ratios) * 100).toFixed(1)}% (median of the rounds' ratios; target <= 5%); same answer as an uncached pass every round: ${r.same ? 'yes' : 'NO'}`;
+    };
+    const human = await pairedRounds(dir, rounds, (i) => {
       fs.appendFileSync(path.join(dir, f), `export const benchTail${i} = ${i};\n`);
       s.git('add', '-A');
       s.git('commit', '-q', '-m', `one more (${i})`);
-      const u = await pass(dir, true);
-      replayed = lastPassStats.commitsProcessed;
-      if (lastPassStats.resumedFrom === null) throw new Error('the update did not resume from the cache');
-      const full = await pass(dir, false);
-      same &&= u.digest === full.digest;
-      if (i < warmup) continue;
-      updates.push(u.ms);
-      pairedFulls.push(full.ms);
-      ratios.push(u.ms / full.ms);
-      engineRatios.push(u.engineMs / full.engineMs);
-    }
-    const upd = median(updates);
-    out.push(
-      `survival: update after one new commit ${upd.toFixed(0)} ms (median of ${list(updates)}, after ${warmup} warm-up rounds; ${replayed} commit replayed); full pass in the same rounds ${median(pairedFulls).toFixed(0)} ms (${list(pairedFulls)}); update / full pass ${(median(ratios) * 100).toFixed(1)}% (median of the rounds' ratios; target <= 5%); same answer as an uncached pass every round: ${same ? 'yes' : 'NO'}`,
-    );
-    if (!same) throw new Error('the cached update differs from an uncached pass');
-    out.push(`survival: the same rounds without opening the repository and loading the trail (the engine alone, given the trail): update / full pass ${(median(engineRatios) * 100).toFixed(1)}%`);
+    });
+    out.push(`survival: ${updateLine('one new commit', human)}`);
+    out.push(`survival: the same rounds without opening the repository and loading the trail (the engine alone, given the trail): update / full pass ${(median(human.engineRatios) * 100).toFixed(1)}%`);
+    // The workflow with hooks: an agent step, then its commit, anchored by the post-commit hook (in
+    // process). The trail changes every round (a step, an anchor event), so the update maps the
+    // checkpoint's patches to the new list.
+    const agent = new Scenario({ dir, hooks: 'direct', init: false });
+    const agentRounds = await pairedRounds(dir, rounds, async (i) => {
+      await agent.agentStep({ trace: 'bench-agent', step: `a${i}` }, () => fs.appendFileSync(path.join(dir, f), `export const benchAgent${i} = ${i};\n`));
+      await agent.commit(`agent step ${i}`);
+    });
+    out.push(`survival: ${updateLine('an agent step and its commit (anchored by the post-commit hook)', agentRounds)}`);
 
     // End to end, the real command: warm cache (after one more commit), and cold (no cache).
     const warm: number[] = [];

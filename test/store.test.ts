@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { events, scenario, tempDir } from './helpers.js';
-import { appendEvent, encodeChainCache, loadChainCache, TRACE_REF_PREFIX, type StoredEvent } from '../src/store/log.js';
+import { appendEvent, encodeChainCache, encodeChainTail, loadChainCache, loadChainTail, TAIL_EVENTS, TRACE_REF_PREFIX, type StoredEvent } from '../src/store/log.js';
 import { verifyStore } from '../src/store/maintenance.js';
 import { foldTrail, orderedPatches } from '../src/store/trail.js';
 import { crc32, crc32Portable, seal, unseal } from '../src/store/sealed.js';
@@ -44,18 +44,76 @@ describe('the event log', () => {
     expect(evs.map((e) => e.event.seq)).toEqual([0, 1, 2, 3, 4, 5]);
     // A tampered cache is not believed: the chain is the truth.
     const dir = path.join(s.dir, '.git', 'ot', 'events');
+    // The cache, and the tail of the events appended after it.
     const caches = fs.readdirSync(dir).filter((f) => /^[0-9a-f]{40}\./.test(f));
-    expect(caches.length).toBe(1);
+    expect(caches.map((f) => f.slice(40)).sort()).toEqual(['.v4.bin', '.v4.tail.bin']);
+    let kinds = 0;
     for (const f of caches) {
-      // One event's kind changed in place: the sum no longer matches.
+      // One event's kind changed in place (where a file has one): the sum no longer matches.
       const bytes = fs.readFileSync(path.join(dir, f));
       const at = bytes.indexOf('write');
-      expect(at).toBeGreaterThan(0);
-      bytes.write('wrote', at, 'latin1');
+      if (at > 0) kinds++;
+      if (at > 0) bytes.write('wrote', at, 'latin1');
+      else bytes[bytes.length - 1] ^= 1;
       fs.writeFileSync(path.join(dir, f), bytes);
-      expect(loadChainCache(path.join(dir, f))).toBeNull();
+      if (f.endsWith('.v4.bin')) expect(loadChainCache(path.join(dir, f))).toBeNull();
     }
+    expect(kinds).toBeGreaterThan(0);
     expect((await events(s, 't1')).map((e) => e.event)).toEqual(evs.map((e) => e.event));
+  });
+
+  it('a long trace\'s cache is not written again for each new event: new events go to a tail until there are many', async () => {
+    const s = await recorded();
+    const repo = await s.repo();
+    const dir = path.join(s.dir, '.git', 'ot', 'events');
+    const read = () => events(s, 't1');
+    const files = () => fs.readdirSync(dir).filter((f) => /^[0-9a-f]{40}\./.test(f)).sort();
+    const bytesOf = (suffix: string) => fs.readFileSync(path.join(dir, files().find((f) => f.endsWith(suffix))!));
+    // From the chain alone (no cache files), for comparison.
+    const uncached = async () => {
+      const keep = fs.mkdtempSync(path.join(s.dir, '..', 'ot-keep-'));
+      for (const f of files()) fs.renameSync(path.join(dir, f), path.join(keep, f));
+      const out = await read();
+      for (const f of files()) fs.rmSync(path.join(dir, f));
+      for (const f of fs.readdirSync(keep)) fs.renameSync(path.join(keep, f), path.join(dir, f));
+      return out;
+    };
+    await read();
+    const base = bytesOf('.v4.bin');
+    const turn = (i: number) => appendEvent(repo, 't1', { type: 'turn_start', at: new Date(Date.UTC(2026, 0, 2, 0, i)).toISOString(), turnId: `turn-${i}`, intent: `turn ${i}`, agent: 'claude-code' });
+    for (let i = 0; i < 3; i++) {
+      await turn(i);
+      const evs = await read();
+      expect(evs.at(-1)!.event).toMatchObject({ type: 'turn_start', turnId: `turn-${i}` });
+      expect(evs).toEqual(await uncached());
+      // The cache itself is the same file, byte for byte; the tail holds what came after it.
+      expect(bytesOf('.v4.bin').equals(base)).toBe(true);
+      expect(files().some((f) => f.endsWith('.tail.bin'))).toBe(true);
+    }
+    // A damaged tail is not used: the events after the cache are read from the chain again.
+    const tailFile = path.join(dir, files().find((f) => f.endsWith('.tail.bin'))!);
+    const tail = fs.readFileSync(tailFile);
+    tail[tail.length - 1] ^= 1;
+    fs.writeFileSync(tailFile, tail);
+    expect(await read()).toEqual(await uncached());
+    // Past TAIL_EVENTS new events, the whole cache is written again and the tail goes.
+    for (let i = 3; i < TAIL_EVENTS + 4; i++) await turn(i);
+    const all = await read();
+    expect(all).toEqual(await uncached());
+    expect(bytesOf('.v4.bin').equals(base)).toBe(false);
+    expect(files().some((f) => f.endsWith('.tail.bin'))).toBe(false);
+    expect(loadChainCache(path.join(dir, files()[0]!))!.events).toEqual(all);
+    // A tail continues one cache: the events after its tip, the last at the tail's tip.
+    const head = { tip: all[9]!.commit, events: all.slice(0, 10) };
+    const file = path.join(tempDir('ot-tail-'), 'tail.bin');
+    const write = (t: { base: string; tip: string; events: StoredEvent[] }) => fs.writeFileSync(file, encodeChainTail(t));
+    write({ base: head.tip, tip: all[12]!.commit, events: all.slice(10, 13) });
+    expect(loadChainTail(file, head)!.events).toEqual(all.slice(10, 13));
+    expect(loadChainTail(file, { tip: all[8]!.commit, events: all.slice(0, 10) })).toBeNull();
+    write({ base: head.tip, tip: all[11]!.commit, events: all.slice(10, 13) });
+    expect(loadChainTail(file, head)).toBeNull();
+    write({ base: head.tip, tip: all[13]!.commit, events: all.slice(11, 14) });
+    expect(loadChainTail(file, head)).toBeNull();
   });
   it('keeps patches and anchors exactly through the packed cache, odd ones included', async () => {
     const s = await recorded();

@@ -146,12 +146,48 @@ export function loadChainCache(file: string): ChainCache | null {
 }
 
 /**
+ * Events appended after a chain cache's tip, kept in a file of their own while they are few: a long
+ * trace's cache (megabytes) is not encoded and written again for every event a step or a hook
+ * appends. `base` is the tip of the cache it continues; a tail of another base is not used.
+ */
+interface ChainTail {
+  base: string;
+  tip: string;
+  events: StoredEvent[];
+}
+const TAIL_MAGIC = 'OTET';
+/** Events kept in a tail before the whole cache is written again. */
+export const TAIL_EVENTS = 64;
+
+/** The tail's bytes (exported for the test). */
+export function encodeChainTail(t: ChainTail): Buffer {
+  return seal(TAIL_MAGIC, encodeBinaryJson({ v: CACHE_FORMAT, base: t.base, tip: t.tip, events: t.events }));
+}
+
+/** The events of a tail file that continues `base`; null when absent, unusable or of another base. */
+export function loadChainTail(file: string, base: ChainCache): ChainTail | null {
+  try {
+    const body = unseal(TAIL_MAGIC, fs.readFileSync(file));
+    if (!body) return null;
+    const raw = decodeBinaryJson(body) as { v?: unknown; base?: unknown; tip?: unknown; events?: unknown };
+    if (raw.v !== CACHE_FORMAT || raw.base !== base.tip || typeof raw.tip !== 'string' || !Array.isArray(raw.events) || raw.events.length === 0) return null;
+    const events = raw.events as StoredEvent[];
+    const first = base.events.length;
+    return events.every((e, i) => e.event.seq === first + i) && events.at(-1)!.commit === raw.tip ? { base: base.tip, tip: raw.tip, events } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The cache file of a ref. The name carries the format, so an older `ot` (a hook of another
  * install) never reads this one as its own; files of the older formats go when this is written.
  */
 function cacheFile(repo: Repo, ref: string, suffix = `.v${CACHE_FORMAT}.bin`): string {
   return path.join(otDataDir(repo), 'events', `${createHash('sha1').update(ref).digest('hex')}${suffix}`);
 }
+
+const TAIL_SUFFIX = `.v${CACHE_FORMAT}.tail.bin`;
 
 function olderCacheFiles(repo: Repo, ref: string): string[] {
   return ['.json', '.v2.json', '.v3.bin'].map((suffix) => cacheFile(repo, ref, suffix));
@@ -166,17 +202,27 @@ export async function readTraceEvents(repo: Repo, ref: string, knownTip?: string
   const tip = knownTip === undefined ? await resolveRef(repo, ref) : knownTip;
   if (!tip) return [];
   const file = cacheFile(repo, ref);
+  const tailFile = cacheFile(repo, ref, TAIL_SUFFIX);
   const cached = loadChainCache(file);
   if (cached && cached.tip === tip) return cached.events;
+  const tail = cached && loadChainTail(tailFile, cached);
+  const known = tail ? { tip: tail.tip, events: [...cached.events, ...tail.events] } : cached;
+  if (known && known.tip === tip) return known.events;
   let events: StoredEvent[] | null = null;
-  if (cached) {
-    const fresh = await readChain(repo, ref, tip, cached.tip);
+  if (known) {
+    const fresh = await readChain(repo, ref, tip, known.tip);
     // An empty result means the cached tip is not on the chain (gc rewrote it): read it all.
-    if (fresh.length > 0 && fresh[0]!.event.seq === cached.events.length) events = [...cached.events, ...fresh];
+    if (fresh.length > 0 && fresh[0]!.event.seq === known.events.length) events = [...known.events, ...fresh];
   }
+  // The events after the cache's tip go to its tail while they are few; else all is written anew.
+  const base = events && cached && events.length - cached.events.length <= TAIL_EVENTS ? cached : null;
   events ??= await readChain(repo, ref, tip, null);
   try {
-    await atomicWriteFile(file, encodeChainCache({ tip, events }));
+    if (base) await atomicWriteFile(tailFile, encodeChainTail({ base: base.tip, tip, events: events.slice(base.events.length) }));
+    else {
+      await atomicWriteFile(file, encodeChainCache({ tip, events }));
+      fs.rmSync(tailFile, { force: true });
+    }
     for (const f of olderCacheFiles(repo, ref)) fs.rmSync(f, { force: true });
   } catch {
     /* the cache is optional */
@@ -293,7 +339,7 @@ export async function deleteTraceRef(repo: Repo, ref: string): Promise<void> {
   const tip = await resolveRef(repo, ref);
   if (!tip) return;
   await compareAndSwapRef(repo, ref, tip, null);
-  for (const f of [cacheFile(repo, ref), ...olderCacheFiles(repo, ref)]) fs.rmSync(f, { force: true });
+  for (const f of [cacheFile(repo, ref), cacheFile(repo, ref, TAIL_SUFFIX), ...olderCacheFiles(repo, ref)]) fs.rmSync(f, { force: true });
 }
 
 /** Reads the chain without the cache, for verify: every commit parsed, every link checked. */

@@ -71,7 +71,7 @@ describe('the event log', () => {
     const bytesOf = (suffix: string) => fs.readFileSync(path.join(dir, files().find((f) => f.endsWith(suffix))!));
     // From the chain alone (no cache files), for comparison.
     const uncached = async () => {
-      const keep = fs.mkdtempSync(path.join(s.dir, '..', 'ot-keep-'));
+      const keep = tempDir('ot-keep-');
       for (const f of files()) fs.renameSync(path.join(dir, f), path.join(keep, f));
       const out = await read();
       for (const f of files()) fs.rmSync(path.join(dir, f));

@@ -202,8 +202,8 @@ describe('cache', () => {
     const shifted = await everything(s, true);
     expect(lastPassStats.resumedFrom).not.toBeNull();
     expect(shifted).toEqual(await everything(s, false));
-    // The next update resumes from the checkpoint written after the shift and opens b's files, whose
-    // owners come from its rows: edited, dropped, and one line moved to another of b's files.
+    // The next update resumes from the checkpoint written after the shift and opens two of b's files,
+    // whose owners come from its rows: one line edited, three dropped.
     s.replace('b1.ts', "'b1-13'", "'b1-13!'");
     s.write('b2.ts', s.read('b2.ts').split('\n').slice(3).join('\n'));
     await s.commit('edit b', HUMAN);

@@ -95,13 +95,13 @@ function equalEnds<T>(a: readonly T[], b: readonly T[], a0: number, a1: number, 
 }
 
 /**
- * Myers (bounded) between `x` and `y`, as hunks at offsets `offA` and `offB`. Past the edit bound
- * (counted on every line, as before) the whole is one replacement. Within it, a line the other side
- * lacks is a change whatever the alignment, so Myers runs on the lines both sides have, as xdiff's
- * does: its time grows with the edit distance, which for a piece rewritten in large part is then
- * that of the lines it kept. The parity line on jsdiff's history and the generated shapes' parity
- * are the same with it, word for word. (Taking the bound on those lines instead keeps the repeated
- * lines of a large rewrite, a lock file's, where git blame does not: 88.7% parity.)
+ * Myers (bounded) between `x` and `y`, as hunks at offsets `offA` and `offB`. Past the edit bound,
+ * counted on every line, the whole is one replacement. Within it, a line the other side lacks is a
+ * change whatever the alignment, so Myers runs on the lines both sides have, as xdiff's does: its
+ * time grows with the edit distance, which for a piece rewritten in large part is then that of the
+ * lines it kept. Parity with git blame is the same with it, line for line. (The bound counted on
+ * the shared lines only would keep the repeated lines of a large rewrite, a lock file's, where git
+ * blame does not: 88.7% parity on jsdiff's history.)
  */
 function myersHunks(x: number[], y: number[], offA: number, offB: number): LineHunk[] {
   if (x.length === 0 && y.length === 0) return [];

@@ -434,7 +434,7 @@ export class StoredRows {
     readonly count: number,
     /** Patch index in the checkpoint to the pass's. */
     readonly patchIndex: (x: number) => number,
-    /** The name of the checkpoint's patch list (`PatchList`), when it is the pass's: its rows can then be kept as they are. */
+    /** The name of the checkpoint's patch list (`PatchList`), when it is the pass's: its rows' patch indexes are then the pass's as they are. */
     readonly patchList: string | null,
   ) {
     this.owners = new Array(count);

@@ -96,6 +96,15 @@ describe('the event log', () => {
     tail[tail.length - 1] ^= 1;
     fs.writeFileSync(tailFile, tail);
     expect(await read()).toEqual(await uncached());
+    // The ref moved back into the tail (the tail's tip is then not on the chain): the chain's events.
+    const ref = `${TRACE_REF_PREFIX}/t1`;
+    const tipNow = s.git('rev-parse', ref).trim();
+    s.git('update-ref', ref, `${tipNow}~1`);
+    const back = await read();
+    expect(back).toEqual(await uncached());
+    expect(back.at(-1)!.commit).toBe(s.git('rev-parse', ref).trim());
+    s.git('update-ref', ref, tipNow);
+    expect(await read()).toEqual(await uncached());
     // Past TAIL_EVENTS new events, the whole cache is written again and the tail goes.
     for (let i = 3; i < TAIL_EVENTS + 4; i++) await turn(i);
     const all = await read();

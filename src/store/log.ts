@@ -6,8 +6,7 @@ import { otDataDir } from '../git/repo.js';
 import { ensureEmptyTree, readCommit, writeCommit, type Person } from '../git/objects.js';
 import { compareAndSwapRef, listRefs, RefConflict, resolveRef } from '../git/refs.js';
 import { atomicWriteFile, atomicWriteFileSync } from '../git/fs.js';
-import { decodeBinaryJson, encodeBinaryJson } from './binary-json.js';
-import { seal, unseal } from './sealed.js';
+import { readSealedValue, sealValue } from './sealed.js';
 import type { NewEvent, TrailEvent } from '../model/events.js';
 import { EVENT_VERSION } from '../model/formats.js';
 import { corruptError, OtError } from '../errors.js';
@@ -127,22 +126,20 @@ const CACHE_FORMAT = 4;
 
 /** The cache's bytes for a chain (exported for the round-trip test). */
 export function encodeChainCache(c: ChainCache): Buffer {
-  return seal(CACHE_MAGIC, encodeBinaryJson({ v: CACHE_FORMAT, tip: c.tip, events: c.events }));
+  return sealValue(CACHE_MAGIC, { v: CACHE_FORMAT, tip: c.tip, events: c.events });
 }
 
 /** Reads a chain cache; null when absent or unusable (exported for the round-trip test). */
 export function loadChainCache(file: string): ChainCache | null {
-  try {
-    const body = unseal(CACHE_MAGIC, fs.readFileSync(file));
-    if (!body) return null;
-    const raw = decodeBinaryJson(body) as { v?: unknown; tip?: unknown; events?: unknown };
-    if (raw.v !== CACHE_FORMAT || typeof raw.tip !== 'string' || !Array.isArray(raw.events)) return null;
-    const events = raw.events as StoredEvent[];
-    // Each event's number is its place in the chain; anything else is not a cache of this chain.
-    return events.every((e, i) => e.event.seq === i) ? { tip: raw.tip, events } : null;
-  } catch {
-    return null;
-  }
+  const raw = readSealedValue(file, CACHE_MAGIC) as { v?: unknown; tip?: unknown; events?: unknown } | null;
+  if (!raw || raw.v !== CACHE_FORMAT || typeof raw.tip !== 'string' || !Array.isArray(raw.events)) return null;
+  const events = raw.events as StoredEvent[];
+  return numberedFrom(events, 0) ? { tip: raw.tip, events } : null;
+}
+
+/** Whether each event's number is its place in the chain, the first being `first`: anything else is not a cache of the chain. */
+function numberedFrom(events: StoredEvent[], first: number): boolean {
+  return events.every((e, i) => e?.event?.seq === first + i);
 }
 
 /**
@@ -161,22 +158,15 @@ export const TAIL_EVENTS = 64;
 
 /** The tail's bytes (exported for the test). */
 export function encodeChainTail(t: ChainTail): Buffer {
-  return seal(TAIL_MAGIC, encodeBinaryJson({ v: CACHE_FORMAT, base: t.base, tip: t.tip, events: t.events }));
+  return sealValue(TAIL_MAGIC, { v: CACHE_FORMAT, base: t.base, tip: t.tip, events: t.events });
 }
 
 /** The events of a tail file that continues `base`; null when absent, unusable or of another base. */
 export function loadChainTail(file: string, base: ChainCache): ChainTail | null {
-  try {
-    const body = unseal(TAIL_MAGIC, fs.readFileSync(file));
-    if (!body) return null;
-    const raw = decodeBinaryJson(body) as { v?: unknown; base?: unknown; tip?: unknown; events?: unknown };
-    if (raw.v !== CACHE_FORMAT || raw.base !== base.tip || typeof raw.tip !== 'string' || !Array.isArray(raw.events) || raw.events.length === 0) return null;
-    const events = raw.events as StoredEvent[];
-    const first = base.events.length;
-    return events.every((e, i) => e.event.seq === first + i) && events.at(-1)!.commit === raw.tip ? { base: base.tip, tip: raw.tip, events } : null;
-  } catch {
-    return null;
-  }
+  const raw = readSealedValue(file, TAIL_MAGIC) as { v?: unknown; base?: unknown; tip?: unknown; events?: unknown } | null;
+  if (!raw || raw.v !== CACHE_FORMAT || raw.base !== base.tip || typeof raw.tip !== 'string' || !Array.isArray(raw.events) || raw.events.length === 0) return null;
+  const events = raw.events as StoredEvent[];
+  return numberedFrom(events, base.events.length) && events.at(-1)!.commit === raw.tip ? { base: base.tip, tip: raw.tip, events } : null;
 }
 
 /**

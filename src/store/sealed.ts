@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
+import { decodeBinaryJson, encodeBinaryJson } from './binary-json.js';
 
 /**
  * The framing of our derived cache files: four bytes naming the format, the CRC-32 of the rest, the
@@ -28,6 +30,21 @@ export function unseal(magic: string, bytes: Buffer): Buffer | null {
   if (bytes.length < HEAD || bytes.toString('latin1', 0, 4) !== magic) return null;
   const body = bytes.subarray(HEAD);
   return crc32(body) === bytes.readUInt32LE(4) ? body : null;
+}
+
+/** A sealed file of `value` in binary JSON. */
+export function sealValue(magic: string, value: unknown): Buffer {
+  return seal(magic, encodeBinaryJson(value));
+}
+
+/** The value of a sealed file of binary JSON (`sealValue`); null when it is absent, unreadable, not one of `magic`, or does not check out. */
+export function readSealedValue(file: string, magic: string): unknown {
+  try {
+    const body = unseal(magic, fs.readFileSync(file));
+    return body && decodeBinaryJson(body);
+  } catch {
+    return null;
+  }
 }
 
 /** CRC-32 (zlib's): node's own where it has one (20.15 and later), else computed here, alike. */

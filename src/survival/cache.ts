@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { otDataDir, type Repo } from '../git/repo.js';
 import { atomicWriteFileSync } from '../git/fs.js';
 import { decodeBinaryJson, encodeBinaryJson } from '../store/binary-json.js';
-import { seal, sealInPlace, unseal } from '../store/sealed.js';
+import { readSealedValue, seal, sealInPlace, sealValue, unseal } from '../store/sealed.js';
 import type { Anchor, Patch } from '../model/events.js';
 import { ancestorsIn, firstParentChain, joinAtTip, type HistCommit, type History, type KnownHistory } from './history.js';
 import { newRecord, type FileState, type ForwardPass, type LineState, type Owner, type PatchRecord } from './forward.js';
@@ -220,16 +220,11 @@ const HISTORY_SLACK = 16;
 
 /** A cache file's value (binary JSON, sealed); null when absent or unusable. */
 function readSealed(repo: Repo, name: string, magic: string): unknown {
-  try {
-    const body = unseal(magic, fs.readFileSync(path.join(dir(repo), name)));
-    return body && decodeBinaryJson(body);
-  } catch {
-    return null;
-  }
+  return readSealedValue(path.join(dir(repo), name), magic);
 }
 
 function writeSealed(repo: Repo, name: string, magic: string, value: unknown): void {
-  atomicWriteFileSync(path.join(dir(repo), name), seal(magic, encodeBinaryJson(value)));
+  atomicWriteFileSync(path.join(dir(repo), name), sealValue(magic, value));
 }
 
 /** The last walk, for `walkHistory`'s `known`; null when absent or unusable. */

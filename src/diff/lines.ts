@@ -423,12 +423,12 @@ function bigramSpace(n: number): Uint32Array {
   return chunk.subarray(carved - n, carved);
 }
 
-/** The bigrams of a text with white space folded, sorted: a multiset intersected by one merge. */
+/** The bigrams of a text with white space folded, in text order. */
 function bigrams(s: string): Uint32Array {
   const t = foldSpace(s);
   const out = bigramSpace(Math.max(0, t.length - 1));
   for (let i = 0; i < out.length; i++) out[i] = bigramAt(t, i);
-  return out.sort();
+  return out;
 }
 
 /**
@@ -439,15 +439,28 @@ export function lineSimilarity(x: string, y: string): number {
   return x === y ? 1 : profileSimilarity(bigramProfile(x), bigramProfile(y));
 }
 
-/** The bigrams of one text, found once, to compare many texts with it. */
+/**
+ * The bigrams of one text, found once, to compare many texts with it. They are sorted (a multiset
+ * intersected by one merge) the first time the profile is compared: a profile whose every
+ * candidate is ruled out by length (`similarityBound`) is never sorted.
+ */
 export interface BigramProfile {
   text: string;
-  /** Sorted. */
+  /** Sorted once `sorted` is set. */
   bigrams: Uint32Array;
+  sorted: boolean;
 }
 
 export function bigramProfile(text: string): BigramProfile {
-  return { text, bigrams: bigrams(text) };
+  return { text, bigrams: bigrams(text), sorted: false };
+}
+
+function sortedBigrams(x: BigramProfile): Uint32Array {
+  if (!x.sorted) {
+    x.bigrams.sort();
+    x.sorted = true;
+  }
+  return x.bigrams;
 }
 
 /** The most `profileSimilarity` of two profiles can be, from their sizes alone (every bigram of the shorter one shared). */
@@ -459,8 +472,8 @@ export function similarityBound(x: BigramProfile, y: BigramProfile): number {
 /** `lineSimilarity` of two profiled texts. */
 export function profileSimilarity(x: BigramProfile, y: BigramProfile): number {
   if (x.text === y.text) return 1;
-  const a = x.bigrams;
-  const b = y.bigrams;
+  const a = sortedBigrams(x);
+  const b = sortedBigrams(y);
   if (a.length + b.length === 0) return x.text.trim() === y.text.trim() ? 1 : 0;
   let common = 0;
   for (let i = 0, j = 0; i < a.length && j < b.length; ) {

@@ -408,7 +408,8 @@ const bigramAt = (t: string, i: number): number => t.charCodeAt(i) * 0x10000 + t
 /**
  * Bigram arrays are carved out of shared chunks: an array of its own costs a buffer allocation
  * each, several times the work of the bigrams of a short line, and a pass profiles lines by the
- * hundred thousand. A chunk is never written again once carved; it lives while a profile does.
+ * hundred thousand. A piece, once carved, is written only by its own profile (sorted in place); a
+ * chunk lives while a profile does.
  */
 const CHUNK = 1 << 16;
 let chunk = new Uint32Array(CHUNK);

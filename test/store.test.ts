@@ -52,9 +52,10 @@ describe('the event log', () => {
       // One event's kind changed in place (where a file has one): the sum no longer matches.
       const bytes = fs.readFileSync(path.join(dir, f));
       const at = bytes.indexOf('write');
-      if (at > 0) kinds++;
-      if (at > 0) bytes.write('wrote', at, 'latin1');
-      else bytes[bytes.length - 1] ^= 1;
+      if (at > 0) {
+        kinds++;
+        bytes.write('wrote', at, 'latin1');
+      } else bytes[bytes.length - 1] ^= 1;
       fs.writeFileSync(path.join(dir, f), bytes);
       if (f.endsWith('.v4.bin')) expect(loadChainCache(path.join(dir, f))).toBeNull();
     }

@@ -8,6 +8,7 @@ import { events, scenario, tempDir } from './helpers.js';
 import { appendEvent, encodeChainCache, encodeChainTail, loadChainCache, loadChainTail, TAIL_EVENTS, TRACE_REF_PREFIX, type StoredEvent } from '../src/store/log.js';
 import { verifyStore } from '../src/store/maintenance.js';
 import { foldTrail, orderedPatches } from '../src/store/trail.js';
+import { plainPatch, StoredPatch } from '../src/store/stored-patch.js';
 import { crc32, crc32Portable, seal, unseal } from '../src/store/sealed.js';
 import { decodeBinaryJson, encodeBinaryJson } from '../src/store/binary-json.js';
 import { OtError } from '../src/errors.js';
@@ -25,6 +26,9 @@ async function recorded(): Promise<Scenario> {
   return s;
 }
 
+/** A value as its JSON has it: a patch read from a cache holds its lines behind getters, as `toEqual` does not see. */
+const plain = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+
 const otRefs = (s: Scenario) => s.git('for-each-ref', '--format=%(refname) %(objectname)', 'refs/ot').trim();
 
 describe('the event log', () => {
@@ -34,6 +38,11 @@ describe('the event log', () => {
     const bad = appendEvent(await s.repo(), 't1', { type: 'step_start', at: 'yesterday', stepId: 'x', agent: null, tool: null, kind: 'write', intent: null, turnId: null, snapshotTree: 'not-an-oid', limitations: [] });
     await expect(bad).rejects.toThrow(OtError);
     await expect(bad).rejects.toThrow(/refusing to record an invalid step_start event: .*at.*snapshotTree: a 40-hex object id/s);
+    // A patch's counts are its lines' (readers go by them without reading the lines).
+    const end = (await events(s, 't1')).find((e) => e.event.type === 'step_end')!.event;
+    if (end.type !== 'step_end') throw new Error('unexpected trail');
+    const miscounted = appendEvent(await s.repo(), 't1', { ...end, patches: [{ ...plainPatch(end.patches[0]!), newLines: end.patches[0]!.newLines + 1 }] });
+    await expect(miscounted).rejects.toThrow(/refusing to record an invalid step_end event: .*newLines: oldLines and newLines must count the removed and added lines/s);
     expect(otRefs(s)).toBe(before);
   });
 
@@ -46,7 +55,7 @@ describe('the event log', () => {
     const dir = path.join(s.dir, '.git', 'ot', 'events');
     // The cache, and the tail of the events appended after it.
     const caches = fs.readdirSync(dir).filter((f) => /^[0-9a-f]{40}\./.test(f));
-    expect(caches.map((f) => f.slice(40)).sort()).toEqual(['.v4.bin', '.v4.tail.bin']);
+    expect(caches.map((f) => f.slice(40)).sort()).toEqual(['.v5.bin', '.v5.tail.bin']);
     let kinds = 0;
     for (const f of caches) {
       // One event's kind changed in place (where a file has one): the sum no longer matches.
@@ -57,10 +66,10 @@ describe('the event log', () => {
         bytes.write('wrote', at, 'latin1');
       } else bytes[bytes.length - 1] ^= 1;
       fs.writeFileSync(path.join(dir, f), bytes);
-      if (f.endsWith('.v4.bin')) expect(loadChainCache(path.join(dir, f))).toBeNull();
+      if (f.endsWith('.v5.bin')) expect(loadChainCache(path.join(dir, f))).toBeNull();
     }
     expect(kinds).toBeGreaterThan(0);
-    expect((await events(s, 't1')).map((e) => e.event)).toEqual(evs.map((e) => e.event));
+    expect(plain((await events(s, 't1')).map((e) => e.event))).toEqual(plain(evs.map((e) => e.event)));
   });
 
   it('a long trace\'s cache is not written again for each new event: new events go to a tail until there are many', async () => {
@@ -80,15 +89,15 @@ describe('the event log', () => {
       return out;
     };
     await read();
-    const base = bytesOf('.v4.bin');
+    const base = bytesOf('.v5.bin');
     const turn = (i: number) => appendEvent(repo, 't1', { type: 'turn_start', at: new Date(Date.UTC(2026, 0, 2, 0, i)).toISOString(), turnId: `turn-${i}`, intent: `turn ${i}`, agent: 'claude-code' });
     for (let i = 0; i < 3; i++) {
       await turn(i);
       const evs = await read();
       expect(evs.at(-1)!.event).toMatchObject({ type: 'turn_start', turnId: `turn-${i}` });
-      expect(evs).toEqual(await uncached());
+      expect(plain(evs)).toEqual(plain(await uncached()));
       // The cache itself is the same file, byte for byte; the tail holds what came after it.
-      expect(bytesOf('.v4.bin').equals(base)).toBe(true);
+      expect(bytesOf('.v5.bin').equals(base)).toBe(true);
       expect(files().some((f) => f.endsWith('.tail.bin'))).toBe(true);
     }
     // A damaged tail is not used: the events after the cache are read from the chain again.
@@ -96,48 +105,67 @@ describe('the event log', () => {
     const tail = fs.readFileSync(tailFile);
     tail[tail.length - 1] ^= 1;
     fs.writeFileSync(tailFile, tail);
-    expect(await read()).toEqual(await uncached());
+    expect(plain(await read())).toEqual(plain(await uncached()));
     // The ref moved back into the tail (the tail's tip is then not on the chain): the chain's events.
     const ref = `${TRACE_REF_PREFIX}/t1`;
     const tipNow = s.git('rev-parse', ref).trim();
     s.git('update-ref', ref, `${tipNow}~1`);
     const back = await read();
-    expect(back).toEqual(await uncached());
+    expect(plain(back)).toEqual(plain(await uncached()));
     expect(back.at(-1)!.commit).toBe(s.git('rev-parse', ref).trim());
     s.git('update-ref', ref, tipNow);
-    expect(await read()).toEqual(await uncached());
+    expect(plain(await read())).toEqual(plain(await uncached()));
     // Past TAIL_EVENTS new events, the whole cache is written again and the tail goes.
     for (let i = 3; i < TAIL_EVENTS + 4; i++) await turn(i);
     const all = await read();
-    expect(all).toEqual(await uncached());
-    expect(bytesOf('.v4.bin').equals(base)).toBe(false);
+    expect(plain(all)).toEqual(plain(await uncached()));
+    expect(bytesOf('.v5.bin').equals(base)).toBe(false);
     expect(files().some((f) => f.endsWith('.tail.bin'))).toBe(false);
-    expect(loadChainCache(path.join(dir, files()[0]!))!.events).toEqual(all);
+    expect(plain(loadChainCache(path.join(dir, files()[0]!))!.events)).toEqual(plain(all));
     // A tail continues one cache: the events after its tip, the last at the tail's tip.
     const head = { tip: all[9]!.commit, events: all.slice(0, 10) };
     const file = path.join(tempDir('ot-tail-'), 'tail.bin');
     const write = (t: { base: string; tip: string; events: StoredEvent[] }) => fs.writeFileSync(file, encodeChainTail(t));
     write({ base: head.tip, tip: all[12]!.commit, events: all.slice(10, 13) });
-    expect(loadChainTail(file, head)!.events).toEqual(all.slice(10, 13));
+    expect(plain(loadChainTail(file, head)!.events)).toEqual(plain(all.slice(10, 13)));
     expect(loadChainTail(file, { tip: all[8]!.commit, events: all.slice(0, 10) })).toBeNull();
     write({ base: head.tip, tip: all[11]!.commit, events: all.slice(10, 13) });
     expect(loadChainTail(file, head)).toBeNull();
     write({ base: head.tip, tip: all[13]!.commit, events: all.slice(11, 14) });
     expect(loadChainTail(file, head)).toBeNull();
   });
+  it('decodes the patches\' lines of a cache only when one is read', async () => {
+    const s = await recorded();
+    const evs = await events(s, 't1');
+    const bytes = encodeChainCache({ tip: 'f'.repeat(40), events: evs });
+    // The lines are kept after the events (from the next multiple of 4 past the events' length, in
+    // the first 4 bytes): damage them and seal the file again (as only a bug could).
+    const body = Buffer.from(unseal('OTEV', bytes)!);
+    body.fill(0xff, (4 + body.readUInt32LE(0) + 3) & ~3);
+    const file = path.join(tempDir('ot-chain-'), 'cache.bin');
+    fs.writeFileSync(file, seal('OTEV', body));
+    const back = loadChainCache(file)!;
+    const ends = back.events.filter((e) => e.event.type === 'step_end');
+    const patches = ends.flatMap((e) => (e.event.type === 'step_end' ? e.event.patches : []));
+    expect(patches.length).toBeGreaterThan(0);
+    // Everything but the lines is there, counts included (what the survival update and track read).
+    expect(patches.map((x) => [x.patchId, x.path, x.newLines])).toEqual(evs.flatMap((e) => (e.event.type === 'step_end' ? e.event.patches : [])).map((x) => [x.patchId, x.path, x.newLines]));
+    expect(() => patches[0]!.added).toThrow(/malformed binary JSON|lines/);
+  });
+
   it('keeps patches and anchors exactly through the packed cache, odd ones included', async () => {
     const s = await recorded();
     const evs = await events(s, 't1');
     const end = evs.find((e) => e.event.type === 'step_end')!;
     const anchor = evs.find((e) => e.event.type === 'anchor')!;
     if (end.event.type !== 'step_end' || anchor.event.type !== 'anchor') throw new Error('unexpected trail');
-    const p = end.event.patches[0]!;
+    const p = plainPatch(end.event.patches[0]!);
     const a = anchor.event.anchors[0]!;
     // Odd but valid: a patch of another trace and step, an unattributed one, one with no lines;
     // anchor lines with gaps, one line, none.
     const odd: StoredEvent[] = [
       ...evs,
-      { commit: end.commit, event: { ...end.event, seq: evs.length, patches: [{ ...p, traceId: 'other', stepId: 'elsewhere' }, { ...p, unattributed: 'overlapping windows' }, { ...p, added: [], removed: ['', ' x'] }] } },
+      { commit: end.commit, event: { ...end.event, seq: evs.length, patches: [{ ...p, traceId: 'other', stepId: 'elsewhere' }, { ...p, unattributed: 'overlapping windows' }, { ...p, added: [], removed: ['', ' x'], oldLines: 2, newLines: 0 }] } },
       { commit: anchor.commit, event: { ...anchor.event, seq: evs.length + 1, anchors: [{ ...a, lines: [1, 2, 3, 7, 9, 10] }, { ...a, lines: [4] }, { ...a, lines: [] }] } },
     ];
     const file = path.join(tempDir('ot-chain-'), 'cache.bin');
@@ -145,7 +173,13 @@ describe('the event log', () => {
     fs.writeFileSync(file, bytes);
     const back = loadChainCache(file)!;
     expect(back.tip).toBe('f'.repeat(40));
-    expect(back.events).toEqual(odd);
+    expect(plain(back.events)).toEqual(plain(odd));
+    // Patches come back as stored patches, whose lines are read on demand, and copy back to the plain patch.
+    const last = back.events.at(-2)!.event;
+    if (last.type !== 'step_end') throw new Error('unexpected trail');
+    expect(last.patches.every((x) => x instanceof StoredPatch)).toBe(true);
+    expect(last.patches.map((x) => [x.removed, x.added])).toEqual([[p.removed, p.added], [p.removed, p.added], [['', ' x'], []]]);
+    expect(last.patches.map(plainPatch)).toEqual([{ ...p, traceId: 'other', stepId: 'elsewhere' }, { ...p, unattributed: 'overlapping windows' }, { ...p, added: [], removed: ['', ' x'], oldLines: 2, newLines: 0 }]);
     // Byte for byte: keys come back in their order, so JSON outputs do not change.
     expect(JSON.stringify(back.events)).toBe(JSON.stringify(odd));
     // One changed byte and the cache is not used; nor is a truncated one.
@@ -399,7 +433,7 @@ describe('derived data', () => {
     const s = await recorded();
     const evs = await events(s, 't1');
     fs.rmSync(path.join(s.dir, '.git', 'ot'), { recursive: true });
-    expect(await events(s, 't1')).toEqual(evs);
+    expect(plain(await events(s, 't1'))).toEqual(plain(evs));
     expect((await verifyStore(await s.repo())).ok).toBe(true);
   });
 });

@@ -131,7 +131,7 @@ export async function refindAnchors(repo: Repo, history: RefindCommit[], items: 
   /** Takes the patch's run in one of `files` found by `slideRun` (`exactOnly`: byte-identical runs only). */
   const slid = (it: RefindItem, c: RefindCommit, files: FileDiff[], via: RefindVia, exactOnly: boolean): boolean => {
     const p = it.patch;
-    if (!p.added.length) return false;
+    if (!p.newLines) return false;
     const ordered = [...files].sort((a, b) => Number(b.path === p.path || b.oldPath === p.path) - Number(a.path === p.path || a.oldPath === p.path));
     for (const f of ordered) {
       const r = slideRun(f, p.added, p.newStart, (line) => !claimed.has(claimKey(c.oid, f.path, line)));
@@ -174,7 +174,7 @@ export async function refindAnchors(repo: Repo, history: RefindCommit[], items: 
   }
 
   // 2. Hunks by hashes of white-space-normalised added lines.
-  let rest = items.filter((it) => !out.has(it.patch.patchId) && it.patch.added.length > 0);
+  let rest = items.filter((it) => !out.has(it.patch.patchId) && it.patch.newLines > 0);
   if (rest.length) {
     const since = Math.min(...rest.map((r) => r.since));
     const wanted = new Set(rest.map((r) => foldSpace(r.patch.added[0]!)));
@@ -194,7 +194,8 @@ export async function refindAnchors(repo: Repo, history: RefindCommit[], items: 
       }
     }
     for (const it of rest) {
-      const add = it.patch.added.map(foldSpace);
+      const added = it.patch.added;
+      const add = added.map(foldSpace);
       const hits = (postings.get(add[0]!) ?? []).filter((p) => p.commit.commitTime >= it.since && p.j + add.length <= p.end);
       // Same file first, then oldest commit (the first landing).
       hits.sort((a, b) => Number(b.file.path === it.patch.path) - Number(a.file.path === it.patch.path));
@@ -204,7 +205,7 @@ export async function refindAnchors(repo: Repo, history: RefindCommit[], items: 
         let identical = true;
         for (let k = 0; k < add.length && ok; k++) {
           ok = foldSpace(nl[hit.j + k]!) === add[k];
-          identical &&= nl[hit.j + k] === it.patch.added[k];
+          identical &&= nl[hit.j + k] === added[k];
         }
         if (!ok) continue;
         const lines = add.map((_, k) => hit.j + k + 1);
@@ -214,7 +215,7 @@ export async function refindAnchors(repo: Repo, history: RefindCommit[], items: 
   }
 
   // 2b. The run whole in the new file, slid across a hunk's edge by the diff.
-  rest = items.filter((it) => !out.has(it.patch.patchId) && it.patch.added.length > 0);
+  rest = items.filter((it) => !out.has(it.patch.patchId) && it.patch.newLines > 0);
   for (const it of rest) {
     for (const c of candidates(it.since)) {
       const files = await diffs(c.oid);

@@ -138,9 +138,12 @@ class Malformed extends Error {
  * key). Keys are written as JSON strings, so any key is a literal; `__proto__`, which a literal
  * would take as the prototype, makes it a plain own property as JSON.parse does.
  */
-const makers = new Map<string, (value: () => unknown) => Record<string, unknown>>();
+const makers = new Map<string, ShapeMaker>();
 
-function build(keys: string[]): (value: () => unknown) => Record<string, unknown> {
+/** Makes an object of one shape from its values, read in the order of its keys. */
+export type ShapeMaker = (value: () => unknown) => unknown;
+
+function build(keys: string[]): ShapeMaker {
   if (keys.includes('__proto__')) {
     return (value) => {
       const out: Record<string, unknown> = {};
@@ -151,8 +154,12 @@ function build(keys: string[]): (value: () => unknown) => Record<string, unknown
   return new Function('v', `return {${keys.map((k) => `${JSON.stringify(k)}: v()`).join(', ')}};`) as (value: () => unknown) => Record<string, unknown>;
 }
 
-/** The value of `encodeBinaryJson`'s bytes; throws on bytes it did not write. */
-export function decodeBinaryJson(bytes: Buffer): unknown {
+/**
+ * The value of `encodeBinaryJson`'s bytes; throws on bytes it did not write. `makerFor` may make
+ * the objects of some shapes itself (a class of the caller's), given their keys; it must read
+ * each of their values, in order.
+ */
+export function decodeBinaryJson(bytes: Buffer, makerFor?: (keys: readonly string[]) => ShapeMaker | undefined): unknown {
   if (bytes.length < HEAD_INTS * 4) throw new Malformed('too short');
   // Integers read in place when aligned, else from a copy.
   const aligned = bytes.byteOffset % 4 === 0 ? bytes : Buffer.from(bytes);
@@ -178,7 +185,7 @@ export function decodeBinaryJson(bytes: Buffer): unknown {
       table[i] = wide.slice(wat, (wat += ~n));
     }
   }
-  const shapes: ((value: () => unknown) => Record<string, unknown>)[] = new Array(nShapes);
+  const shapes: ShapeMaker[] = new Array(nShapes);
   for (let i = 0; i < nShapes; i++) {
     const n = ints[x++]!;
     if (n < 0 || x + n > ints.length) throw new Malformed('shape out of range');
@@ -187,6 +194,11 @@ export function decodeBinaryJson(bytes: Buffer): unknown {
       const s = ints[x++]!;
       if (s < 0 || s >= nStrings) throw new Malformed('key out of range');
       keys[j] = table[s]!;
+    }
+    const own = makerFor?.(keys);
+    if (own) {
+      shapes[i] = own;
+      continue;
     }
     const id = JSON.stringify(keys);
     let make = makers.get(id);

@@ -6,7 +6,9 @@ import { otDataDir } from '../git/repo.js';
 import { ensureEmptyTree, readCommit, writeCommit, type Person } from '../git/objects.js';
 import { compareAndSwapRef, listRefs, RefConflict, resolveRef } from '../git/refs.js';
 import { atomicWriteFile, atomicWriteFileSync } from '../git/fs.js';
-import { readSealedValue, sealValue } from './sealed.js';
+import { sealInPlace, unseal } from './sealed.js';
+import { decodeBinaryJson, encodeBinaryJson } from './binary-json.js';
+import { LineSource, storedForm, storedPatchMaker } from './stored-patch.js';
 import type { NewEvent, TrailEvent } from '../model/events.js';
 import { EVENT_VERSION } from '../model/formats.js';
 import { corruptError, OtError } from '../errors.js';
@@ -120,18 +122,55 @@ interface ChainCache {
  * The cache of a chain is its events (already validated: read from the chain, or just written) in
  * binary JSON, sealed with a sum (`sealed.ts`): a long trail loads without parsing its text or
  * validating every event again. A cache that does not check out is not used: the chain is read.
+ * The patches' lines are kept apart, after the events, and decoded only when a patch's lines are
+ * read (`stored-patch.ts`).
  */
 const CACHE_MAGIC = 'OTEV';
-const CACHE_FORMAT = 4;
+const CACHE_FORMAT = 5;
+
+/**
+ * A sealed file of `head` (an object) with `events` added, in two binary JSON bodies: the value,
+ * its step ends' patches in their stored form, then (from the next multiple of 4 bytes, so it stays
+ * aligned) the list of those patches' lines. The first 4 bytes give the value's length.
+ */
+function encodeEventsFile(magic: string, head: Record<string, unknown>, events: StoredEvent[]): Buffer {
+  const lines: string[][] = [];
+  const stored = events.map((e) =>
+    e.event.type === 'step_end' ? { commit: e.commit, event: { ...e.event, patches: e.event.patches.map((p) => storedForm(p, lines)) } } : e,
+  );
+  const value = encodeBinaryJson({ ...head, events: stored });
+  const at = (4 + value.length + 3) & ~3;
+  const list = encodeBinaryJson(lines);
+  return sealInPlace(magic, at + list.length, (body) => {
+    body.writeUInt32LE(value.length, 0);
+    value.copy(body, 4);
+    list.copy(body, at);
+  });
+}
+
+/** The value of an events file (`encodeEventsFile`); null when absent, unreadable or not one that checks out. */
+function readEventsFile(file: string, magic: string): Record<string, unknown> | null {
+  try {
+    const body = unseal(magic, fs.readFileSync(file));
+    if (!body || body.length < 4) return null;
+    const n = body.readUInt32LE(0);
+    const at = (4 + n + 3) & ~3;
+    if (at > body.length) return null;
+    const value = decodeBinaryJson(body.subarray(4, 4 + n), storedPatchMaker(new LineSource(body.subarray(at))));
+    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
 
 /** The cache's bytes for a chain (exported for the round-trip test). */
 export function encodeChainCache(c: ChainCache): Buffer {
-  return sealValue(CACHE_MAGIC, { v: CACHE_FORMAT, tip: c.tip, events: c.events });
+  return encodeEventsFile(CACHE_MAGIC, { v: CACHE_FORMAT, tip: c.tip }, c.events);
 }
 
 /** Reads a chain cache; null when absent or unusable (exported for the round-trip test). */
 export function loadChainCache(file: string): ChainCache | null {
-  const raw = readSealedValue(file, CACHE_MAGIC) as { v?: unknown; tip?: unknown; events?: unknown } | null;
+  const raw = readEventsFile(file, CACHE_MAGIC);
   if (!raw || raw.v !== CACHE_FORMAT || typeof raw.tip !== 'string' || !Array.isArray(raw.events)) return null;
   const events = raw.events as StoredEvent[];
   return numberedFrom(events, 0) ? { tip: raw.tip, events } : null;
@@ -158,12 +197,12 @@ export const TAIL_EVENTS = 64;
 
 /** The tail's bytes (exported for the test). */
 export function encodeChainTail(t: ChainTail): Buffer {
-  return sealValue(TAIL_MAGIC, { v: CACHE_FORMAT, base: t.base, tip: t.tip, events: t.events });
+  return encodeEventsFile(TAIL_MAGIC, { v: CACHE_FORMAT, base: t.base, tip: t.tip }, t.events);
 }
 
 /** The events of a tail file that continues `base`; null when absent, unusable or of another base. */
 export function loadChainTail(file: string, base: ChainCache): ChainTail | null {
-  const raw = readSealedValue(file, TAIL_MAGIC) as { v?: unknown; base?: unknown; tip?: unknown; events?: unknown } | null;
+  const raw = readEventsFile(file, TAIL_MAGIC);
   if (!raw || raw.v !== CACHE_FORMAT || raw.base !== base.tip || typeof raw.tip !== 'string' || !Array.isArray(raw.events) || raw.events.length === 0) return null;
   const events = raw.events as StoredEvent[];
   return numberedFrom(events, base.events.length) && events.at(-1)!.commit === raw.tip ? { base: base.tip, tip: raw.tip, events } : null;
@@ -180,7 +219,7 @@ function cacheFile(repo: Repo, ref: string, suffix = `.v${CACHE_FORMAT}.bin`): s
 const TAIL_SUFFIX = `.v${CACHE_FORMAT}.tail.bin`;
 
 function olderCacheFiles(repo: Repo, ref: string): string[] {
-  return ['.json', '.v2.json', '.v3.bin'].map((suffix) => cacheFile(repo, ref, suffix));
+  return ['.json', '.v2.json', '.v3.bin', '.v4.bin', '.v4.tail.bin'].map((suffix) => cacheFile(repo, ref, suffix));
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Repo } from '../git/repo.js';
 import type { Anchor, Limitation, Patch, StepKind, TrailEvent } from '../model/events.js';
 import { readAllEventsNamed, readTraceEvents, traceRef, type StoredEvent } from './log.js';
 import { usageError } from '../errors.js';
+import { plainPatch } from './stored-patch.js';
 
 /** A step as the views see it: the fold of its start and end events. */
 export interface Step {
@@ -149,7 +150,8 @@ function applyEvent(
     case 'unattribute':
       for (const id of event.patchIds) {
         const p = patches.get(id);
-        if (p) patches.set(id, { ...p, unattributed: p.unattributed ?? event.reason });
+        // A copy of the patch: a stored patch's own fields do not hold its lines.
+        if (p) patches.set(id, { ...plainPatch(p), unattributed: p.unattributed ?? event.reason });
       }
       break;
   }

@@ -323,7 +323,9 @@ export class ForwardPass {
       const patch = patches[p]!;
       if (!files.has(anchor.path)) continue;
       const fs = mutable(anchor.path);
-      if (patch.added.length === 0) {
+      // Read once: a stored patch's lines are behind a getter.
+      const added = patch.added;
+      if (added.length === 0) {
         if (patch.removed.length > 0 && !fs.watch.includes(p)) fs.watch.push(p);
         continue;
       }
@@ -334,8 +336,8 @@ export class ForwardPass {
         // Entry j holds added line k (only some of the lines may have landed).
         const k = anchor.addedIndex?.[j] ?? j;
         const idx = line - 1;
-        if (idx < 0 || idx >= fs.owners.length || k >= patch.added.length) return;
-        const differs = committed !== null && committed[idx] !== patch.added[k];
+        if (idx < 0 || idx >= fs.owners.length || k >= added.length) return;
+        const differs = committed !== null && committed[idx] !== added[k];
         const cur = fs.owners[idx] ?? null;
         let prev: Owner | null = null;
         if (cur && cur.p !== p) {
@@ -422,18 +424,18 @@ export class ForwardPass {
         let fs = files.get(path) ?? null;
         let left = waiting;
         for (const p of waiting) {
-          const patch = patches[p]!;
-          if (!patch.added.length) continue;
+          const added = patches[p]!.added;
+          if (!added.length) continue;
           // Every line of a file created again is new.
-          const at = findFreshRun(text.lines, patch.added, null, fs?.owners ?? null);
+          const at = findFreshRun(text.lines, added, null, fs?.owners ?? null);
           if (at < 0) continue;
           if (!fs) {
             fs = { oid: delta.newOid, text, owners: new Array(text.lines.length).fill(null), owned: 0, watch: [] };
             files.set(path, fs);
             mine.add(fs);
           } else fs = mutable(path);
-          for (let k = 0; k < patch.added.length; k++) fs.owners[at + k] = { p, k, edited: false, moved: false, other: false, prev: null };
-          fs.owned += patch.added.length;
+          for (let k = 0; k < added.length; k++) fs.owners[at + k] = { p, k, edited: false, moved: false, other: false, prev: null };
+          fs.owned += added.length;
           records[p]!.revived = c.oid;
           records[p]!.removal = null;
           left = left.filter((x) => x !== p);

@@ -8,9 +8,9 @@ import { events, scenario, tempDir } from './helpers.js';
 import { appendEvent, encodeChainCache, encodeChainTail, loadChainCache, loadChainTail, TAIL_EVENTS, TRACE_REF_PREFIX, type StoredEvent } from '../src/store/log.js';
 import { verifyStore } from '../src/store/maintenance.js';
 import { foldTrail, orderedPatches } from '../src/store/trail.js';
-import { plainPatch, StoredPatch } from '../src/store/stored-patch.js';
+import { addedCount, plainPatch, removedCount, StoredPatch, withUnattributed } from '../src/store/stored-patch.js';
 import { crc32, crc32Portable, seal, unseal } from '../src/store/sealed.js';
-import { decodeBinaryJson, encodeBinaryJson } from '../src/store/binary-json.js';
+import { decodeBinaryJson, encodeBinaryJson, openStringLists } from '../src/store/binary-json.js';
 import { OtError } from '../src/errors.js';
 import type { Scenario } from '../fixtures/scenario.js';
 import { rng } from '../fixtures/histories.js';
@@ -38,11 +38,6 @@ describe('the event log', () => {
     const bad = appendEvent(await s.repo(), 't1', { type: 'step_start', at: 'yesterday', stepId: 'x', agent: null, tool: null, kind: 'write', intent: null, turnId: null, snapshotTree: 'not-an-oid', limitations: [] });
     await expect(bad).rejects.toThrow(OtError);
     await expect(bad).rejects.toThrow(/refusing to record an invalid step_start event: .*at.*snapshotTree: a 40-hex object id/s);
-    // A patch's counts are its lines' (readers go by them without reading the lines).
-    const end = (await events(s, 't1')).find((e) => e.event.type === 'step_end')!.event;
-    if (end.type !== 'step_end') throw new Error('unexpected trail');
-    const miscounted = appendEvent(await s.repo(), 't1', { ...end, patches: [{ ...plainPatch(end.patches[0]!), newLines: end.patches[0]!.newLines + 1 }] });
-    await expect(miscounted).rejects.toThrow(/refusing to record an invalid step_end event: .*newLines: oldLines and newLines must count the removed and added lines/s);
     expect(otRefs(s)).toBe(before);
   });
 
@@ -134,23 +129,24 @@ describe('the event log', () => {
     write({ base: head.tip, tip: all[13]!.commit, events: all.slice(11, 14) });
     expect(loadChainTail(file, head)).toBeNull();
   });
-  it('decodes the patches\' lines of a cache only when one is read', async () => {
+  it('refuses a cache whose patches\' lines do not check out when it is read, not when a line is', async () => {
     const s = await recorded();
     const evs = await events(s, 't1');
     const bytes = encodeChainCache({ tip: 'f'.repeat(40), events: evs });
-    // The lines are kept after the events (from the next multiple of 4 past the events' length, in
-    // the first 4 bytes): damage them and seal the file again (as only a bug could).
-    const body = Buffer.from(unseal('OTEV', bytes)!);
-    body.fill(0xff, (4 + body.readUInt32LE(0) + 3) & ~3);
     const file = path.join(tempDir('ot-chain-'), 'cache.bin');
+    // The lines are kept after the events (from the next multiple of 4 past the events' length, in
+    // the first 4 bytes): damage their layout and seal the file again (as only a bug could).
+    fs.writeFileSync(file, bytes);
+    expect(plain(loadChainCache(file)!.events)).toEqual(plain(evs));
+    const body = Buffer.from(unseal('OTEV', bytes)!);
+    const linesAt = (4 + body.readUInt32LE(0) + 3) & ~3;
+    body.writeInt32LE(body.readInt32LE(linesAt) ^ 1, linesAt);
     fs.writeFileSync(file, seal('OTEV', body));
-    const back = loadChainCache(file)!;
-    const ends = back.events.filter((e) => e.event.type === 'step_end');
-    const patches = ends.flatMap((e) => (e.event.type === 'step_end' ? e.event.patches : []));
-    expect(patches.length).toBeGreaterThan(0);
-    // Everything but the lines is there, counts included (what the survival update and track read).
-    expect(patches.map((x) => [x.patchId, x.path, x.newLines])).toEqual(evs.flatMap((e) => (e.event.type === 'step_end' ? e.event.patches : [])).map((x) => [x.patchId, x.path, x.newLines]));
-    expect(() => patches[0]!.added).toThrow(/malformed binary JSON|lines/);
+    expect(loadChainCache(file)).toBeNull();
+    // Nor a length past the end.
+    body.writeUInt32LE(body.length, 0);
+    fs.writeFileSync(file, seal('OTEV', body));
+    expect(loadChainCache(file)).toBeNull();
   });
 
   it('keeps patches and anchors exactly through the packed cache, odd ones included', async () => {
@@ -165,7 +161,7 @@ describe('the event log', () => {
     // anchor lines with gaps, one line, none.
     const odd: StoredEvent[] = [
       ...evs,
-      { commit: end.commit, event: { ...end.event, seq: evs.length, patches: [{ ...p, traceId: 'other', stepId: 'elsewhere' }, { ...p, unattributed: 'overlapping windows' }, { ...p, added: [], removed: ['', ' x'], oldLines: 2, newLines: 0 }] } },
+      { commit: end.commit, event: { ...end.event, seq: evs.length, patches: [{ ...p, traceId: 'other', stepId: 'elsewhere' }, { ...p, unattributed: 'overlapping windows' }, { ...p, added: [], removed: ['', ' x'] }] } },
       { commit: anchor.commit, event: { ...anchor.event, seq: evs.length + 1, anchors: [{ ...a, lines: [1, 2, 3, 7, 9, 10] }, { ...a, lines: [4] }, { ...a, lines: [] }] } },
     ];
     const file = path.join(tempDir('ot-chain-'), 'cache.bin');
@@ -179,7 +175,13 @@ describe('the event log', () => {
     if (last.type !== 'step_end') throw new Error('unexpected trail');
     expect(last.patches.every((x) => x instanceof StoredPatch)).toBe(true);
     expect(last.patches.map((x) => [x.removed, x.added])).toEqual([[p.removed, p.added], [p.removed, p.added], [['', ' x'], []]]);
-    expect(last.patches.map(plainPatch)).toEqual([{ ...p, traceId: 'other', stepId: 'elsewhere' }, { ...p, unattributed: 'overlapping windows' }, { ...p, added: [], removed: ['', ' x'], oldLines: 2, newLines: 0 }]);
+    expect(last.patches.map(plainPatch)).toEqual([{ ...p, traceId: 'other', stepId: 'elsewhere' }, { ...p, unattributed: 'overlapping windows' }, { ...p, added: [], removed: ['', ' x'] }]);
+    // Counted from the lines the file holds, not from the hunk's fields (without decoding them).
+    expect(last.patches.map((x) => [removedCount(x), addedCount(x)])).toEqual([[p.removed.length, p.added.length], [p.removed.length, p.added.length], [2, 0]]);
+    // Marked unattributed, a stored patch stays one, with the same lines.
+    const marked = withUnattributed(last.patches[0]!, 'why');
+    expect(marked).toBeInstanceOf(StoredPatch);
+    expect(plain(marked)).toEqual({ ...p, traceId: 'other', stepId: 'elsewhere', unattributed: 'why' });
     // Byte for byte: keys come back in their order, so JSON outputs do not change.
     expect(JSON.stringify(back.events)).toBe(JSON.stringify(odd));
     // One changed byte and the cache is not used; nor is a truncated one.
@@ -273,6 +275,26 @@ describe('binary JSON (the caches\' encoding)', () => {
     other.writeInt32LE(other.readInt32LE(0) ^ 1, 0);
     for (const bad of [bytes.subarray(0, bytes.length - 1), bytes.subarray(0, 12), Buffer.concat([bytes, Buffer.from([0, 0, 0, 0])]), other]) {
       expect(() => decodeBinaryJson(bad)).toThrow(/malformed binary JSON/);
+    }
+  });
+});
+
+describe('lists of strings in binary JSON, read a list at a time', () => {
+  it('give each list and its length as decoding the whole would; refuse anything else when opened', () => {
+    const odd = '\ud800 lone, é, \u0000';
+    const value = [['a', 'b', 'a'], [], ['x'.repeat(300), odd, ''], ['b']];
+    const lists = openStringLists(encodeBinaryJson(value));
+    expect(lists.count).toBe(4);
+    expect([0, 1, 2, 3].map((i) => lists.lengthOf(i))).toEqual([3, 0, 3, 1]);
+    expect([3, 0, 2, 1].map((i) => lists.at(i))).toEqual([['b'], ['a', 'b', 'a'], ['x'.repeat(300), odd, ''], []]);
+    expect(() => lists.at(4)).toThrow(RangeError);
+    expect(openStringLists(encodeBinaryJson([])).count).toBe(0);
+    for (const other of [['a'], [['a', 1]], [['a'], null], [{ a: 'b' }], { a: [['b']] }, 'a', [['a', ['b']]]]) {
+      expect(() => openStringLists(encodeBinaryJson(other))).toThrow(/malformed binary JSON/);
+    }
+    const bytes = encodeBinaryJson(value);
+    for (const bad of [bytes.subarray(0, bytes.length - 1), Buffer.concat([bytes, Buffer.from([0, 0, 0, 0])])]) {
+      expect(() => openStringLists(bad)).toThrow(/malformed binary JSON/);
     }
   });
 });

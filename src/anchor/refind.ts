@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Repo } from '../git/repo.js';
 import type { FileDiff } from '../diff/file-changes.js';
 import { foldSpace } from '../diff/lines.js';
+import { addedCount } from '../store/stored-patch.js';
 import type { Anchor, Patch } from '../model/events.js';
 import { commitFileDiffs, matchPatches } from './match.js';
 
@@ -131,7 +132,7 @@ export async function refindAnchors(repo: Repo, history: RefindCommit[], items: 
   /** Takes the patch's run in one of `files` found by `slideRun` (`exactOnly`: byte-identical runs only). */
   const slid = (it: RefindItem, c: RefindCommit, files: FileDiff[], via: RefindVia, exactOnly: boolean): boolean => {
     const p = it.patch;
-    if (!p.newLines) return false;
+    if (!addedCount(p)) return false;
     const ordered = [...files].sort((a, b) => Number(b.path === p.path || b.oldPath === p.path) - Number(a.path === p.path || a.oldPath === p.path));
     for (const f of ordered) {
       const r = slideRun(f, p.added, p.newStart, (line) => !claimed.has(claimKey(c.oid, f.path, line)));
@@ -174,7 +175,7 @@ export async function refindAnchors(repo: Repo, history: RefindCommit[], items: 
   }
 
   // 2. Hunks by hashes of white-space-normalised added lines.
-  let rest = items.filter((it) => !out.has(it.patch.patchId) && it.patch.newLines > 0);
+  let rest = items.filter((it) => !out.has(it.patch.patchId) && addedCount(it.patch) > 0);
   if (rest.length) {
     const since = Math.min(...rest.map((r) => r.since));
     const wanted = new Set(rest.map((r) => foldSpace(r.patch.added[0]!)));
@@ -215,7 +216,7 @@ export async function refindAnchors(repo: Repo, history: RefindCommit[], items: 
   }
 
   // 2b. The run whole in the new file, slid across a hunk's edge by the diff.
-  rest = items.filter((it) => !out.has(it.patch.patchId) && it.patch.newLines > 0);
+  rest = items.filter((it) => !out.has(it.patch.patchId) && addedCount(it.patch) > 0);
   for (const it of rest) {
     for (const c of candidates(it.since)) {
       const files = await diffs(c.oid);

@@ -43,9 +43,7 @@ export const Patch = z.object({
   added: z.array(z.string()),
   /** Set when the change cannot be credited to this step alone (overlapping windows). */
   unattributed: z.string().optional(),
-})
-  // The counts are what readers go by where they need no lines (`StoredPatch` decodes lines lazily).
-  .refine((p) => p.oldLines === p.removed.length && p.newLines === p.added.length, { message: 'oldLines and newLines must count the removed and added lines', path: ['newLines'] });
+});
 export type Patch = z.infer<typeof Patch>;
 
 /** A path left out of a snapshot (too large, unreadable) and why. */

@@ -154,14 +154,9 @@ function build(keys: string[]): ShapeMaker {
   return new Function('v', `return {${keys.map((k) => `${JSON.stringify(k)}: v()`).join(', ')}};`) as (value: () => unknown) => Record<string, unknown>;
 }
 
-/**
- * The value of `encodeBinaryJson`'s bytes; throws on bytes it did not write. `makerFor` may make
- * the objects of some shapes itself (a class of the caller's), given their keys; it must read
- * each of their values, in order.
- */
-export function decodeBinaryJson(bytes: Buffer, makerFor?: (keys: readonly string[]) => ShapeMaker | undefined): unknown {
+/** The layout's counts, checked, and its integers (read in place when aligned, else from a copy). */
+function readHead(bytes: Buffer) {
   if (bytes.length < HEAD_INTS * 4) throw new Malformed('too short');
-  // Integers read in place when aligned, else from a copy.
   const aligned = bytes.byteOffset % 4 === 0 ? bytes : Buffer.from(bytes);
   const head = new Int32Array(aligned.buffer, aligned.byteOffset, HEAD_INTS);
   const [layout, nStrings, nShapes, nStream, narrowBytes, wideBytes] = head as unknown as [number, number, number, number, number, number];
@@ -170,6 +165,16 @@ export function decodeBinaryJson(bytes: Buffer, makerFor?: (keys: readonly strin
   const intBytes = bytes.length - narrowBytes - wideBytes;
   if (intBytes < HEAD_INTS * 4 || intBytes % 4 !== 0) throw new Malformed('lengths do not add up');
   const ints = new Int32Array(aligned.buffer, aligned.byteOffset, intBytes >> 2);
+  return { aligned, ints, nStrings, nShapes, nStream, intBytes, narrowBytes, wideBytes };
+}
+
+/**
+ * The value of `encodeBinaryJson`'s bytes; throws on bytes it did not write. `makerFor` may make
+ * the objects of some shapes itself (a class of the caller's), given their keys; it must read
+ * each of their values, in order.
+ */
+export function decodeBinaryJson(bytes: Buffer, makerFor?: (keys: readonly string[]) => ShapeMaker | undefined): unknown {
+  const { aligned, ints, nStrings, nShapes, nStream, intBytes, narrowBytes, wideBytes } = readHead(bytes);
   const narrow = aligned.toString('latin1', intBytes, intBytes + narrowBytes);
   const wide = wideBytes ? aligned.toString('utf16le', intBytes + narrowBytes) : '';
   const table: string[] = new Array(nStrings);
@@ -253,4 +258,83 @@ export function decodeBinaryJson(bytes: Buffer, makerFor?: (keys: readonly strin
   const v = value();
   if (pos !== end) throw new Malformed(pos > end ? 'stream ends early' : 'trailing values');
   return v;
+}
+
+/** A list of lists of strings in binary JSON, each list decoded when asked for (`openStringLists`). */
+export interface StringLists {
+  readonly count: number;
+  /** The length of list i, without decoding it. */
+  lengthOf(i: number): number;
+  /** List i, decoded (a new array each call). */
+  at(i: number): string[];
+}
+
+/**
+ * The `string[][]` that `encodeBinaryJson` wrote, checked whole (so a bad file is refused here,
+ * not when a list is read) but decoded a list at a time: a caller that reads a few lists of many
+ * makes only their strings. Throws on bytes that are not such a list.
+ */
+export function openStringLists(bytes: Buffer): StringLists {
+  const { aligned, ints, nStrings, nShapes, nStream, intBytes, narrowBytes, wideBytes } = readHead(bytes);
+  if (nShapes !== 0) throw new Malformed('not lists of strings');
+  // Each string's place in its text: the narrow text's offset, or the wide text's as ~offset.
+  const place = new Int32Array(nStrings);
+  let x = HEAD_INTS;
+  if (x + nStrings > ints.length) throw new Malformed('string table');
+  for (let i = 0, at = 0, wat = 0; i < nStrings; i++) {
+    const n = ints[x++]!;
+    if (n >= 0) {
+      place[i] = at;
+      if ((at += n) > narrowBytes) throw new Malformed('string out of range');
+    } else {
+      place[i] = ~wat;
+      if ((wat += ~n) > wideBytes / 2) throw new Malformed('string out of range');
+    }
+  }
+  const lengths = HEAD_INTS;
+  const end = x + nStream;
+  if (end !== ints.length || ints[x] !== ARRAY) throw new Malformed('not a list');
+  const count = ints[x + 1]!;
+  if (!(count >= 0 && count <= (end - x - 2) / 2)) throw new Malformed('array length');
+  // Where each list's string indexes start; each is checked to be a string of the table.
+  const starts = new Int32Array(count + 1);
+  let pos = x + 2;
+  for (let i = 0; i < count; i++) {
+    const k = ints[pos + 1]!;
+    if (ints[pos] !== ARRAY || !(k >= 0 && k <= end - pos - 2)) throw new Malformed('not a list of strings');
+    pos += 2;
+    starts[i] = pos;
+    for (const stop = pos + k; pos < stop; pos++) {
+      const s = ints[pos]!;
+      if (!(s >= 0 && s < nStrings)) throw new Malformed('not a string');
+    }
+  }
+  if (pos !== end) throw new Malformed('trailing values');
+  starts[count] = end + 2;
+  // The texts and strings are made on the first read.
+  let narrow: string | null = null;
+  let wide: string | null = null;
+  const table: (string | undefined)[] = new Array(nStrings);
+  const stringAt = (s: number): string => {
+    let t = table[s];
+    if (t === undefined) {
+      const n = ints[lengths + s]!;
+      const at = place[s]!;
+      if (n >= 0) t = (narrow ??= aligned.toString('latin1', intBytes, intBytes + narrowBytes)).slice(at, at + n);
+      else t = (wide ??= aligned.toString('utf16le', intBytes + narrowBytes)).slice(~at, ~at + ~n);
+      table[s] = t;
+    }
+    return t;
+  };
+  const lengthOf = (i: number): number => starts[i + 1]! - 2 - starts[i]!;
+  return {
+    count,
+    lengthOf,
+    at(i) {
+      if (!(i >= 0 && i < count)) throw new RangeError(`list ${i} of ${count}`);
+      const out: string[] = new Array(lengthOf(i));
+      for (let j = 0, p = starts[i]!; j < out.length; j++, p++) out[j] = stringAt(ints[p]!);
+      return out;
+    },
+  };
 }

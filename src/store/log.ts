@@ -154,8 +154,8 @@ function readEventsFile(file: string, magic: string): Record<string, unknown> | 
     const body = unseal(magic, fs.readFileSync(file));
     if (!body || body.length < 4) return null;
     const n = body.readUInt32LE(0);
+    if (n > body.length - 4) return null;
     const at = (4 + n + 3) & ~3;
-    if (at > body.length) return null;
     const value = decodeBinaryJson(body.subarray(4, 4 + n), storedPatchMaker(new LineSource(body.subarray(at))));
     return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : null;
   } catch {

@@ -1,36 +1,32 @@
 import type { FileChange, Patch } from '../model/events.js';
-import { decodeBinaryJson, type ShapeMaker } from './binary-json.js';
+import { openStringLists, type ShapeMaker, type StringLists } from './binary-json.js';
 
 /**
- * The lines of the patches of one cache file, decoded the first time any of them is read. Most
- * commands read no patch's lines: the survival update after a new commit reads those of the few
- * patches the commit touches, `track` none. Their strings and arrays are over half of what decoding
- * a large trail makes (jsdiff's replayed history: 115,000 lines out of 5.6 MB); left undecoded,
- * they cost neither the decode nor the garbage collection that copies whatever a command keeps.
- * Entry 2i holds patch i's removed lines, 2i + 1 its added lines.
+ * The lines of the patches of one cache file, each patch's decoded the first time they are read.
+ * Most commands read few patches' lines: the survival update after a new commit those of the
+ * patches the commit touches, `track` none. On jsdiff's replayed history the lines are 115,000
+ * strings of 5.6 MB, over half of what decoding the trail made; left undecoded, they cost neither
+ * the decode nor the garbage collection that copies whatever a command keeps. The list is checked
+ * whole when the file is read. Entry 2i holds patch i's removed lines, 2i + 1 its added lines.
  */
 export class LineSource {
-  #bytes: Buffer | null;
-  #lines: string[][] | null = null;
+  readonly #lists: StringLists;
+  readonly #decoded: (string[] | undefined)[];
   constructor(bytes: Buffer) {
-    this.#bytes = bytes;
+    this.#lists = openStringLists(bytes);
+    if (this.#lists.count % 2 !== 0) throw new Error('the cached lines are not in pairs');
+    this.#decoded = new Array(this.#lists.count);
   }
+  /** Whether it holds the lines of patch `at`. */
+  holds(at: number): boolean {
+    return Number.isInteger(at) && at >= 0 && 2 * at + 1 < this.#lists.count;
+  }
+  /** Entry i (the same array on every read). */
   at(i: number): string[] {
-    if (!this.#lines) {
-      this.#lines = LineSource.#decode(this.#bytes!);
-      this.#bytes = null;
-    }
-    const lines = this.#lines[i];
-    // The file's sum matched when it was read: anything else is ours to fix, not the user's.
-    if (!lines) throw new Error(`a cached patch names lines ${i >> 1} of ${this.#lines.length >> 1}`);
-    return lines;
+    return (this.#decoded[i] ??= this.#lists.at(i));
   }
-  static #decode(bytes: Buffer): string[][] {
-    const v = decodeBinaryJson(bytes);
-    if (!Array.isArray(v) || v.length % 2 !== 0 || !v.every((x) => Array.isArray(x) && x.every((s) => typeof s === 'string'))) {
-      throw new Error('the cached patches\' lines are not lists of lines');
-    }
-    return v as string[][];
+  lengthOf(i: number): number {
+    return this.#lists.lengthOf(i);
   }
 }
 
@@ -38,7 +34,7 @@ export class LineSource {
  * A patch read from a cache file: every field of `Patch`, its lines read from the file's
  * `LineSource` when first asked for. `toJSON` gives the plain patch (keys in the schema's order),
  * so the JSON of a stored patch is that of the patch it stores. A spread copies no lines: copy a
- * patch with `plainPatch`.
+ * patch with `plainPatch` or `withUnattributed`; count its lines with `addedCount`/`removedCount`.
  */
 export class StoredPatch implements Patch {
   declare unattributed?: string;
@@ -72,9 +68,36 @@ export class StoredPatch implements Patch {
   get added(): string[] {
     return this.#source.at(2 * this.#at + 1);
   }
+  /** How many lines it removes and adds, without decoding them. */
+  get removedCount(): number {
+    return this.#source.lengthOf(2 * this.#at);
+  }
+  get addedCount(): number {
+    return this.#source.lengthOf(2 * this.#at + 1);
+  }
+  /** The same patch marked unattributed (its lines still undecoded). */
+  unattributedAs(reason: string): StoredPatch {
+    const p = this;
+    return new StoredPatch(p.patchId, p.traceId, p.stepId, p.path, p.oldPath, p.change, p.binary, p.beforeBlob, p.afterBlob, p.oldStart, p.oldLines, p.newStart, p.newLines, this.#source, this.#at, reason);
+  }
   toJSON(): Patch {
     return plainPatch(this);
   }
+}
+
+/** How many lines a patch adds: a stored patch's without decoding them. */
+export function addedCount(p: Patch): number {
+  return p instanceof StoredPatch ? p.addedCount : p.added.length;
+}
+
+/** How many lines a patch removes: a stored patch's without decoding them. */
+export function removedCount(p: Patch): number {
+  return p instanceof StoredPatch ? p.removedCount : p.removed.length;
+}
+
+/** A copy of a patch marked unattributed for `reason` (a spread would drop a stored patch's lines). */
+export function withUnattributed(p: Patch, reason: string): Patch {
+  return p instanceof StoredPatch ? p.unattributedAs(reason) : { ...p, unattributed: reason };
 }
 
 /** A patch as a plain object, lines included, keys in the schema's order. */
@@ -137,6 +160,10 @@ export function storedPatchMaker(source: LineSource): (keys: readonly string[]) 
     const shape = keys.join('\n');
     if (shape !== STORED_SHAPE && shape !== STORED_SHAPE_UNATTRIBUTED) return undefined;
     const withReason = shape === STORED_SHAPE_UNATTRIBUTED;
+    const lines = (at: unknown): number => {
+      if (!source.holds(at as number)) throw new Error(`a cached patch names lines ${String(at)} the file does not hold`);
+      return at as number;
+    };
     return (v) =>
       new StoredPatch(
         v() as string,
@@ -153,7 +180,7 @@ export function storedPatchMaker(source: LineSource): (keys: readonly string[]) 
         v() as number,
         v() as number,
         source,
-        v() as number,
+        lines(v()),
         withReason ? (v() as string) : undefined,
       );
   };

@@ -2,7 +2,7 @@ import type { Repo } from '../git/repo.js';
 import type { Anchor, Limitation, Patch, StepKind, TrailEvent } from '../model/events.js';
 import { readAllEventsNamed, readTraceEvents, traceRef, type StoredEvent } from './log.js';
 import { usageError } from '../errors.js';
-import { plainPatch } from './stored-patch.js';
+import { withUnattributed } from './stored-patch.js';
 
 /** A step as the views see it: the fold of its start and end events. */
 export interface Step {
@@ -150,8 +150,7 @@ function applyEvent(
     case 'unattribute':
       for (const id of event.patchIds) {
         const p = patches.get(id);
-        // A copy of the patch: a stored patch's own fields do not hold its lines.
-        if (p) patches.set(id, { ...plainPatch(p), unattributed: p.unattributed ?? event.reason });
+        if (p) patches.set(id, withUnattributed(p, p.unattributed ?? event.reason));
       }
       break;
   }

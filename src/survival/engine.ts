@@ -7,6 +7,7 @@ import type { LostKind, Survival, SurvivalState, TimelinePoint } from '../model/
 import { refindAnchors, type RefindItem } from '../anchor/refind.js';
 import { takeSnapshot } from '../capture/snapshot.js';
 import { splitLines } from '../diff/lines.js';
+import { addedCount } from '../store/stored-patch.js';
 import { readBlob } from '../git/objects.js';
 import { CUTOFF_SLACK, firstParentChain, walkHistory, type History } from './history.js';
 import { containsRun, EMPTY_STATE, ForwardPass, newRecord, type FileState, type LineState, type Owner, type PatchRecord } from './forward.js';
@@ -234,7 +235,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
   for (let i = 0; i < patches.length; i++) {
     const p = patches[i]!;
     if (selected && !selected.has(p.traceId)) continue;
-    const total = p.newLines;
+    const total = addedCount(p);
     let survival: Survival;
     if (unknown[i] || records[i]!.unknown) survival = uncounted(total, 'unknown', null, unknown[i] ?? records[i]!.unknown);
     else if (offPath[i]) survival = uncounted(total, 'lost', 'off_path', `anchor commit ${recorded[i]!.commit.slice(0, 12)} (or a rewrite of it) is not in the history of ${at!.slice(0, 12)}`);
@@ -308,7 +309,7 @@ function category(edited: boolean, moved: boolean, inChain: boolean): number {
 export function countState(state: LineState, patches: Patch[]): Counts[] {
   const n = patches.length;
   const base = new Int32Array(n + 1);
-  for (let p = 0; p < n; p++) base[p + 1] = base[p]! + patches[p]!.newLines;
+  for (let p = 0; p < n; p++) base[p + 1] = base[p]! + addedCount(patches[p]!);
   const best = new Uint8Array(base[n]!);
   const beyond = new Map<number, number>();
   const other = new Set<number>();
@@ -349,7 +350,7 @@ export function countState(state: LineState, patches: Patch[]): Counts[] {
 
 /** The state of section 4 from the counts and what the pass recorded. */
 export function classify(p: Patch, c: Counts, rec: PatchRecord, anchor: Anchor): Survival {
-  const total = p.newLines;
+  const total = addedCount(p);
   const left = Math.min(total, c.alive + c.moved + c.edited);
   const mk = (state: SurvivalState, byCommit: string | null, lostKind: LostKind | null = null, reason: string | null = null): Survival => ({
     state,
@@ -435,7 +436,7 @@ function attachTimeline(pass: ForwardPass, h: History, patches: Patch[], effecti
       const a = effective[p];
       if (!a) continue;
       const x = next.get(p) ?? { alive: 0, moved: 0, edited: 0, other: false };
-      const s = classify(patches[p]!, { ...x, alive: Math.min(x.alive, patches[p]!.newLines) }, records[p]!, a);
+      const s = classify(patches[p]!, { ...x, alive: Math.min(x.alive, addedCount(patches[p]!)) }, records[p]!, a);
       const sig = s.state;
       if (sig === last[p]) continue;
       last[p] = sig;

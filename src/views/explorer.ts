@@ -4,6 +4,7 @@ import type { Survival, SurvivalState } from '../model/survival.js';
 import type { SurvivalReport } from '../survival/types.js';
 import type { Step, Trail } from '../store/trail.js';
 import type { Repo } from '../git/repo.js';
+import { addedCount, removedCount } from '../store/stored-patch.js';
 
 /**
  * The plain-data model of the interactive explorer (and of the text summary `ot trail` prints when
@@ -112,8 +113,8 @@ function patchRow(patch: Patch, report: SurvivalReport, trail: Trail): PatchRow 
     stepId: patch.stepId,
     path: patch.path,
     change: patch.change,
-    added: patch.newLines,
-    removed: patch.oldLines,
+    added: addedCount(patch),
+    removed: removedCount(patch),
     state: s?.survival.state ?? 'unknown',
     anchorCommit: s?.anchor?.commit ?? trail.anchors.get(patch.patchId)?.commit ?? null,
     unattributed: patch.unattributed ?? null,

@@ -291,7 +291,7 @@ export function openStringLists(bytes: Buffer): StringLists {
       if ((wat += ~n) > wideBytes / 2) throw new Malformed('string out of range');
     }
   }
-  const lengths = HEAD_INTS;
+  const lengthsAt = HEAD_INTS;
   const end = x + nStream;
   if (end !== ints.length || ints[x] !== ARRAY) throw new Malformed('not a list');
   const count = ints[x + 1]!;
@@ -318,7 +318,7 @@ export function openStringLists(bytes: Buffer): StringLists {
   const stringAt = (s: number): string => {
     let t = table[s];
     if (t === undefined) {
-      const n = ints[lengths + s]!;
+      const n = ints[lengthsAt + s]!;
       const at = place[s]!;
       if (n >= 0) t = (narrow ??= aligned.toString('latin1', intBytes, intBytes + narrowBytes)).slice(at, at + n);
       else t = (wide ??= aligned.toString('utf16le', intBytes + narrowBytes)).slice(~at, ~at + ~n);

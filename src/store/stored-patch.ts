@@ -4,10 +4,10 @@ import { openStringLists, type ShapeMaker, type StringLists } from './binary-jso
 /**
  * The lines of the patches of one cache file, each patch's decoded the first time they are read.
  * Most commands read few patches' lines: the survival update after a new commit those of the
- * patches the commit touches, `track` none. On jsdiff's replayed history the lines are 115,000
- * strings of 5.6 MB, over half of what decoding the trail made; left undecoded, they cost neither
- * the decode nor the garbage collection that copies whatever a command keeps. The list is checked
- * whole when the file is read. Entry 2i holds patch i's removed lines, 2i + 1 its added lines.
+ * patches the commit touches, `track` none. On jsdiff's replayed history the patches hold 115,000
+ * lines (35,000 distinct), half the time decoding the whole trail took; left undecoded, they cost
+ * neither the decode nor the garbage collection that copies whatever a command keeps. The list is
+ * checked whole when the file is read. Entry 2i holds patch i's removed lines, 2i + 1 its added.
  */
 export class LineSource {
   readonly #lists: StringLists;
@@ -100,9 +100,9 @@ export function withUnattributed(p: Patch, reason: string): Patch {
   return p instanceof StoredPatch ? p.unattributedAs(reason) : { ...p, unattributed: reason };
 }
 
-/** A patch as a plain object, lines included, keys in the schema's order. */
-export function plainPatch(p: Patch): Patch {
-  const out: Patch = {
+/** A patch's fields but its lines and `unattributed`, in the schema's order. */
+function hunkFields(p: Patch) {
+  return {
     patchId: p.patchId,
     traceId: p.traceId,
     stepId: p.stepId,
@@ -116,9 +116,12 @@ export function plainPatch(p: Patch): Patch {
     oldLines: p.oldLines,
     newStart: p.newStart,
     newLines: p.newLines,
-    removed: p.removed,
-    added: p.added,
   };
+}
+
+/** A patch as a plain object, lines included, keys in the schema's order. */
+export function plainPatch(p: Patch): Patch {
+  const out: Patch = { ...hunkFields(p), removed: p.removed, added: p.added };
   if (p.unattributed !== undefined) out.unattributed = p.unattributed;
   return out;
 }
@@ -135,23 +138,7 @@ const STORED_SHAPE_UNATTRIBUTED = [...STORED_KEYS, 'unattributed'].join('\n');
 export function storedForm(p: Patch, lines: string[][]): Record<string, unknown> {
   const at = lines.length >> 1;
   lines.push(p.removed, p.added);
-  return {
-    patchId: p.patchId,
-    traceId: p.traceId,
-    stepId: p.stepId,
-    path: p.path,
-    oldPath: p.oldPath,
-    change: p.change,
-    binary: p.binary,
-    beforeBlob: p.beforeBlob,
-    afterBlob: p.afterBlob,
-    oldStart: p.oldStart,
-    oldLines: p.oldLines,
-    newStart: p.newStart,
-    newLines: p.newLines,
-    lines: at,
-    unattributed: p.unattributed,
-  };
+  return { ...hunkFields(p), lines: at, unattributed: p.unattributed };
 }
 
 /** The decoder's maker for the shape of a stored patch (`storedForm`), none for any other shape. */

@@ -287,7 +287,10 @@ describe('lists of strings in binary JSON, read a list at a time', () => {
     expect(lists.count).toBe(4);
     expect([0, 1, 2, 3].map((i) => lists.lengthOf(i))).toEqual([3, 0, 3, 1]);
     expect([3, 0, 2, 1].map((i) => lists.at(i))).toEqual([['b'], ['a', 'b', 'a'], ['x'.repeat(300), odd, ''], []]);
-    expect(() => lists.at(4)).toThrow(RangeError);
+    for (const i of [4, -1, 0.5]) {
+      expect(() => lists.at(i)).toThrow(RangeError);
+      expect(() => lists.lengthOf(i)).toThrow(RangeError);
+    }
     expect(openStringLists(encodeBinaryJson([])).count).toBe(0);
     for (const other of [['a'], [['a', 1]], [['a'], null], [{ a: 'b' }], { a: [['b']] }, 'a', [['a', ['b']]]]) {
       expect(() => openStringLists(encodeBinaryJson(other))).toThrow(/malformed binary JSON/);

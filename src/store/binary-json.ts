@@ -278,9 +278,9 @@ export function openStringLists(bytes: Buffer): StringLists {
   const { aligned, ints, nStrings, nShapes, nStream, intBytes, narrowBytes, wideBytes } = readHead(bytes);
   if (nShapes !== 0) throw new Malformed('not lists of strings');
   // Each string's place in its text: the narrow text's offset, or the wide text's as ~offset.
-  const place = new Int32Array(nStrings);
   let x = HEAD_INTS;
   if (x + nStrings > ints.length) throw new Malformed('string table');
+  const place = new Int32Array(nStrings);
   for (let i = 0, at = 0, wat = 0; i < nStrings; i++) {
     const n = ints[x++]!;
     if (n >= 0) {
@@ -326,12 +326,14 @@ export function openStringLists(bytes: Buffer): StringLists {
     }
     return t;
   };
-  const lengthOf = (i: number): number => starts[i + 1]! - 2 - starts[i]!;
+  const lengthOf = (i: number): number => {
+    if (!(Number.isInteger(i) && i >= 0 && i < count)) throw new RangeError(`list ${i} of ${count}`);
+    return starts[i + 1]! - 2 - starts[i]!;
+  };
   return {
     count,
     lengthOf,
     at(i) {
-      if (!(i >= 0 && i < count)) throw new RangeError(`list ${i} of ${count}`);
       const out: string[] = new Array(lengthOf(i));
       for (let j = 0, p = starts[i]!; j < out.length; j++, p++) out[j] = stringAt(ints[p]!);
       return out;

@@ -299,6 +299,15 @@ describe('lists of strings in binary JSON, read a list at a time', () => {
     for (const bad of [bytes.subarray(0, bytes.length - 1), Buffer.concat([bytes, Buffer.from([0, 0, 0, 0])])]) {
       expect(() => openStringLists(bad)).toThrow(/malformed binary JSON/);
     }
+    // A list's last entry (the stream's last integer, after the head of 6 and a length per string)
+    // made a string the table lacks, or a tag: refused on open, not when the list is read.
+    const nStrings = bytes.readInt32LE(4);
+    const last = 4 * (6 + nStrings + bytes.readInt32LE(12) - 1);
+    for (const entry of [nStrings, -1]) {
+      const bad = Buffer.from(bytes);
+      bad.writeInt32LE(entry, last);
+      expect(() => openStringLists(bad)).toThrow(/malformed binary JSON: not a string/);
+    }
   });
 });
 

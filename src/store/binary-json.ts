@@ -169,6 +169,33 @@ function readHead(bytes: Buffer) {
 }
 
 /**
+ * Each string's place in its text, checked to be inside it: the offset in the narrow text, or
+ * ~offset in the wide text (UTF-16 units). The string lengths follow the head.
+ */
+function stringPlaces(ints: Int32Array, nStrings: number, narrowBytes: number, wideBytes: number): Int32Array {
+  if (HEAD_INTS + nStrings > ints.length) throw new Malformed('string table');
+  const place = new Int32Array(nStrings);
+  for (let i = 0, x = HEAD_INTS, at = 0, wat = 0; i < nStrings; i++) {
+    const n = ints[x++]!;
+    if (n >= 0) {
+      place[i] = at;
+      if ((at += n) > narrowBytes) throw new Malformed('string out of range');
+    } else {
+      place[i] = ~wat;
+      if ((wat += ~n) > wideBytes / 2) throw new Malformed('string out of range');
+    }
+  }
+  return place;
+}
+
+/** String `s` of the table, from its length (`ints`, after the head) and its place (`stringPlaces`). */
+function tableString(ints: Int32Array, place: Int32Array, s: number, narrow: string, wide: string): string {
+  const n = ints[HEAD_INTS + s]!;
+  const at = place[s]!;
+  return n >= 0 ? narrow.slice(at, at + n) : wide.slice(~at, ~at + ~n);
+}
+
+/**
  * The value of `encodeBinaryJson`'s bytes; throws on bytes it did not write. `makerFor` may make
  * the objects of some shapes itself (a class of the caller's), given their keys; it must read
  * each of their values, in order.
@@ -177,19 +204,10 @@ export function decodeBinaryJson(bytes: Buffer, makerFor?: (keys: readonly strin
   const { aligned, ints, nStrings, nShapes, nStream, intBytes, narrowBytes, wideBytes } = readHead(bytes);
   const narrow = aligned.toString('latin1', intBytes, intBytes + narrowBytes);
   const wide = wideBytes ? aligned.toString('utf16le', intBytes + narrowBytes) : '';
+  const place = stringPlaces(ints, nStrings, narrowBytes, wideBytes);
   const table: string[] = new Array(nStrings);
-  let x = HEAD_INTS;
-  if (x + nStrings > ints.length) throw new Malformed('string table');
-  for (let i = 0, at = 0, wat = 0; i < nStrings; i++) {
-    const n = ints[x++]!;
-    if (n >= 0) {
-      if (at + n > narrow.length) throw new Malformed('string out of range');
-      table[i] = narrow.slice(at, (at += n));
-    } else {
-      if (wat + ~n > wide.length) throw new Malformed('string out of range');
-      table[i] = wide.slice(wat, (wat += ~n));
-    }
-  }
+  for (let i = 0; i < nStrings; i++) table[i] = tableString(ints, place, i, narrow, wide);
+  let x = HEAD_INTS + nStrings;
   const shapes: ShapeMaker[] = new Array(nShapes);
   for (let i = 0; i < nShapes; i++) {
     const n = ints[x++]!;
@@ -277,21 +295,8 @@ export interface StringLists {
 export function openStringLists(bytes: Buffer): StringLists {
   const { aligned, ints, nStrings, nShapes, nStream, intBytes, narrowBytes, wideBytes } = readHead(bytes);
   if (nShapes !== 0) throw new Malformed('not lists of strings');
-  // Each string's place in its text: the narrow text's offset, or the wide text's as ~offset.
-  let x = HEAD_INTS;
-  if (x + nStrings > ints.length) throw new Malformed('string table');
-  const place = new Int32Array(nStrings);
-  for (let i = 0, at = 0, wat = 0; i < nStrings; i++) {
-    const n = ints[x++]!;
-    if (n >= 0) {
-      place[i] = at;
-      if ((at += n) > narrowBytes) throw new Malformed('string out of range');
-    } else {
-      place[i] = ~wat;
-      if ((wat += ~n) > wideBytes / 2) throw new Malformed('string out of range');
-    }
-  }
-  const lengthsAt = HEAD_INTS;
+  const place = stringPlaces(ints, nStrings, narrowBytes, wideBytes);
+  const x = HEAD_INTS + nStrings;
   const end = x + nStream;
   if (end !== ints.length || ints[x] !== ARRAY) throw new Malformed('not a list');
   const count = ints[x + 1]!;
@@ -318,11 +323,9 @@ export function openStringLists(bytes: Buffer): StringLists {
   const stringAt = (s: number): string => {
     let t = table[s];
     if (t === undefined) {
-      const n = ints[lengthsAt + s]!;
-      const at = place[s]!;
-      if (n >= 0) t = (narrow ??= aligned.toString('latin1', intBytes, intBytes + narrowBytes)).slice(at, at + n);
-      else t = (wide ??= aligned.toString('utf16le', intBytes + narrowBytes)).slice(~at, ~at + ~n);
-      table[s] = t;
+      narrow ??= aligned.toString('latin1', intBytes, intBytes + narrowBytes);
+      wide ??= wideBytes ? aligned.toString('utf16le', intBytes + narrowBytes) : '';
+      table[s] = t = tableString(ints, place, s, narrow, wide);
     }
     return t;
   };

@@ -29,6 +29,9 @@ async function recorded(): Promise<Scenario> {
 /** A value as its JSON has it: a patch read from a cache holds its lines behind getters, as `toEqual` does not see. */
 const plain = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
+/** Where an events cache file's events start (after its head: name, sum, lengths, lines' sum and count). */
+const EVENTS_AT = 24;
+
 const otRefs = (s: Scenario) => s.git('for-each-ref', '--format=%(refname) %(objectname)', 'refs/ot').trim();
 
 describe('the event log', () => {
@@ -50,18 +53,18 @@ describe('the event log', () => {
     const dir = path.join(s.dir, '.git', 'ot', 'events');
     // The cache, and the tail of the events appended after it.
     const caches = fs.readdirSync(dir).filter((f) => /^[0-9a-f]{40}\./.test(f));
-    expect(caches.map((f) => f.slice(40)).sort()).toEqual(['.v5.bin', '.v5.tail.bin']);
+    expect(caches.map((f) => f.slice(40)).sort()).toEqual(['.v6.bin', '.v6.tail.bin']);
     let kinds = 0;
     for (const f of caches) {
-      // One event's kind changed in place (where a file has one): the sum no longer matches.
+      // One event's kind changed in place (where a file has one), else a byte of its events: the sum no longer matches.
       const bytes = fs.readFileSync(path.join(dir, f));
       const at = bytes.indexOf('write');
       if (at > 0) {
         kinds++;
         bytes.write('wrote', at, 'latin1');
-      } else bytes[bytes.length - 1] ^= 1;
+      } else bytes[EVENTS_AT] ^= 1;
       fs.writeFileSync(path.join(dir, f), bytes);
-      if (f.endsWith('.v5.bin')) expect(loadChainCache(path.join(dir, f))).toBeNull();
+      if (f.endsWith('.v6.bin')) expect(loadChainCache(path.join(dir, f))).toBeNull();
     }
     expect(kinds).toBeGreaterThan(0);
     expect(plain((await events(s, 't1')).map((e) => e.event))).toEqual(plain(evs.map((e) => e.event)));
@@ -84,7 +87,7 @@ describe('the event log', () => {
       return out;
     };
     await read();
-    const base = bytesOf('.v5.bin');
+    const base = bytesOf('.v6.bin');
     const turn = (i: number) => appendEvent(repo, 't1', { type: 'turn_start', at: new Date(Date.UTC(2026, 0, 2, 0, i)).toISOString(), turnId: `turn-${i}`, intent: `turn ${i}`, agent: 'claude-code' });
     for (let i = 0; i < 3; i++) {
       await turn(i);
@@ -92,13 +95,13 @@ describe('the event log', () => {
       expect(evs.at(-1)!.event).toMatchObject({ type: 'turn_start', turnId: `turn-${i}` });
       expect(plain(evs)).toEqual(plain(await uncached()));
       // The cache itself is the same file, byte for byte; the tail holds what came after it.
-      expect(bytesOf('.v5.bin').equals(base)).toBe(true);
+      expect(bytesOf('.v6.bin').equals(base)).toBe(true);
       expect(files().some((f) => f.endsWith('.tail.bin'))).toBe(true);
     }
     // A damaged tail is not used: the events after the cache are read from the chain again.
     const tailFile = path.join(dir, files().find((f) => f.endsWith('.tail.bin'))!);
     const tail = fs.readFileSync(tailFile);
-    tail[tail.length - 1] ^= 1;
+    tail[EVENTS_AT] ^= 1;
     fs.writeFileSync(tailFile, tail);
     expect(plain(await read())).toEqual(plain(await uncached()));
     // The ref moved back into the tail (the tail's tip is then not on the chain): the chain's events.
@@ -114,7 +117,7 @@ describe('the event log', () => {
     for (let i = 3; i < TAIL_EVENTS + 4; i++) await turn(i);
     const all = await read();
     expect(plain(all)).toEqual(plain(await uncached()));
-    expect(bytesOf('.v5.bin').equals(base)).toBe(false);
+    expect(bytesOf('.v6.bin').equals(base)).toBe(false);
     expect(files().some((f) => f.endsWith('.tail.bin'))).toBe(false);
     expect(plain(loadChainCache(path.join(dir, files()[0]!))!.events)).toEqual(plain(all));
     // A tail continues one cache: the events after its tip, the last at the tail's tip.
@@ -129,24 +132,71 @@ describe('the event log', () => {
     write({ base: head.tip, tip: all[13]!.commit, events: all.slice(11, 14) });
     expect(loadChainTail(file, head)).toBeNull();
   });
-  it('refuses a cache whose patches\' lines do not check out when it is read, not when a line is', async () => {
+  it('reads a cache\'s lines only when a patch\'s are asked for; lines that do not check out then are an error naming the file, which goes', async () => {
     const s = await recorded();
     const evs = await events(s, 't1');
     const bytes = encodeChainCache({ tip: 'f'.repeat(40), events: evs });
     const file = path.join(tempDir('ot-chain-'), 'cache.bin');
-    // The lines are kept after the events (from the next multiple of 4 past the events' length, in
-    // the first 4 bytes): damage their layout and seal the file again (as only a bug could).
+    const patchesOf = (c: { events: StoredEvent[] }) => c.events.flatMap((e) => (e.event.type === 'step_end' ? e.event.patches : []));
+    const fds = () => fs.readdirSync('/proc/self/fd').length;
     fs.writeFileSync(file, bytes);
-    expect(plain(loadChainCache(file)!.events)).toEqual(plain(evs));
-    const body = Buffer.from(unseal('OTEV', bytes)!);
-    const linesAt = (4 + body.readUInt32LE(0) + 3) & ~3;
-    body.writeInt32LE(body.readInt32LE(linesAt) ^ 1, linesAt);
-    fs.writeFileSync(file, seal('OTEV', body));
+    // The file stays open while its lines are unread, and is closed once they are.
+    const before = fds();
+    const good = loadChainCache(file)!;
+    expect(fds()).toBe(before + 1);
+    expect(plain(good.events)).toEqual(plain(evs));
+    expect(fds()).toBe(before);
+    // The lines follow the events (from the next multiple of 4 past the head and the events, whose
+    // length is at byte 8; the lines' sum at byte 16, under the sum at byte 4): damage them, then
+    // their layout with both sums made again (as only a bug could). The events still read, and so
+    // do the counts.
+    const linesAt = (EVENTS_AT + bytes.readUInt32LE(8) + 3) & ~3;
+    const damaged = Buffer.from(bytes);
+    damaged[linesAt + 30] ^= 1;
+    const relaid = Buffer.from(bytes);
+    relaid.writeInt32LE(relaid.readInt32LE(linesAt) ^ 1, linesAt);
+    relaid.writeUInt32LE(crc32(relaid.subarray(linesAt)), 16);
+    relaid.writeUInt32LE(crc32(relaid.subarray(8, EVENTS_AT + bytes.readUInt32LE(8))), 4);
+    for (const [what, b] of [['sum', damaged], ['layout', relaid]] as const) {
+      fs.writeFileSync(file, b);
+      const c = loadChainCache(file)!;
+      expect(c.events.map((e) => e.event.type)).toEqual(evs.map((e) => e.event.type));
+      const ps = patchesOf(c);
+      expect(ps.map((p) => [removedCount(p), addedCount(p)])).toEqual(patchesOf({ events: evs }).map((p) => [p.removed.length, p.added.length]));
+      let err: unknown = null;
+      try {
+        void ps[0]!.added;
+      } catch (e) {
+        err = e;
+      }
+      expect(err, what).toBeInstanceOf(OtError);
+      expect((err as OtError).exitCode).toBe(3);
+      expect((err as OtError).message).toContain(file);
+      expect(fs.existsSync(file)).toBe(false);
+      // Every later read says the same; the file is closed.
+      expect(() => ps.at(-1)!.removed).toThrow(file);
+      expect(fds()).toBe(before);
+    }
+    // Nor is a length past the end used, or a file cut short.
+    const past = Buffer.from(bytes);
+    past.writeUInt32LE(bytes.length, 8);
+    fs.writeFileSync(file, past);
     expect(loadChainCache(file)).toBeNull();
-    // Nor a length past the end.
-    body.writeUInt32LE(body.length, 0);
-    fs.writeFileSync(file, seal('OTEV', body));
+    fs.writeFileSync(file, bytes.subarray(0, bytes.length - 4));
     expect(loadChainCache(file)).toBeNull();
+    expect(fds()).toBe(before);
+    // Through the store: the damaged cache goes, and the next read is the chain's, lines and all.
+    const cache = path.join(s.dir, '.git', 'ot', 'events');
+    const withLines = fs.readdirSync(cache).filter((f) => f.endsWith('.bin') && fs.readFileSync(path.join(cache, f)).readUInt32LE(12) > 0);
+    expect(withLines.length).toBeGreaterThan(0);
+    for (const f of withLines) {
+      const onDisk = fs.readFileSync(path.join(cache, f));
+      onDisk[onDisk.length - 1] ^= 1;
+      fs.writeFileSync(path.join(cache, f), onDisk);
+    }
+    const read = await events(s, 't1');
+    expect(() => plain(read)).toThrow(/damaged/);
+    expect(plain(await events(s, 't1'))).toEqual(plain(evs));
   });
 
   it('keeps patches and anchors exactly through the packed cache, odd ones included', async () => {

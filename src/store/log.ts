@@ -6,8 +6,8 @@ import { otDataDir } from '../git/repo.js';
 import { ensureEmptyTree, readCommit, writeCommit, type Person } from '../git/objects.js';
 import { compareAndSwapRef, listRefs, RefConflict, resolveRef } from '../git/refs.js';
 import { atomicWriteFile, atomicWriteFileSync } from '../git/fs.js';
-import { sealInPlace, unseal } from './sealed.js';
-import { decodeBinaryJson, encodeBinaryJson } from './binary-json.js';
+import { crc32 } from './sealed.js';
+import { decodeBinaryJson, encodeBinaryJson, openStringLists, type StringLists } from './binary-json.js';
 import { LineSource, storedForm, storedPatchMaker } from './stored-patch.js';
 import type { NewEvent, TrailEvent } from '../model/events.js';
 import { EVENT_VERSION } from '../model/formats.js';
@@ -120,46 +120,117 @@ interface ChainCache {
 
 /**
  * The cache of a chain is its events (already validated: read from the chain, or just written) in
- * binary JSON, sealed with a sum (`sealed.ts`): a long trail loads without parsing its text or
- * validating every event again. A cache that does not check out is not used: the chain is read.
- * The patches' lines are kept apart, after the events, and decoded only when a patch's lines are
- * read (`stored-patch.ts`).
+ * binary JSON, with a sum: a long trail loads without parsing its text or validating every event
+ * again. A cache whose events do not check out is not used: the chain is read. The patches' lines
+ * are kept apart, after the events, and read only when a patch's lines are (`stored-patch.ts`).
  */
 const CACHE_MAGIC = 'OTEV';
-const CACHE_FORMAT = 5;
+const CACHE_FORMAT = 6;
 
 /**
- * A sealed file of `head` (an object) with `events` added, in two binary JSON bodies: the value,
- * its step ends' patches in their stored form, then (from the next multiple of 4 bytes, so it stays
- * aligned) the list of those patches' lines. The first 4 bytes give the value's length.
+ * An events file: four bytes naming it; the CRC-32 of the rest of the head and the value; the
+ * value's length, the lines' length, the lines' CRC-32 and how many lists they hold (32-bit
+ * little-endian); the value (`head` with `events` added, its step ends' patches in their stored
+ * form); then, from the next multiple of 4 bytes (so it stays aligned), the list of those patches'
+ * lines. The value is read and checked when the file is; the lines when first asked for, through
+ * the same open file (a file written again meanwhile is a new file: it does not change them).
  */
+const EVENTS_HEAD = 24;
+
 function encodeEventsFile(magic: string, head: Record<string, unknown>, events: StoredEvent[]): Buffer {
   const lines: string[][] = [];
   const stored = events.map((e) =>
     e.event.type === 'step_end' ? { commit: e.commit, event: { ...e.event, patches: e.event.patches.map((p) => storedForm(p, lines)) } } : e,
   );
   const value = encodeBinaryJson({ ...head, events: stored });
-  const at = (4 + value.length + 3) & ~3;
   const list = encodeBinaryJson(lines);
-  return sealInPlace(magic, at + list.length, (body) => {
-    body.writeUInt32LE(value.length, 0);
-    value.copy(body, 4);
-    list.copy(body, at);
-  });
+  const at = linesAt(value.length);
+  const out = Buffer.alloc(at + list.length);
+  out.write(magic, 0, 'latin1');
+  out.writeUInt32LE(value.length, 8);
+  out.writeUInt32LE(list.length, 12);
+  out.writeUInt32LE(crc32(list), 16);
+  out.writeUInt32LE(lines.length, 20);
+  value.copy(out, EVENTS_HEAD);
+  list.copy(out, at);
+  out.writeUInt32LE(crc32(out.subarray(8, EVENTS_HEAD + value.length)), 4);
+  return out;
+}
+
+/** Where an events file's lines start, after a value of `n` bytes. */
+const linesAt = (n: number) => (EVENTS_HEAD + n + 3) & ~3;
+
+/** Closes the file of a trail's lines never read (the file stays open until they are, or the patches go). */
+const unreadLines = new FinalizationRegistry<number>((fd) => {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    /* already closed */
+  }
+});
+
+/** Reads `length` bytes at `position` of an open file (fewer: the file ends early). */
+function readAt(fd: number, length: number, position: number): Buffer {
+  const out = Buffer.allocUnsafeSlow(length);
+  let got = 0;
+  while (got < length) {
+    const n = fs.readSync(fd, out, got, length - got, position + got);
+    if (n === 0) throw new Error('the file ends early');
+    got += n;
+  }
+  return out;
 }
 
 /** The value of an events file (`encodeEventsFile`); null when absent, unreadable or not one that checks out. */
 function readEventsFile(file: string, magic: string): Record<string, unknown> | null {
+  let fd: number;
   try {
-    const body = unseal(magic, fs.readFileSync(file));
-    if (!body || body.length < 4) return null;
-    const n = body.readUInt32LE(0);
-    if (n > body.length - 4) return null;
-    const at = (4 + n + 3) & ~3;
-    const value = decodeBinaryJson(body.subarray(4, 4 + n), storedPatchMaker(new LineSource(body.subarray(at))));
-    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : null;
+    fd = fs.openSync(file, 'r');
   } catch {
     return null;
+  }
+  // Kept open while the lines are unread.
+  let keep = false;
+  try {
+    const head = readAt(fd, EVENTS_HEAD, 0);
+    if (head.toString('latin1', 0, 4) !== magic) return null;
+    const n = head.readUInt32LE(8);
+    const linesLength = head.readUInt32LE(12);
+    const size = fs.fstatSync(fd).size;
+    if (n > size - EVENTS_HEAD || linesAt(n) + linesLength !== size) return null;
+    const bytes = readAt(fd, EVENTS_HEAD + n, 0);
+    if (crc32(bytes.subarray(8)) !== head.readUInt32LE(4)) return null;
+    const lines: LineSource = new LineSource(head.readUInt32LE(20), () => readLines(fd, file, linesAt(n), linesLength, head.readUInt32LE(16), lines));
+    const value = decodeBinaryJson(bytes.subarray(EVENTS_HEAD), storedPatchMaker(lines));
+    if (value === null || typeof value !== 'object') return null;
+    if (lines.count > 0) {
+      unreadLines.register(lines, fd, lines);
+      keep = true;
+    }
+    return value as Record<string, unknown>;
+  } catch {
+    return null;
+  } finally {
+    if (!keep) fs.closeSync(fd);
+  }
+}
+
+/**
+ * The lines of an events file, read from its open file: checked against their sum and their layout,
+ * the file closed after. Lines that do not check out (the file was damaged since it was read) are an
+ * error that names the file, and the file goes: the next command reads the chain.
+ */
+function readLines(fd: number, file: string, position: number, length: number, sum: number, owner: LineSource): StringLists {
+  unreadLines.unregister(owner);
+  try {
+    const bytes = readAt(fd, length, position);
+    if (crc32(bytes) !== sum) throw new Error('its sum does not match');
+    return openStringLists(bytes);
+  } catch (err) {
+    fs.rmSync(file, { force: true });
+    throw corruptError(`the trail's cache file ${file} is damaged (the patches' lines: ${(err as Error).message}); it was removed, and the next command reads the trail from its refs: run this one again`);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -219,7 +290,7 @@ function cacheFile(repo: Repo, ref: string, suffix = `.v${CACHE_FORMAT}.bin`): s
 const TAIL_SUFFIX = `.v${CACHE_FORMAT}.tail.bin`;
 
 function olderCacheFiles(repo: Repo, ref: string): string[] {
-  return ['.json', '.v2.json', '.v3.bin', '.v4.bin', '.v4.tail.bin'].map((suffix) => cacheFile(repo, ref, suffix));
+  return ['.json', '.v2.json', '.v3.bin', '.v4.bin', '.v4.tail.bin', '.v5.bin', '.v5.tail.bin'].map((suffix) => cacheFile(repo, ref, suffix));
 }
 
 /**

@@ -1,32 +1,54 @@
 import type { FileChange, Patch } from '../model/events.js';
-import { openStringLists, type ShapeMaker, type StringLists } from './binary-json.js';
+import type { ShapeMaker, StringLists } from './binary-json.js';
 
 /**
- * The lines of the patches of one cache file, each patch's decoded the first time they are read.
- * Most commands read few patches' lines: the survival update after a new commit those of the
- * patches the commit touches, `track` none. On jsdiff's replayed history the patches hold 115,000
- * lines (35,000 distinct), half the time decoding the whole trail took; left undecoded, they cost
- * neither the decode nor the garbage collection that copies whatever a command keeps. The list is
- * checked whole when the file is read. Entry 2i holds patch i's removed lines, 2i + 1 its added.
+ * The lines of the patches of one cache file, read from the file the first time any are asked for,
+ * and each patch's decoded the first time they are. Most commands read no patch's lines or few:
+ * `track` and the survival update after a new commit none, a full pass those of the patches it
+ * follows. On jsdiff's replayed history the patches hold 115,000 lines (35,000 distinct), 3.4 MB
+ * of the cache's 5.7 MB: left unread, they cost neither the read, the sum, the decode, nor the
+ * garbage collection that copies whatever a command keeps. `load` gives the list checked whole
+ * (`openStringLists`), or throws an error that names the damaged file. Entry 2i holds patch i's
+ * removed lines, 2i + 1 its added.
  */
 export class LineSource {
-  readonly #lists: StringLists;
+  #lists: StringLists | null = null;
+  #load: (() => StringLists) | null;
+  #failure: unknown = null;
   readonly #decoded: (string[] | undefined)[];
-  constructor(bytes: Buffer) {
-    this.#lists = openStringLists(bytes);
-    if (this.#lists.count % 2 !== 0) throw new Error('the cached lines are not in pairs');
-    this.#decoded = new Array(this.#lists.count);
+  /** `count` lists, read by `load` on first use. */
+  constructor(
+    readonly count: number,
+    load: () => StringLists,
+  ) {
+    if (count % 2 !== 0) throw new Error('the cached lines are not in pairs');
+    this.#load = load;
+    this.#decoded = new Array(count);
   }
   /** Whether it holds the lines of patch `at`. */
   holds(at: number): boolean {
-    return Number.isInteger(at) && at >= 0 && 2 * at + 1 < this.#lists.count;
+    return Number.isInteger(at) && at >= 0 && 2 * at + 1 < this.count;
   }
-  /** Entry i (the same array on every read). */
-  at(i: number): string[] {
-    return (this.#decoded[i] ??= this.#lists.at(i));
+  /** Entry i, of `length` strings (the same array on every read). */
+  at(i: number, length: number): string[] {
+    const hit = this.#decoded[i];
+    if (hit) return hit;
+    const list = this.#open().at(i);
+    if (list.length !== length) throw new Error(`cached lines ${i}: ${list.length} lines where the patch counts ${length}`);
+    return (this.#decoded[i] = list);
   }
-  lengthOf(i: number): number {
-    return this.#lists.lengthOf(i);
+  #open(): StringLists {
+    if (this.#lists) return this.#lists;
+    // A file that failed once fails alike on every read (the error names it).
+    if (this.#failure) throw this.#failure;
+    try {
+      const lists = this.#load!();
+      if (lists.count !== this.count) throw new Error(`the cached lines hold ${lists.count} lists, not ${this.count}`);
+      this.#load = null;
+      return (this.#lists = lists);
+    } catch (err) {
+      throw (this.#failure = err);
+    }
   }
 }
 
@@ -40,6 +62,8 @@ export class StoredPatch implements Patch {
   declare unattributed?: string;
   readonly #source: LineSource;
   readonly #at: number;
+  readonly #removedCount: number;
+  readonly #addedCount: number;
   constructor(
     readonly patchId: string,
     readonly traceId: string,
@@ -56,29 +80,33 @@ export class StoredPatch implements Patch {
     readonly newLines: number,
     source: LineSource,
     at: number,
+    removedCount: number,
+    addedCount: number,
     unattributed: string | undefined,
   ) {
     this.#source = source;
     this.#at = at;
+    this.#removedCount = removedCount;
+    this.#addedCount = addedCount;
     if (unattributed !== undefined) this.unattributed = unattributed;
   }
   get removed(): string[] {
-    return this.#source.at(2 * this.#at);
+    return this.#source.at(2 * this.#at, this.removedCount);
   }
   get added(): string[] {
-    return this.#source.at(2 * this.#at + 1);
+    return this.#source.at(2 * this.#at + 1, this.addedCount);
   }
-  /** How many lines it removes and adds, without decoding them. */
+  /** How many lines it removes and adds, without reading them. */
   get removedCount(): number {
-    return this.#source.lengthOf(2 * this.#at);
+    return this.#removedCount;
   }
   get addedCount(): number {
-    return this.#source.lengthOf(2 * this.#at + 1);
+    return this.#addedCount;
   }
   /** The same patch marked unattributed (its lines still undecoded). */
   unattributedAs(reason: string): StoredPatch {
     const p = this;
-    return new StoredPatch(p.patchId, p.traceId, p.stepId, p.path, p.oldPath, p.change, p.binary, p.beforeBlob, p.afterBlob, p.oldStart, p.oldLines, p.newStart, p.newLines, this.#source, this.#at, reason);
+    return new StoredPatch(p.patchId, p.traceId, p.stepId, p.path, p.oldPath, p.change, p.binary, p.beforeBlob, p.afterBlob, p.oldStart, p.oldLines, p.newStart, p.newLines, this.#source, this.#at, p.removedCount, p.addedCount, reason);
   }
   toJSON(): Patch {
     return plainPatch(this);
@@ -126,8 +154,8 @@ export function plainPatch(p: Patch): Patch {
   return out;
 }
 
-/** The keys of a patch as a cache file stores it: its lines replaced by their place in the file's line list. */
-const STORED_KEYS = ['patchId', 'traceId', 'stepId', 'path', 'oldPath', 'change', 'binary', 'beforeBlob', 'afterBlob', 'oldStart', 'oldLines', 'newStart', 'newLines', 'lines'];
+/** The keys of a patch as a cache file stores it: its lines replaced by their place in the file's line list and their counts. */
+const STORED_KEYS = ['patchId', 'traceId', 'stepId', 'path', 'oldPath', 'change', 'binary', 'beforeBlob', 'afterBlob', 'oldStart', 'oldLines', 'newStart', 'newLines', 'lines', 'removedCount', 'addedCount'];
 const STORED_SHAPE = STORED_KEYS.join('\n');
 const STORED_SHAPE_UNATTRIBUTED = [...STORED_KEYS, 'unattributed'].join('\n');
 
@@ -138,7 +166,7 @@ const STORED_SHAPE_UNATTRIBUTED = [...STORED_KEYS, 'unattributed'].join('\n');
 export function storedForm(p: Patch, lines: string[][]): Record<string, unknown> {
   const at = lines.length >> 1;
   lines.push(p.removed, p.added);
-  return { ...hunkFields(p), lines: at, unattributed: p.unattributed };
+  return { ...hunkFields(p), lines: at, removedCount: p.removed.length, addedCount: p.added.length, unattributed: p.unattributed };
 }
 
 /** The decoder's maker for the shape of a stored patch (`storedForm`), none for any other shape. */
@@ -150,6 +178,10 @@ export function storedPatchMaker(source: LineSource): (keys: readonly string[]) 
     const lines = (at: unknown): number => {
       if (!source.holds(at as number)) throw new Error(`a cached patch names lines ${String(at)} the file does not hold`);
       return at as number;
+    };
+    const count = (n: unknown): number => {
+      if (!(Number.isInteger(n) && (n as number) >= 0)) throw new Error(`a cached patch counts ${String(n)} lines`);
+      return n as number;
     };
     return (v) =>
       new StoredPatch(
@@ -168,6 +200,8 @@ export function storedPatchMaker(source: LineSource): (keys: readonly string[]) 
         v() as number,
         source,
         lines(v()),
+        count(v()),
+        count(v()),
         withReason ? (v() as string) : undefined,
       );
   };

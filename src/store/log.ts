@@ -6,7 +6,7 @@ import { otDataDir } from '../git/repo.js';
 import { ensureEmptyTree, readCommit, writeCommit, type Person } from '../git/objects.js';
 import { compareAndSwapRef, listRefs, RefConflict, resolveRef } from '../git/refs.js';
 import { atomicWriteFile, atomicWriteFileSync } from '../git/fs.js';
-import { crc32 } from './sealed.js';
+import { crc32, SEALED_HEAD, sealInPlace, unseal } from './sealed.js';
 import { decodeBinaryJson, encodeBinaryJson, openStringLists, type StringLists } from './binary-json.js';
 import { LineSource, storedForm, storedPatchMaker } from './stored-patch.js';
 import type { NewEvent, TrailEvent } from '../model/events.js';
@@ -128,14 +128,16 @@ const CACHE_MAGIC = 'OTEV';
 const CACHE_FORMAT = 6;
 
 /**
- * An events file: four bytes naming it; the CRC-32 of the rest of the head and the value; the
- * value's length, the lines' length, the lines' CRC-32 and how many lists they hold (32-bit
- * little-endian); the value (`head` with `events` added, its step ends' patches in their stored
- * form); then, from the next multiple of 4 bytes (so it stays aligned), the list of those patches'
- * lines. The value is read and checked when the file is; the lines when first asked for, through
- * the same open file (a file written again meanwhile is a new file: it does not change them).
+ * An events file, sealed (`sealed.ts`) over its head and value only: the value's length, the
+ * lines' length, the lines' CRC-32 and how many lists they hold (32-bit little-endian); the value
+ * (`head` with `events` added, its step ends' patches in their stored form); then, from the next
+ * multiple of 4 bytes (so it stays aligned), the list of those patches' lines, under their own sum.
+ * The value is read and checked when the file is; the lines when first asked for, through the same
+ * open file (a file written again meanwhile is a new file: it does not change them). The value
+ * starts at EVENTS_HEAD, after the seal's bytes and the four integers.
  */
-const EVENTS_HEAD = 24;
+const SEAL = SEALED_HEAD;
+const EVENTS_HEAD = SEAL + 16;
 
 function encodeEventsFile(magic: string, head: Record<string, unknown>, events: StoredEvent[]): Buffer {
   const lines: string[][] = [];
@@ -144,17 +146,20 @@ function encodeEventsFile(magic: string, head: Record<string, unknown>, events: 
   );
   const value = encodeBinaryJson({ ...head, events: stored });
   const list = encodeBinaryJson(lines);
-  const at = linesAt(value.length);
-  const out = Buffer.alloc(at + list.length);
-  out.write(magic, 0, 'latin1');
-  out.writeUInt32LE(value.length, 8);
-  out.writeUInt32LE(list.length, 12);
-  out.writeUInt32LE(crc32(list), 16);
-  out.writeUInt32LE(lines.length, 20);
-  value.copy(out, EVENTS_HEAD);
-  list.copy(out, at);
-  out.writeUInt32LE(crc32(out.subarray(8, EVENTS_HEAD + value.length)), 4);
-  return out;
+  const at = linesAt(value.length) - SEAL;
+  return sealInPlace(
+    magic,
+    at + list.length,
+    (body) => {
+      body.writeUInt32LE(value.length, 0);
+      body.writeUInt32LE(list.length, 4);
+      body.writeUInt32LE(crc32(list), 8);
+      body.writeUInt32LE(lines.length, 12);
+      value.copy(body, EVENTS_HEAD - SEAL);
+      list.copy(body, at);
+    },
+    EVENTS_HEAD - SEAL + value.length,
+  );
 }
 
 /** Where an events file's lines start, after a value of `n` bytes. */
@@ -169,7 +174,7 @@ const unreadLines = new FinalizationRegistry<number>((fd) => {
   }
 });
 
-/** Reads `length` bytes at `position` of an open file (fewer: the file ends early). */
+/** Reads `length` bytes at `position` of an open file; throws where the file ends before. */
 function readAt(fd: number, length: number, position: number): Buffer {
   const out = Buffer.allocUnsafeSlow(length);
   let got = 0;
@@ -192,16 +197,17 @@ function readEventsFile(file: string, magic: string): Record<string, unknown> | 
   // Kept open while the lines are unread.
   let keep = false;
   try {
-    const head = readAt(fd, EVENTS_HEAD, 0);
-    if (head.toString('latin1', 0, 4) !== magic) return null;
-    const n = head.readUInt32LE(8);
-    const linesLength = head.readUInt32LE(12);
+    // The value's length is checked against the file's size before that many bytes are read; the
+    // rest of the head, by the seal.
+    const n = readAt(fd, EVENTS_HEAD, 0).readUInt32LE(SEAL);
     const size = fs.fstatSync(fd).size;
-    if (n > size - EVENTS_HEAD || linesAt(n) + linesLength !== size) return null;
-    const bytes = readAt(fd, EVENTS_HEAD + n, 0);
-    if (crc32(bytes.subarray(8)) !== head.readUInt32LE(4)) return null;
-    const lines: LineSource = new LineSource(head.readUInt32LE(20), () => readLines(fd, file, linesAt(n), linesLength, head.readUInt32LE(16), lines));
-    const value = decodeBinaryJson(bytes.subarray(EVENTS_HEAD), storedPatchMaker(lines));
+    if (n > size - EVENTS_HEAD) return null;
+    const body = unseal(magic, readAt(fd, EVENTS_HEAD + n, 0));
+    if (!body) return null;
+    const [linesLength, linesSum, count] = [body.readUInt32LE(4), body.readUInt32LE(8), body.readUInt32LE(12)];
+    if (linesAt(n) + linesLength !== size) return null;
+    const lines: LineSource = new LineSource(count, () => readLines(fd, file, linesAt(n), linesLength, linesSum, lines));
+    const value = decodeBinaryJson(body.subarray(EVENTS_HEAD - SEAL), storedPatchMaker(lines));
     if (value === null || typeof value !== 'object') return null;
     if (lines.count > 0) {
       unreadLines.register(lines, fd, lines);

@@ -9,15 +9,19 @@ import { decodeBinaryJson, encodeBinaryJson } from './binary-json.js';
  * bad block), and a file whose sum does not match is not used: the data is derived again from its
  * source. A CRC reads a large trail's cache in half the time SHA-1 took, on every command.
  */
-const HEAD = 8;
+export const SEALED_HEAD = 8;
 
-/** A sealed file of `bodyLength` bytes, written in place by `fill` (one allocation for a large body). */
-export function sealInPlace(magic: string, bodyLength: number, fill: (body: Buffer) => void): Buffer {
-  const out = Buffer.alloc(HEAD + bodyLength);
+/**
+ * A sealed file of `bodyLength` bytes, written in place by `fill` (one allocation for a large body).
+ * The sum covers the body's first `summed` bytes (all of it by default): a file whose rest carries
+ * a sum of its own is read and unsealed without that rest (`unseal` of its first SEALED_HEAD + `summed` bytes).
+ */
+export function sealInPlace(magic: string, bodyLength: number, fill: (body: Buffer) => void, summed = bodyLength): Buffer {
+  const out = Buffer.alloc(SEALED_HEAD + bodyLength);
   out.write(magic, 0, 'latin1');
-  const body = out.subarray(HEAD);
+  const body = out.subarray(SEALED_HEAD);
   fill(body);
-  out.writeUInt32LE(crc32(body), 4);
+  out.writeUInt32LE(crc32(body.subarray(0, summed)), 4);
   return out;
 }
 
@@ -27,8 +31,8 @@ export function seal(magic: string, body: Buffer): Buffer {
 
 /** The body of a sealed file, or null when it is not one of `magic` or its sum does not match. */
 export function unseal(magic: string, bytes: Buffer): Buffer | null {
-  if (bytes.length < HEAD || bytes.toString('latin1', 0, 4) !== magic) return null;
-  const body = bytes.subarray(HEAD);
+  if (bytes.length < SEALED_HEAD || bytes.toString('latin1', 0, 4) !== magic) return null;
+  const body = bytes.subarray(SEALED_HEAD);
   return crc32(body) === bytes.readUInt32LE(4) ? body : null;
 }
 

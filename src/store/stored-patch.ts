@@ -33,9 +33,9 @@ export class LineSource {
   at(i: number, length: number): string[] {
     const hit = this.#decoded[i];
     if (hit) return hit;
-    const list = this.#open().at(i);
-    if (list.length !== length) throw new Error(`cached lines ${i}: ${list.length} lines where the patch counts ${length}`);
-    return (this.#decoded[i] = list);
+    const lists = this.#open();
+    if (lists.lengthOf(i) !== length) throw new Error(`cached lines ${i}: ${lists.lengthOf(i)} lines where the patch counts ${length}`);
+    return (this.#decoded[i] = lists.at(i));
   }
   #open(): StringLists {
     if (this.#lists) return this.#lists;

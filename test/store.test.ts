@@ -244,6 +244,40 @@ describe('the event log', () => {
     fs.writeFileSync(file, bytes.subarray(0, bytes.length - 1));
     expect(loadChainCache(file)).toBeNull();
   });
+
+  it('reads a cached patch\'s fields in place, and refuses at load a file whose patch fields are not of their kinds', async () => {
+    const s = await recorded();
+    const evs = await events(s, 't1');
+    const end = evs.find((e) => e.event.type === 'step_end')!;
+    if (end.event.type !== 'step_end') throw new Error('unexpected trail');
+    const endEvent = end.event;
+    const p = plainPatch(endEvent.patches[0]!);
+    const file = path.join(tempDir('ot-chain-'), 'cache.bin');
+    const load = (patch: Record<string, unknown>) => {
+      fs.writeFileSync(file, encodeChainCache({ tip: 'f'.repeat(40), events: [{ commit: end.commit, event: { ...endEvent, seq: 0, patches: [patch as never] } }] }));
+      return loadChainCache(file);
+    };
+    // Every field, nulls and a renamed file's old path included, read back from the stream.
+    const renamed = { ...p, oldPath: 'old.ts', change: 'renamed', beforeBlob: null, binary: true, oldStart: 0, newStart: 70000 };
+    const back = load(renamed)!.events[0]!.event;
+    if (back.type !== 'step_end') throw new Error('unexpected trail');
+    const q = back.patches[0]!;
+    expect(q).toBeInstanceOf(StoredPatch);
+    expect([q.patchId, q.traceId, q.stepId, q.path, q.oldPath, q.change, q.binary, q.beforeBlob, q.afterBlob, q.oldStart, q.oldLines, q.newStart, q.newLines]).toEqual([p.patchId, p.traceId, p.stepId, p.path, 'old.ts', 'renamed', true, null, p.afterBlob, 0, p.oldLines, 70000, p.newLines]);
+    // A field of another kind than the schema's, or a number past 32-bit integers: the file is not used.
+    expect(load({ ...p, oldStart: '3' })).toBeNull();
+    expect(load({ ...p, newStart: 1.5 })).toBeNull();
+    expect(load({ ...p, newLines: 2 ** 40 })).toBeNull();
+    expect(load({ ...p, binary: 'no' })).toBeNull();
+    expect(load({ ...p, path: null })).toBeNull();
+    expect(load({ ...p, afterBlob: 7 })).toBeNull();
+    expect(load({ ...p, unattributed: null })).toBeNull();
+    // A shape that is not a stored patch's (a key missing) is decoded as a plain object, as before.
+    const { stepId: _, ...noStep } = p;
+    const other = load(noStep)!.events[0]!.event;
+    if (other.type !== 'step_end') throw new Error('unexpected trail');
+    expect(other.patches[0]).not.toBeInstanceOf(StoredPatch);
+  });
 });
 
 describe('the seal of a cache file', () => {

@@ -143,6 +143,61 @@ const makers = new Map<string, ShapeMaker>();
 /** Makes an object of one shape from its values, read in the order of its keys. */
 export type ShapeMaker = (value: () => unknown) => unknown;
 
+/**
+ * Makes the objects of one shape of scalars from their place in the stream, without reading their
+ * values there: `width` stream places per object (a string, null or boolean takes one, an integer
+ * two). `make` checks the places it is given hold values of the kinds it reads (`RecordStream`'s
+ * `is…`), so that reading them later cannot fail, and throws if not.
+ */
+export interface RecordMaker {
+  readonly width: number;
+  make(at: number): unknown;
+}
+
+/** Gives the maker of a shape (a function of the caller's, or a `RecordMaker`), or undefined for the decoder's own. */
+export type MakerFor = (keys: readonly string[], stream: RecordStream) => ShapeMaker | RecordMaker | undefined;
+
+/**
+ * The value stream and strings of one decode, for objects that read their values in place when
+ * asked (`RecordMaker`). A string of the table is made the first time it is read, and is the same
+ * string after.
+ */
+export class RecordStream {
+  constructor(
+    private readonly ints: Int32Array,
+    private readonly stringAt: (s: number) => string,
+    private readonly nStrings: number,
+  ) {}
+  isString(at: number): boolean {
+    const w = this.ints[at]!;
+    return w >= 0 && w < this.nStrings;
+  }
+  isStringOrNull(at: number): boolean {
+    return this.ints[at] === NULL || this.isString(at);
+  }
+  isBoolean(at: number): boolean {
+    const w = this.ints[at];
+    return w === TRUE || w === FALSE;
+  }
+  /** An integer (`INT` and its value, two places) of at least `least`. */
+  isInt(at: number, least = -0x80000000): boolean {
+    return this.ints[at] === INT && this.ints[at + 1]! >= least;
+  }
+  string(at: number): string {
+    return this.stringAt(this.ints[at]!);
+  }
+  stringOrNull(at: number): string | null {
+    const w = this.ints[at]!;
+    return w === NULL ? null : this.stringAt(w);
+  }
+  boolean(at: number): boolean {
+    return this.ints[at] === TRUE;
+  }
+  int(at: number): number {
+    return this.ints[at + 1]!;
+  }
+}
+
 function build(keys: string[]): ShapeMaker {
   if (keys.includes('__proto__')) {
     return (value) => {
@@ -200,15 +255,17 @@ function tableString(ints: Int32Array, place: Int32Array, s: number, narrow: str
  * the objects of some shapes itself (a class of the caller's), given their keys; it must read
  * each of their values, in order.
  */
-export function decodeBinaryJson(bytes: Buffer, makerFor?: (keys: readonly string[]) => ShapeMaker | undefined): unknown {
+export function decodeBinaryJson(bytes: Buffer, makerFor?: MakerFor): unknown {
   const { aligned, ints, nStrings, nShapes, nStream, intBytes, narrowBytes, wideBytes } = readHead(bytes);
   const narrow = aligned.toString('latin1', intBytes, intBytes + narrowBytes);
   const wide = wideBytes ? aligned.toString('utf16le', intBytes + narrowBytes) : '';
   const place = stringPlaces(ints, nStrings, narrowBytes, wideBytes);
-  const table: string[] = new Array(nStrings);
-  for (let i = 0; i < nStrings; i++) table[i] = tableString(ints, place, i, narrow, wide);
+  // Strings are made when first read: objects read in place (`RecordMaker`) may never read theirs.
+  const table: (string | undefined)[] = new Array(nStrings);
+  const tableAt = (s: number): string => table[s] ?? (table[s] = tableString(ints, place, s, narrow, wide));
   let x = HEAD_INTS + nStrings;
-  const shapes: ShapeMaker[] = new Array(nShapes);
+  const records = makerFor ? new RecordStream(ints, tableAt, nStrings) : null;
+  const shapes: (ShapeMaker | RecordMaker)[] = new Array(nShapes);
   for (let i = 0; i < nShapes; i++) {
     const n = ints[x++]!;
     if (n < 0 || x + n > ints.length) throw new Malformed('shape out of range');
@@ -216,9 +273,9 @@ export function decodeBinaryJson(bytes: Buffer, makerFor?: (keys: readonly strin
     for (let j = 0; j < n; j++) {
       const s = ints[x++]!;
       if (s < 0 || s >= nStrings) throw new Malformed('key out of range');
-      keys[j] = table[s]!;
+      keys[j] = tableAt(s);
     }
-    const own = makerFor?.(keys);
+    const own = makerFor?.(keys, records!);
     if (own) {
       shapes[i] = own;
       continue;
@@ -234,7 +291,7 @@ export function decodeBinaryJson(bytes: Buffer, makerFor?: (keys: readonly strin
   // Reads past the end give undefined, which no tag matches; the final position check catches the rest.
   const stringAt = (s: number | undefined): string => {
     if (s === undefined || s < 0 || s >= nStrings) throw new Malformed('string index out of range');
-    return table[s]!;
+    return tableAt(s);
   };
   const value = (): unknown => {
     const w = ints[pos++]!;
@@ -258,7 +315,7 @@ export function decodeBinaryJson(bytes: Buffer, makerFor?: (keys: readonly strin
           // Strings (a patch's lines) without a call each.
           const e = ints[pos]!;
           if (e >= 0 && e < nStrings) {
-            out[i] = table[e];
+            out[i] = tableAt(e);
             pos++;
           } else out[i] = value();
         }
@@ -267,7 +324,11 @@ export function decodeBinaryJson(bytes: Buffer, makerFor?: (keys: readonly strin
       case OBJECT: {
         const make = shapes[ints[pos++]!];
         if (!make) throw new Malformed('shape index out of range');
-        return make(value);
+        if (typeof make === 'function') return make(value);
+        if (pos + make.width > end) throw new Malformed('stream ends early');
+        const at = pos;
+        pos += make.width;
+        return make.make(at);
       }
       default:
         throw new Malformed(`tag ${w}`);

@@ -1,5 +1,5 @@
 import type { FileChange, Patch } from '../model/events.js';
-import type { ShapeMaker, StringLists } from './binary-json.js';
+import type { MakerFor, RecordStream, StringLists } from './binary-json.js';
 
 /**
  * The lines of the patches of one cache file, read from the file the first time any are asked for,
@@ -52,61 +52,86 @@ export class LineSource {
   }
 }
 
+/** The stored patches of one cache file: its value stream and strings, and its lines. */
+interface PatchFile {
+  readonly stream: RecordStream;
+  readonly source: LineSource;
+}
+
 /**
- * A patch read from a cache file: every field of `Patch`, its lines read from the file's
- * `LineSource` when first asked for. `toJSON` gives the plain patch (keys in the schema's order),
- * so the JSON of a stored patch is that of the patch it stores. A spread copies no lines: copy a
- * patch with `plainPatch` or `withUnattributed`; count its lines with `addedCount`/`removedCount`.
+ * A patch read from a cache file: every field of `Patch`, read from the file's value stream when
+ * asked for (its strings made then), its lines from the file's `LineSource`. A command that loads
+ * a trail of thousands of patches and reads few fields of most (the survival update reads their ids
+ * and counts) makes an object of two fields per patch instead of one of seventeen and the strings
+ * of its blobs and paths, which the garbage collector then copied. `toJSON` gives the plain patch
+ * (keys in the schema's order), so the JSON of a stored patch is that of the patch it stores. Its
+ * fields are getters: a spread copies none; copy a patch with `plainPatch` or `withUnattributed`;
+ * count its lines with `addedCount`/`removedCount`.
  */
 export class StoredPatch implements Patch {
   declare unattributed?: string;
-  readonly #source: LineSource;
+  readonly #file: PatchFile;
   readonly #at: number;
-  readonly #removedCount: number;
-  readonly #addedCount: number;
-  constructor(
-    readonly patchId: string,
-    readonly traceId: string,
-    readonly stepId: string,
-    readonly path: string,
-    readonly oldPath: string | null,
-    readonly change: FileChange,
-    readonly binary: boolean,
-    readonly beforeBlob: string | null,
-    readonly afterBlob: string | null,
-    readonly oldStart: number,
-    readonly oldLines: number,
-    readonly newStart: number,
-    readonly newLines: number,
-    source: LineSource,
-    at: number,
-    removedCount: number,
-    addedCount: number,
-    unattributed: string | undefined,
-  ) {
-    this.#source = source;
+  constructor(file: PatchFile, at: number, unattributed: string | undefined) {
+    this.#file = file;
     this.#at = at;
-    this.#removedCount = removedCount;
-    this.#addedCount = addedCount;
     if (unattributed !== undefined) this.unattributed = unattributed;
   }
+  get patchId(): string {
+    return this.#file.stream.string(this.#at + F.patchId);
+  }
+  get traceId(): string {
+    return this.#file.stream.string(this.#at + F.traceId);
+  }
+  get stepId(): string {
+    return this.#file.stream.string(this.#at + F.stepId);
+  }
+  get path(): string {
+    return this.#file.stream.string(this.#at + F.path);
+  }
+  get oldPath(): string | null {
+    return this.#file.stream.stringOrNull(this.#at + F.oldPath);
+  }
+  get change(): FileChange {
+    return this.#file.stream.string(this.#at + F.change) as FileChange;
+  }
+  get binary(): boolean {
+    return this.#file.stream.boolean(this.#at + F.binary);
+  }
+  get beforeBlob(): string | null {
+    return this.#file.stream.stringOrNull(this.#at + F.beforeBlob);
+  }
+  get afterBlob(): string | null {
+    return this.#file.stream.stringOrNull(this.#at + F.afterBlob);
+  }
+  get oldStart(): number {
+    return this.#file.stream.int(this.#at + F.oldStart);
+  }
+  get oldLines(): number {
+    return this.#file.stream.int(this.#at + F.oldLines);
+  }
+  get newStart(): number {
+    return this.#file.stream.int(this.#at + F.newStart);
+  }
+  get newLines(): number {
+    return this.#file.stream.int(this.#at + F.newLines);
+  }
   get removed(): string[] {
-    return this.#source.at(2 * this.#at, this.removedCount);
+    return this.#file.source.at(2 * this.#file.stream.int(this.#at + F.lines), this.removedCount);
   }
   get added(): string[] {
-    return this.#source.at(2 * this.#at + 1, this.addedCount);
+    return this.#file.source.at(2 * this.#file.stream.int(this.#at + F.lines) + 1, this.addedCount);
   }
   /** How many lines it removes and adds, without reading them. */
   get removedCount(): number {
-    return this.#removedCount;
+    return this.#file.stream.int(this.#at + F.removedCount);
   }
   get addedCount(): number {
-    return this.#addedCount;
+    return this.#file.stream.int(this.#at + F.addedCount);
   }
   /** The same patch marked unattributed (its lines still undecoded). */
   unattributedAs(reason: string): StoredPatch {
-    const p = this;
-    return new StoredPatch(p.patchId, p.traceId, p.stepId, p.path, p.oldPath, p.change, p.binary, p.beforeBlob, p.afterBlob, p.oldStart, p.oldLines, p.newStart, p.newLines, this.#source, this.#at, p.removedCount, p.addedCount, reason);
+    return new StoredPatch(this.#file, this.#at, reason);
   }
   toJSON(): Patch {
     return plainPatch(this);
@@ -155,7 +180,20 @@ export function plainPatch(p: Patch): Patch {
 }
 
 /** The keys of a patch as a cache file stores it: its lines replaced by their place in the file's line list and their counts. */
-const STORED_KEYS = ['patchId', 'traceId', 'stepId', 'path', 'oldPath', 'change', 'binary', 'beforeBlob', 'afterBlob', 'oldStart', 'oldLines', 'newStart', 'newLines', 'lines', 'removedCount', 'addedCount'];
+const STORED_KEYS = ['patchId', 'traceId', 'stepId', 'path', 'oldPath', 'change', 'binary', 'beforeBlob', 'afterBlob', 'oldStart', 'oldLines', 'newStart', 'newLines', 'lines', 'removedCount', 'addedCount'] as const;
+type StoredKey = (typeof STORED_KEYS)[number] | 'unattributed';
+/** The stored keys whose values are integers, two places of the stream each; the others (strings, null, booleans) take one. */
+const INTEGER_KEYS: ReadonlySet<StoredKey> = new Set(['oldStart', 'oldLines', 'newStart', 'newLines', 'lines', 'removedCount', 'addedCount']);
+/** Where each field of a stored patch is in the stream, from the patch's place. */
+const F = ((): Record<StoredKey, number> => {
+  const places = {} as Record<StoredKey, number>;
+  let at = 0;
+  for (const k of [...STORED_KEYS, 'unattributed'] as const) {
+    places[k] = at;
+    at += INTEGER_KEYS.has(k) ? 2 : 1;
+  }
+  return places;
+})();
 const STORED_SHAPE = STORED_KEYS.join('\n');
 const STORED_SHAPE_UNATTRIBUTED = [...STORED_KEYS, 'unattributed'].join('\n');
 
@@ -169,40 +207,44 @@ export function storedForm(p: Patch, lines: string[][]): Record<string, unknown>
   return { ...hunkFields(p), lines: at, removedCount: p.removed.length, addedCount: p.added.length, unattributed: p.unattributed };
 }
 
-/** The decoder's maker for the shape of a stored patch (`storedForm`), none for any other shape. */
-export function storedPatchMaker(source: LineSource): (keys: readonly string[]) => ShapeMaker | undefined {
-  return (keys) => {
+/**
+ * The decoder's maker for the shape of a stored patch (`storedForm`), none for any other shape.
+ * Each patch's places are checked as it is made (kinds, counts, its lines in the file), so reading
+ * its fields later cannot fail.
+ */
+export function storedPatchMaker(source: LineSource): MakerFor {
+  return (keys, stream) => {
     const shape = keys.join('\n');
     if (shape !== STORED_SHAPE && shape !== STORED_SHAPE_UNATTRIBUTED) return undefined;
     const withReason = shape === STORED_SHAPE_UNATTRIBUTED;
-    const lines = (at: unknown): number => {
-      if (!source.holds(at as number)) throw new Error(`a cached patch names lines ${String(at)} the file does not hold`);
-      return at as number;
+    const file: PatchFile = { stream, source };
+    const s = stream;
+    return {
+      width: withReason ? F.unattributed + 1 : F.unattributed,
+      make(at) {
+        const fits =
+          s.isString(at + F.patchId) &&
+          s.isString(at + F.traceId) &&
+          s.isString(at + F.stepId) &&
+          s.isString(at + F.path) &&
+          s.isStringOrNull(at + F.oldPath) &&
+          s.isString(at + F.change) &&
+          s.isBoolean(at + F.binary) &&
+          s.isStringOrNull(at + F.beforeBlob) &&
+          s.isStringOrNull(at + F.afterBlob) &&
+          s.isInt(at + F.oldStart) &&
+          s.isInt(at + F.oldLines) &&
+          s.isInt(at + F.newStart) &&
+          s.isInt(at + F.newLines) &&
+          s.isInt(at + F.lines) &&
+          s.isInt(at + F.removedCount, 0) &&
+          s.isInt(at + F.addedCount, 0) &&
+          (!withReason || s.isString(at + F.unattributed));
+        if (!fits) throw new Error('a cached patch does not hold the kinds of its fields');
+        const lines = s.int(at + F.lines);
+        if (!source.holds(lines)) throw new Error(`a cached patch names lines ${lines} the file does not hold`);
+        return new StoredPatch(file, at, withReason ? s.string(at + F.unattributed) : undefined);
+      },
     };
-    const count = (n: unknown): number => {
-      if (!(Number.isInteger(n) && (n as number) >= 0)) throw new Error(`a cached patch counts ${String(n)} lines`);
-      return n as number;
-    };
-    return (v) =>
-      new StoredPatch(
-        v() as string,
-        v() as string,
-        v() as string,
-        v() as string,
-        v() as string | null,
-        v() as FileChange,
-        v() as boolean,
-        v() as string | null,
-        v() as string | null,
-        v() as number,
-        v() as number,
-        v() as number,
-        v() as number,
-        source,
-        lines(v()),
-        count(v()),
-        count(v()),
-        withReason ? (v() as string) : undefined,
-      );
   };
 }

@@ -9,6 +9,8 @@ import { appendEvent, encodeChainCache, encodeChainTail, loadChainCache, loadCha
 import { verifyStore } from '../src/store/maintenance.js';
 import { foldTrail, orderedPatches } from '../src/store/trail.js';
 import { addedCount, plainPatch, removedCount, StoredPatch, withUnattributed } from '../src/store/stored-patch.js';
+import { StoredAnchor } from '../src/store/stored-anchor.js';
+import type { Anchor } from '../src/model/events.js';
 import { crc32, crc32Portable, seal, unseal } from '../src/store/sealed.js';
 import { decodeBinaryJson, encodeBinaryJson, openStringLists } from '../src/store/binary-json.js';
 import { OtError } from '../src/errors.js';
@@ -252,8 +254,11 @@ describe('the event log', () => {
     if (end.event.type !== 'step_end') throw new Error('unexpected trail');
     const endEvent = end.event;
     const p = plainPatch(endEvent.patches[0]!);
-    const file = path.join(tempDir('ot-chain-'), 'cache.bin');
+    // A file of its own each (a cache file is replaced by a rename, never written over: a patch reads its lines from its own).
+    const dir = tempDir('ot-chain-');
+    let files = 0;
     const load = (patch: Record<string, unknown>) => {
+      const file = path.join(dir, `cache-${files++}.bin`);
       fs.writeFileSync(file, encodeChainCache({ tip: 'f'.repeat(40), events: [{ commit: end.commit, event: { ...endEvent, seq: 0, patches: [patch as never] } }] }));
       return loadChainCache(file);
     };
@@ -277,6 +282,47 @@ describe('the event log', () => {
     const other = load(noStep)!.events[0]!.event;
     if (other.type !== 'step_end') throw new Error('unexpected trail');
     expect(other.patches[0]).not.toBeInstanceOf(StoredPatch);
+    // Compared in tests (test/setup.ts), a stored patch is the plain patch it stores, no other.
+    expect(q).toEqual(renamed);
+    expect(q).not.toEqual({ ...renamed, newStart: 70001 });
+    const first = load(p)!.events[0]!.event;
+    if (first.type !== 'step_end') throw new Error('unexpected trail');
+    expect(first.patches[0]).not.toEqual(q);
+  });
+
+  it('reads a cached anchor\'s fields in place, and refuses at load a file whose anchor fields are not of their kinds', async () => {
+    const s = await recorded();
+    const evs = await events(s, 't1');
+    const anchored = evs.find((e) => e.event.type === 'anchor')!;
+    if (anchored.event.type !== 'anchor') throw new Error('unexpected trail');
+    const anchorEvent = anchored.event;
+    const a = plain(anchorEvent.anchors[0]!);
+    const file = path.join(tempDir('ot-chain-'), 'cache.bin');
+    const load = (...anchors: Record<string, unknown>[]) => {
+      fs.writeFileSync(file, encodeChainCache({ tip: 'f'.repeat(40), events: [{ commit: anchored.commit, event: { ...anchorEvent, seq: 0, anchors: anchors as never[] } }] }));
+      const back = loadChainCache(file);
+      return back && (back.events[0]!.event as { anchors: Anchor[] }).anchors;
+    };
+    const fuzzy = { ...a, firmness: 'fuzzy', lines: [3, 4, 9], addedIndex: [0, 2, 3] };
+    const back = load(a, fuzzy, { ...a, lines: [] })!;
+    expect(back.every((x) => x instanceof StoredAnchor)).toBe(true);
+    expect(back.map((x) => [x.patchId, x.commit, x.firmness, x.path, x.lines, x.addedIndex])).toEqual([
+      [a.patchId, a.commit, a.firmness, a.path, a.lines, undefined],
+      [a.patchId, a.commit, 'fuzzy', a.path, [3, 4, 9], [0, 2, 3]],
+      [a.patchId, a.commit, a.firmness, a.path, [], undefined],
+    ]);
+    // The same list on every read; the JSON of the anchor stored, keys in order.
+    expect(back[1]!.lines).toBe(back[1]!.lines);
+    expect(JSON.stringify(back)).toBe(JSON.stringify([a, fuzzy, { ...a, lines: [] }]));
+    expect(back[1]).toEqual(fuzzy);
+    expect(back[1]).not.toEqual({ ...fuzzy, lines: [3, 4, 10] });
+    // Kinds the schema refuses: the file is not used.
+    expect(load({ ...a, lines: [0] })).toBeNull();
+    expect(load({ ...a, lines: ['1'] })).toBeNull();
+    expect(load({ ...a, lines: 1 })).toBeNull();
+    expect(load({ ...fuzzy, addedIndex: [0, 1] })).toBeNull();
+    expect(load({ ...fuzzy, addedIndex: [-1, 0, 1] })).toBeNull();
+    expect(load({ ...a, commit: null })).toBeNull();
   });
 });
 

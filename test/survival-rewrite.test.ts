@@ -142,7 +142,8 @@ describe('cache', () => {
     const trail = await loadTrail(repo);
     const one = [...trail.patches.values()].find((p) => p.stepId === 'one')!;
     const a = trail.anchors.get(one.patchId)!;
-    await appendEvent(repo, 't', { type: 'anchor', at: new Date().toISOString(), source: 'anchor-command', anchors: [{ ...a, lines: [1, 2] }] });
+    // (A cached anchor's fields are not its own properties: spread its plain form.)
+    await appendEvent(repo, 't', { type: 'anchor', at: new Date().toISOString(), source: 'anchor-command', anchors: [{ ...(JSON.parse(JSON.stringify(a)) as typeof a), lines: [1, 2] }] });
     const moved = await states(s, true);
     expect(lastPassStats.cacheHit).toBe(false);
     expect(moved.get('one')!.survival.aliveLines).toBe(2);

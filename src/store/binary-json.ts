@@ -144,13 +144,14 @@ const makers = new Map<string, ShapeMaker>();
 export type ShapeMaker = (value: () => unknown) => unknown;
 
 /**
- * Makes the objects of one shape of scalars from their place in the stream, without reading their
- * values there: `width` stream places per object (a string, null or boolean takes one, an integer
- * two). `make` checks the places it is given hold values of the kinds it reads (`RecordStream`'s
- * `is…`), so that reading them later cannot fail, and throws if not.
+ * Makes the objects of one shape from their place in the stream, without reading their values
+ * there. `width` gives how many stream places the object at a place takes (a string, null or
+ * boolean one, an integer two, a list of integers two and two per element), or -1 when they are
+ * not values of the kinds it reads. `make` checks the places it is given hold values of the kinds
+ * it reads (`RecordStream`'s `is…`), so that reading them later cannot fail, and throws if not.
  */
 export interface RecordMaker {
-  readonly width: number;
+  width(at: number): number;
   make(at: number): unknown;
 }
 
@@ -183,6 +184,18 @@ export class RecordStream {
   isInt(at: number, least = -0x80000000): boolean {
     return this.ints[at] === INT && this.ints[at + 1]! >= least;
   }
+  /** A list of integers, each at least `least`. */
+  isIntList(at: number, least = -0x80000000): boolean {
+    const n = this.listLength(at);
+    if (n < 0) return false;
+    for (let i = 0, x = at + 2; i < n; i++, x += 2) if (!this.isInt(x, least)) return false;
+    return true;
+  }
+  /** The length of the list at `at` (its elements not checked), or -1 when it is not a list. */
+  listLength(at: number): number {
+    const n = this.ints[at + 1]!;
+    return this.ints[at] === ARRAY && n >= 0 ? n : -1;
+  }
   string(at: number): string {
     return this.stringAt(this.ints[at]!);
   }
@@ -195,6 +208,11 @@ export class RecordStream {
   }
   int(at: number): number {
     return this.ints[at + 1]!;
+  }
+  intList(at: number): number[] {
+    const out: number[] = new Array(this.ints[at + 1]!);
+    for (let i = 0, x = at + 3; i < out.length; i++, x += 2) out[i] = this.ints[x]!;
+    return out;
   }
 }
 
@@ -325,9 +343,10 @@ export function decodeBinaryJson(bytes: Buffer, makerFor?: MakerFor): unknown {
         const make = shapes[ints[pos++]!];
         if (!make) throw new Malformed('shape index out of range');
         if (typeof make === 'function') return make(value);
-        if (pos + make.width > end) throw new Malformed('stream ends early');
         const at = pos;
-        pos += make.width;
+        const width = make.width(at);
+        if (!(width >= 0 && width <= end - at)) throw new Malformed('record out of range');
+        pos += width;
         return make.make(at);
       }
       default:

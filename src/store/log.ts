@@ -9,6 +9,7 @@ import { atomicWriteFile, atomicWriteFileSync } from '../git/fs.js';
 import { crc32, SEALED_HEAD, sealInPlace, unseal } from './sealed.js';
 import { decodeBinaryJson, encodeBinaryJson, openStringLists, type StringLists } from './binary-json.js';
 import { LineSource, storedForm, storedPatchMaker } from './stored-patch.js';
+import { storedAnchorMaker } from './stored-anchor.js';
 import type { NewEvent, TrailEvent } from '../model/events.js';
 import { EVENT_VERSION } from '../model/formats.js';
 import { corruptError, OtError } from '../errors.js';
@@ -207,7 +208,8 @@ function readEventsFile(file: string, magic: string): Record<string, unknown> | 
     const [linesLength, linesSum, count] = [body.readUInt32LE(4), body.readUInt32LE(8), body.readUInt32LE(12)];
     if (linesAt(n) + linesLength !== size) return null;
     const lines: LineSource = new LineSource(count, () => readLines(fd, file, linesAt(n), linesLength, linesSum, lines));
-    const value = decodeBinaryJson(body.subarray(EVENTS_HEAD - SEAL), storedPatchMaker(lines));
+    const patches = storedPatchMaker(lines);
+    const value = decodeBinaryJson(body.subarray(EVENTS_HEAD - SEAL), (keys, stream) => patches(keys, stream) ?? storedAnchorMaker(keys, stream));
     if (value === null || typeof value !== 'object') return null;
     if (lines.count > 0) {
       unreadLines.register(lines, fd, lines);

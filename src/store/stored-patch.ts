@@ -219,8 +219,9 @@ export function storedPatchMaker(source: LineSource): MakerFor {
     const withReason = shape === STORED_SHAPE_UNATTRIBUTED;
     const file: PatchFile = { stream, source };
     const s = stream;
+    const width = withReason ? F.unattributed + 1 : F.unattributed;
     return {
-      width: withReason ? F.unattributed + 1 : F.unattributed,
+      width: () => width,
       make(at) {
         const fits =
           s.isString(at + F.patchId) &&

@@ -5,8 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Scenario, OT_BIN, type ScenarioOptions } from '../fixtures/scenario.js';
 import { readTraceEvents, traceRef, type StoredEvent } from '../src/store/log.js';
-import { loadTrail, type Trail } from '../src/store/trail.js';
-import type { SurvivalReport } from '../src/survival/types.js';
+import { loadTrail, orderedPatches, type Trail } from '../src/store/trail.js';
+import type { PatchSurvival, SurvivalReport } from '../src/survival/types.js';
 import type { Survival, SurvivalState } from '../src/model/survival.js';
 
 /** Scenarios and temp dirs made by a test, removed after it. */
@@ -97,11 +97,10 @@ export function age(file: string, secondsAgo = 3600): void {
  * elsewhere): a patch is wholly alive when alive_on_path, else wholly deleted.
  */
 export function reportWith(trail: Trail, at: string, states: Record<string, SurvivalState>): SurvivalReport {
-  const patches: SurvivalReport['patches'] = new Map();
-  for (const p of trail.patches.values()) {
+  const inTrailOrder = orderedPatches(trail).map((p): PatchSurvival => {
     const state = states[p.stepId] ?? 'unknown';
     const survival: Survival = { state, totalLines: p.added.length, aliveLines: state === 'alive_on_path' ? p.added.length : 0, movedLines: 0, editedLines: 0, deletedLines: state === 'alive_on_path' ? 0 : p.added.length, byCommit: null, lostKind: null, reason: null };
-    patches.set(p.patchId, { patchId: p.patchId, survival, anchor: trail.anchors.get(p.patchId) ?? null });
-  }
-  return { at, patches, lines: new Map() };
+    return { patchId: p.patchId, survival, anchor: trail.anchors.get(p.patchId) ?? null };
+  });
+  return { at, inTrailOrder, patches: new Map(inTrailOrder.map((ps) => [ps.patchId, ps])), lines: new Map() };
 }

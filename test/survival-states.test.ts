@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scenario } from './helpers.js';
 import { HUMAN, Scenario } from '../fixtures/scenario.js';
-import { loadTrail } from '../src/store/trail.js';
+import { loadTrail, orderedPatches } from '../src/store/trail.js';
 import { computeSurvival } from '../src/survival/engine.js';
 import type { Survival } from '../src/model/survival.js';
 
@@ -129,5 +129,24 @@ describe('survival states', () => {
       [anchor, 'alive_on_path'],
       [rv, 'reverted'],
     ]);
+  });
+
+  it('reports in the trail\'s order, null for a trace not asked for, and the same by patch id', async () => {
+    const s = make();
+    await base(s);
+    await s.agentStep({ trace: 't2', step: 'other' }, () => s.write('b.ts', 'export const b = 1;\nexport const c = 2;\n'));
+    await s.commit('t2 adds b');
+    const repo = await s.repo();
+    const trail = await loadTrail(repo);
+    const order = orderedPatches(trail);
+    expect(order.map((p) => p.traceId)).toEqual(['t1', 't2']);
+    const all = await computeSurvival(repo, trail, { cache: false });
+    expect(all.inTrailOrder.map((ps) => ps?.patchId)).toEqual(order.map((p) => p.patchId));
+    expect([...all.patches.keys()]).toEqual(order.map((p) => p.patchId));
+    expect(all.patches.get(order[1]!.patchId)).toBe(all.inTrailOrder[1]);
+    const one = await computeSurvival(repo, trail, { cache: false, traceIds: ['t2'] });
+    expect(one.inTrailOrder[0]).toBeNull();
+    expect(one.inTrailOrder[1]).toEqual(all.inTrailOrder[1]);
+    expect([...one.patches.keys()]).toEqual([order[1]!.patchId]);
   });
 });

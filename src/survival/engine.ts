@@ -231,7 +231,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
   const pendingCheck = patches.map((_, i) => !effective[i] && !unknown[i] && !offPath[i] && !recorded[i]);
   const inTree = await workingTreeHas(repo, patches.filter((_, i) => pendingCheck[i]));
 
-  const out = new Map<string, PatchSurvival>();
+  const out: (PatchSurvival | null)[] = new Array(patches.length).fill(null);
   for (let i = 0; i < patches.length; i++) {
     const p = patches[i]!;
     if (selected && !selected.has(p.traceId)) continue;
@@ -247,7 +247,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     } else survival = classify(p, counts[i]!, records[i]!, effective[i]!);
     const ps: PatchSurvival = { patchId: p.patchId, survival, anchor: effective[i] };
     if (options.timeline) ps.timeline = timelines[i]!;
-    out.set(p.patchId, ps);
+    out[i] = ps;
   }
 
   // The owner of every line, built only when a view asks for it (blame file): most commands do not.
@@ -266,9 +266,17 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     }
     return byPath;
   };
+  let byId: Map<string, PatchSurvival> | null = null;
   return {
     at,
-    patches: out,
+    inTrailOrder: out,
+    get patches() {
+      if (!byId) {
+        byId = new Map();
+        for (const ps of out) if (ps) byId.set(ps.patchId, ps);
+      }
+      return byId;
+    },
     get lines() {
       return (lines ??= buildLines());
     },

@@ -25,7 +25,13 @@ export interface LineOwner {
 export interface SurvivalReport {
   /** The commit the revision resolved to; null on an unborn branch. */
   at: string | null;
-  patches: Map<string, PatchSurvival>;
+  /**
+   * Each patch's survival in the trail's order (`orderedPatches` of the trail given): entry i is
+   * patch i's, null for a patch of a trace not asked for.
+   */
+  inTrailOrder: readonly (PatchSurvival | null)[];
+  /** The same by patch id (built on the first read: a view that walks the trail's order needs none). */
+  patches: ReadonlyMap<string, PatchSurvival>;
   /** Every file at the revision holding tracked lines: one entry per line, null where no step wrote it. */
   lines: Map<string, (LineOwner | null)[]>;
 }

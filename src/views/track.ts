@@ -24,9 +24,11 @@ export async function trackView(repo: Repo, options: TrackOptions = {}): Promise
   const traceIds = traces.map((t) => t.traceId).sort();
   const report = await computeSurvival(repo, trail, { at: options.at, timeline: options.timeline, traceIds });
   const patches: TrackPatch[] = [];
-  for (const p of orderedPatches(trail)) {
-    const ps = report.patches.get(p.patchId);
+  const ordered = orderedPatches(trail);
+  for (let i = 0; i < ordered.length; i++) {
+    const ps = report.inTrailOrder[i];
     if (!ps) continue;
+    const p = ordered[i]!;
     patches.push({
       patchId: p.patchId,
       traceId: p.traceId,

@@ -7,9 +7,10 @@ import { gunzipSync } from 'node:zlib';
 import { events, scenario, tempDir } from './helpers.js';
 import { appendEvent, encodeChainCache, encodeChainTail, loadChainCache, loadChainTail, TAIL_EVENTS, TRACE_REF_PREFIX, type StoredEvent } from '../src/store/log.js';
 import { verifyStore } from '../src/store/maintenance.js';
-import { foldTrail, orderedPatches } from '../src/store/trail.js';
+import { foldTrail, orderedPatches, recordedAnchors } from '../src/store/trail.js';
 import { addedCount, plainPatch, removedCount, StoredPatch, withUnattributed } from '../src/store/stored-patch.js';
 import { StoredAnchor } from '../src/store/stored-anchor.js';
+import { IdIndex } from '../src/store/id-index.js';
 import type { Anchor } from '../src/model/events.js';
 import { crc32, crc32Portable, seal, unseal } from '../src/store/sealed.js';
 import { decodeBinaryJson, encodeBinaryJson, openStringLists } from '../src/store/binary-json.js';
@@ -373,6 +374,57 @@ describe('the fold of a trail', () => {
     expect(steps[2]!.patchIds).toEqual([fresh(1).patchId, p1.patchId, fresh(2).patchId, fresh(3).patchId]);
     // The patch first listed by s1 stays s1's in the trail's order, and is not counted twice.
     expect(orderedPatches(trail).map((p) => p.patchId)).toEqual([...e1!.patches.map((p) => p.patchId), p2.patchId, fresh(1).patchId, fresh(2).patchId, fresh(3).patchId]);
+  });
+});
+
+describe('the fold\'s anchors', () => {
+  it('gives each patch its latest anchor, also one recorded before a step listed the patch; by id, anchors of unknown patches too', async () => {
+    const s = await recorded();
+    const evs = await events(s, 't1');
+    const anchorAt = evs.findIndex((e) => e.event.type === 'anchor');
+    const anchored = evs[anchorAt]!;
+    if (anchored.event.type !== 'anchor') throw new Error('unexpected trail');
+    const a = plain(anchored.event.anchors[0]!);
+    const moved = { ...a, commit: 'c'.repeat(40) };
+    const stray = { ...a, patchId: 'e'.repeat(40) };
+    const anchorEvent = (seq: number, anchors: Anchor[]) => ({ commit: anchored.commit, event: { ...anchored.event, seq, anchors } }) as StoredEvent;
+    const ordered = (t: ReturnType<typeof foldTrail>) => orderedPatches(t).map((p) => p.patchId);
+    // Recorded in order; then a later event moves it.
+    let trail = foldTrail([...evs, anchorEvent(evs.length, [moved, stray])]);
+    let at = ordered(trail).indexOf(a.patchId);
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(recordedAnchors(trail)[at]).toEqual(moved);
+    expect(recordedAnchors(trail).filter((x) => x).length).toBe(trail.anchors.size - 1);
+    expect(trail.anchors.get(a.patchId)).toEqual(moved);
+    expect(trail.anchors.get(stray.patchId)).toEqual(stray);
+    // The anchor event first, before any step lists the patch: taken when one does.
+    const early = [anchorEvent(0, [a]), ...evs.filter((_, i) => i !== anchorAt)];
+    trail = foldTrail(early);
+    at = ordered(trail).indexOf(a.patchId);
+    expect(recordedAnchors(trail)[at]).toEqual(a);
+    expect(trail.anchors.get(a.patchId)).toEqual(a);
+    // Unanchored patches have none.
+    trail = foldTrail(evs.filter((_, i) => i !== anchorAt));
+    expect(recordedAnchors(trail).every((x) => x === null)).toBe(true);
+    expect(trail.anchors.size).toBe(0);
+  });
+});
+
+describe('the index of patch ids', () => {
+  it('places each id once, in order, ids alike in their first characters or not ids at all included', () => {
+    const index = new IdIndex();
+    const next = rng(3);
+    const hex = () => Array.from({ length: 40 }, () => '0123456789abcdef'[Math.floor(next() * 16)]).join('');
+    // Random ids; ids sharing their first 8 and 12 characters (hashed alike); short, empty and wide strings.
+    const ids = [...Array.from({ length: 3000 }, hex), ...Array.from({ length: 50 }, (_, i) => `deadbeef${String(i).padStart(32, '0')}`), ...Array.from({ length: 50 }, (_, i) => `deadbeefcafe${i}`), '', 'a', 'ab', '\u00e9\u4e2d\ud83d\ude00'];
+    const unique = [...new Set(ids)];
+    unique.forEach((id, i) => expect(index.place(id)).toBe(i));
+    // Placed again: the same place, nothing added.
+    unique.forEach((id, i) => expect(index.place(id)).toBe(i));
+    unique.forEach((id, i) => expect(index.placeOf(id)).toBe(i));
+    expect(index.place('one more')).toBe(unique.length);
+    expect(index.placeOf('deadbeef' + '9'.repeat(32))).toBe(-1);
+    expect(index.placeOf(hex())).toBe(-1);
   });
 });
 

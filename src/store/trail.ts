@@ -3,6 +3,7 @@ import type { Anchor, Limitation, Patch, StepKind, TrailEvent } from '../model/e
 import { readAllEventsNamed, readTraceEvents, traceRef, type StoredEvent } from './log.js';
 import { usageError } from '../errors.js';
 import { withUnattributed } from './stored-patch.js';
+import { IdIndex } from './id-index.js';
 
 /** A step as the views see it: the fold of its start and end events. */
 export interface Step {
@@ -37,9 +38,10 @@ export interface Trace {
 /** Everything recorded, folded: the input of anchoring, survival and every view. */
 export interface Trail {
   traces: Map<string, Trace>;
-  patches: Map<string, Patch>;
-  /** The current anchor of each anchored patch (the latest anchor event wins: rewrites move it). */
-  anchors: Map<string, Anchor>;
+  /** Each patch by id (built on the first read: the survival engine reads `orderedPatches`). */
+  patches: ReadonlyMap<string, Patch>;
+  /** The current anchor of each anchored patch (the latest anchor event wins: rewrites move it); built on the first read (the engine reads `recordedAnchors`). */
+  anchors: ReadonlyMap<string, Anchor>;
   events: StoredEvent[];
   /**
    * A name for exactly these events, for a whole trail read from the store (the same name, the same
@@ -49,12 +51,26 @@ export interface Trail {
   name: string | null;
 }
 
-export function foldTrail(events: StoredEvent[]): Trail {
+/**
+ * What the fold keeps beside the trail's fields: each patch by a place (the order the fold first
+ * met them), its current anchor by the same place, and the places each step lists. The survival
+ * engine works on these; `patches` and `anchors` by id are built from them when first read.
+ */
+interface Folded {
+  list: Patch[];
+  index: IdIndex;
+  anchorOf: (Anchor | undefined)[];
+  stepPlaces: Map<Step, number[]>;
+}
+const folded = new WeakMap<Trail, Folded>();
+
+export function foldTrail(events: StoredEvent[], name: string | null = null): Trail {
   const traces = new Map<string, Trace>();
-  const patches = new Map<string, Patch>();
-  const anchors = new Map<string, Anchor>();
+  const f: Folded = { list: [], index: new IdIndex(), anchorOf: [], stepPlaces: new Map() };
   const openTurn = new Map<string, { turnId: string; intent: string }>();
   const openSteps = new Map<string, Step>();
+  // Anchors of patches no step has listed yet (out of order: taken when one does).
+  const early = new Map<string, Anchor>();
   for (const { commit, event } of events) {
     let trace = traces.get(event.traceId);
     if (!trace) {
@@ -66,17 +82,36 @@ export function foldTrail(events: StoredEvent[]): Trail {
       if (event.at < trace.startedAt) trace.startedAt = event.at;
       if (event.at > trace.endedAt) trace.endedAt = event.at;
     }
-    applyEvent(trace, commit, event, patches, anchors, openTurn, openSteps);
+    applyEvent(trace, commit, event, f, early, openTurn, openSteps);
   }
-  return { traces, patches, anchors, events, name: null };
+  let patches: Map<string, Patch> | null = null;
+  let anchors: Map<string, Anchor> | null = null;
+  const trail: Trail = {
+    traces,
+    get patches() {
+      return (patches ??= new Map(f.list.map((p) => [p.patchId, p])));
+    },
+    get anchors() {
+      // Every anchor event in order, the latest for each patch winning (a patch of no step included).
+      if (!anchors) {
+        anchors = new Map();
+        for (const { event } of events) if (event.type === 'anchor') for (const a of event.anchors) anchors.set(a.patchId, a);
+      }
+      return anchors;
+    },
+    events,
+    name,
+  };
+  folded.set(trail, f);
+  return trail;
 }
 
 function applyEvent(
   trace: Trace,
   commit: string,
   event: TrailEvent,
-  patches: Map<string, Patch>,
-  anchors: Map<string, Anchor>,
+  f: Folded,
+  early: Map<string, Anchor>,
   openTurn: Map<string, { turnId: string; intent: string }>,
   /** The unfinished step of each trace and step id (there is at most one: a restart replaces it). */
   openSteps: Map<string, Step>,
@@ -130,27 +165,34 @@ function applyEvent(
       step.tokens = event.tokens ?? step.tokens;
       step.cost = event.cost ?? step.cost;
       if (event.limitations.length) step.limitations = [...step.limitations, ...event.limitations];
+      let places = f.stepPlaces.get(step);
+      if (!places) f.stepPlaces.set(step, (places = []));
       // A step lists each patch once. A patch new to the trail is new to the step; the others are
-      // looked up in a set of the step's (one step can hold thousands of patches).
-      let listed: Set<string> | null = null;
+      // looked up in a set of the step's places (one step can hold thousands of patches).
+      let listed: Set<number> | null = null;
       for (const p of event.patches) {
-        if (!patches.has(p.patchId)) patches.set(p.patchId, p);
-        else {
-          listedAgain.add(patches);
-          if ((listed ??= new Set(step.patchIds)).has(p.patchId)) continue;
-        }
-        listed?.add(p.patchId);
+        const at = f.index.place(p.patchId);
+        if (at === f.list.length) {
+          f.list.push(p);
+          f.anchorOf.push(early.size ? early.get(p.patchId) : undefined);
+        } else if ((listed ??= new Set(places)).has(at)) continue;
+        listed?.add(at);
+        places.push(at);
         step.patchIds.push(p.patchId);
       }
       break;
     }
     case 'anchor':
-      for (const a of event.anchors) anchors.set(a.patchId, a);
+      for (const a of event.anchors) {
+        const at = f.index.placeOf(a.patchId);
+        if (at >= 0) f.anchorOf[at] = a;
+        else early.set(a.patchId, a);
+      }
       break;
     case 'unattribute':
       for (const id of event.patchIds) {
-        const p = patches.get(id);
-        if (p) patches.set(id, withUnattributed(p, p.unattributed ?? event.reason));
+        const at = f.index.placeOf(id);
+        if (at >= 0) f.list[at] = withUnattributed(f.list[at]!, f.list[at]!.unattributed ?? event.reason);
       }
       break;
   }
@@ -159,7 +201,7 @@ function applyEvent(
 /** The whole trail of the repository. */
 export async function loadTrail(repo: Repo): Promise<Trail> {
   const { events, name } = await readAllEventsNamed(repo);
-  return { ...foldTrail(events), name };
+  return foldTrail(events, name);
 }
 
 /** The usage error for a trace id with no recorded trail. */
@@ -172,9 +214,7 @@ export async function loadTraceTrail(repo: Repo, traceId: string): Promise<Trail
   return foldTrail(events);
 }
 
-const ordered = new WeakMap<Trail, Patch[]>();
-/** The patch maps of folds that met a patch already folded (listed again, by its step or another). */
-const listedAgain = new WeakSet<Map<string, Patch>>();
+const ordered = new WeakMap<Trail, { patches: Patch[]; places: number[] }>();
 
 /**
  * Patches of the trail in a stable order: trace start, step index, file, line (computed once per
@@ -182,35 +222,50 @@ const listedAgain = new WeakSet<Map<string, Patch>>();
  * and take it as given for a trail of the same name: a change of the order bumps its CACHE_VERSION.
  */
 export function orderedPatches(trail: Trail): Patch[] {
+  return orderOf(trail).patches;
+}
+
+/** Each patch's current anchor (the latest anchor event's), in the order of `orderedPatches`; null for a patch never anchored. */
+export function recordedAnchors(trail: Trail): (Anchor | null)[] {
+  const { anchorOf } = foldOf(trail);
+  return orderOf(trail).places.map((at) => anchorOf[at] ?? null);
+}
+
+function foldOf(trail: Trail): Folded {
+  const f = folded.get(trail);
+  if (!f) throw new Error('a trail not made by foldTrail');
+  return f;
+}
+
+function orderOf(trail: Trail): { patches: Patch[]; places: number[] } {
   let hit = ordered.get(trail);
   if (!hit) ordered.set(trail, (hit = sortPatches(trail)));
   return hit;
 }
 
-function sortPatches(trail: Trail): Patch[] {
-  // Each patch ranks where a step first lists it: walking the steps in order is the sort. When the
-  // fold met no patch twice, each is listed once and needs no set of those seen.
-  const out: Patch[] = [];
-  const seen = listedAgain.has(trail.patches) ? new Set<string>() : null;
+function sortPatches(trail: Trail): { patches: Patch[]; places: number[] } {
+  // Each patch ranks where a step first lists it: walking the steps in order is the sort.
+  const f = foldOf(trail);
+  const taken = new Uint8Array(f.list.length);
+  const places: number[] = [];
   const traces = [...trail.traces.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.traceId.localeCompare(b.traceId));
   for (const t of traces) {
     for (const s of t.steps) {
-      for (const id of s.patchIds) {
-        if (seen) {
-          if (seen.has(id)) continue;
-          seen.add(id);
-        }
-        const p = trail.patches.get(id);
-        if (p) out.push(p);
+      for (const at of f.stepPlaces.get(s) ?? []) {
+        if (taken[at]) continue;
+        taken[at] = 1;
+        places.push(at);
       }
     }
   }
-  // A patch no step lists (not one the fold makes) goes last, by file and line.
-  if (out.length < trail.patches.size) {
-    const listed = seen ?? new Set(out.map((p) => p.patchId));
-    out.push(...[...trail.patches.values()].filter((p) => !listed.has(p.patchId)).sort((a, b) => a.path.localeCompare(b.path) || a.newStart - b.newStart));
+  // A patch no step lists (the fold makes none: every patch it places, a step lists) would go last,
+  // by file and line.
+  if (places.length < f.list.length) {
+    const rest = f.list.map((_, at) => at).filter((at) => !taken[at]);
+    rest.sort((a, b) => f.list[a]!.path.localeCompare(f.list[b]!.path) || f.list[a]!.newStart - f.list[b]!.newStart);
+    places.push(...rest);
   }
-  return out;
+  return { patches: places.map((at) => f.list[at]!), places };
 }
 
 const stepsByPatch = new WeakMap<Trail, Map<string, Step>>();

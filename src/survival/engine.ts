@@ -1,7 +1,7 @@
 import type { Repo } from '../git/repo.js';
 import { entryAtPath, readCommit } from '../git/objects.js';
 import { resolveRef, resolveRevision } from '../git/refs.js';
-import { orderedPatches, stepOf, type Trail } from '../store/trail.js';
+import { orderedPatches, recordedAnchors, stepOf, type Trail } from '../store/trail.js';
 import type { Anchor, Patch } from '../model/events.js';
 import type { LostKind, Survival, SurvivalState, TimelinePoint } from '../model/survival.js';
 import { refindAnchors, type RefindItem } from '../anchor/refind.js';
@@ -46,7 +46,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
   // Patch index by id, when something names patches by id (most updates do not).
   let index: Map<string, number> | null = null;
   const indexOf = (patchId: string): number | undefined => (index ??= new Map(patches.map((p, i) => [p.patchId, i]))).get(patchId);
-  const recorded = patches.map((p) => trail.anchors.get(p.patchId) ?? null);
+  const recorded = recordedAnchors(trail);
   const selected = options.traceIds ? new Set(options.traceIds) : null;
   const records: PatchRecord[] = patches.map(newRecord);
   const stepTime = (p: Patch) => {

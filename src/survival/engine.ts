@@ -360,31 +360,25 @@ export function countState(state: LineState, patches: Patch[]): Counts[] {
 export function classify(p: Patch, c: Counts, rec: PatchRecord, anchor: Anchor): Survival {
   const total = addedCount(p);
   const left = Math.min(total, c.alive + c.moved + c.edited);
-  const mk = (state: SurvivalState, byCommit: string | null, lostKind: LostKind | null = null, reason: string | null = null): Survival => ({
-    state,
-    totalLines: total,
-    aliveLines: c.alive,
-    movedLines: c.moved,
-    editedLines: c.edited,
-    deletedLines: total - left,
-    byCommit,
-    lostKind,
-    reason,
-  });
   if (total === 0) {
-    if (rec.comeback) return mk('reverted', rec.comeback, null, 'the deleted lines came back');
-    return mk('alive_on_path', anchor.commit);
+    if (rec.comeback) return counted(total, c, left, 'reverted', rec.comeback, null, 'the deleted lines came back');
+    return counted(total, c, left, 'alive_on_path', anchor.commit);
   }
   if (left === 0) {
-    if (rec.removal?.revert) return mk('reverted', rec.removal.commit);
-    if (!rec.removal) return mk('lost', null, 'deleted', `the patch's lines were not found at anchor commit ${anchor.commit.slice(0, 12)}`);
-    return mk('lost', rec.removal.commit, rec.removal.fileDeleted ? 'file_deleted' : 'deleted');
+    if (rec.removal?.revert) return counted(total, c, left, 'reverted', rec.removal.commit);
+    if (!rec.removal) return counted(total, c, left, 'lost', null, 'deleted', `the patch's lines were not found at anchor commit ${anchor.commit.slice(0, 12)}`);
+    return counted(total, c, left, 'lost', rec.removal.commit, rec.removal.fileDeleted ? 'file_deleted' : 'deleted');
   }
   // No commit removed any: some lines never landed (the anchor commit left them out).
-  if (left < total) return mk('partially_preserved', rec.removal?.commit ?? anchor.commit);
-  if (c.edited > 0) return mk(c.other ? 'repaired' : 'alive_transformed', rec.change);
-  if (c.moved > 0) return mk('moved', rec.change);
-  return mk('alive_on_path', rec.revived ?? anchor.commit);
+  if (left < total) return counted(total, c, left, 'partially_preserved', rec.removal?.commit ?? anchor.commit);
+  if (c.edited > 0) return counted(total, c, left, c.other ? 'repaired' : 'alive_transformed', rec.change);
+  if (c.moved > 0) return counted(total, c, left, 'moved', rec.change);
+  return counted(total, c, left, 'alive_on_path', rec.revived ?? anchor.commit);
+}
+
+/** A patch's survival from its counts (`left` of its `total` lines still there). */
+function counted(total: number, c: Counts, left: number, state: SurvivalState, byCommit: string | null, lostKind: LostKind | null = null, reason: string | null = null): Survival {
+  return { state, totalLines: total, aliveLines: c.alive, movedLines: c.moved, editedLines: c.edited, deletedLines: total - left, byCommit, lostKind, reason };
 }
 
 /** A patch judged without counts: every line deleted (or, pending, every line alive in the working tree). */

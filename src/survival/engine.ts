@@ -48,7 +48,8 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
   const indexOf = (patchId: string): number | undefined => (index ??= new Map(patches.map((p, i) => [p.patchId, i]))).get(patchId);
   const recorded = recordedAnchors(trail);
   const selected = options.traceIds ? new Set(options.traceIds) : null;
-  const records: PatchRecord[] = patches.map(newRecord);
+  // What the pass records of each patch: a checkpoint's, else a fresh one (`fillRecords`, once it is loaded).
+  const records: PatchRecord[] = new Array(patches.length);
   const stepTime = (p: Patch) => {
     const s = stepOf(trail, p);
     return Math.floor(Date.parse(s?.startedAt ?? '1970-01-01T00:00:00Z') / 1000);
@@ -216,6 +217,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
         lastPassStats.cacheHit = order.length === 0;
       }
     }
+    fillRecords(records);
     if (key) for (const c of checkpointCommits(h)) pass.keep.add(c);
     if (options.timeline) attachTimeline(pass, h, patches, effective, records, timelines);
     await pass.run(order);
@@ -224,6 +226,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     if (key && !lastPassStats.cacheHit) saveCheckpoints(repo, h, patches, key, anchorsAt, pass, records, resumed);
   }
 
+  fillRecords(records);
   // Final counts at the revision: each (patch, line) counted once, in its best category.
   const counts = countState(finalState, patches);
 
@@ -281,6 +284,11 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       return (lines ??= buildLines());
     },
   };
+}
+
+/** A fresh record for each patch that has none. */
+function fillRecords(records: PatchRecord[]): void {
+  for (let i = 0; i < records.length; i++) records[i] ??= newRecord();
 }
 
 /** An anchor commit, looked up once for all the patches anchored to it. */

@@ -261,26 +261,39 @@ function stringPlaces(ints: Int32Array, nStrings: number, narrowBytes: number, w
   return place;
 }
 
-/** String `s` of the table, from its length (`ints`, after the head) and its place (`stringPlaces`). */
-function tableString(ints: Int32Array, place: Int32Array, s: number, narrow: string, wide: string): string {
-  const n = ints[HEAD_INTS + s]!;
-  const at = place[s]!;
-  return n >= 0 ? narrow.slice(at, at + n) : wide.slice(~at, ~at + ~n);
+/**
+ * String `s` of the table (the caller checks it is one), made the first time it is read and the
+ * same string after: a decode whose objects are read in place (`RecordMaker`), or a list read a
+ * list at a time, makes only the strings read.
+ */
+function stringTable(head: ReturnType<typeof readHead>): (s: number) => string {
+  const { aligned, ints, nStrings, intBytes, narrowBytes, wideBytes } = head;
+  const place = stringPlaces(ints, nStrings, narrowBytes, wideBytes);
+  let narrow: string | null = null;
+  let wide: string | null = null;
+  const table: (string | undefined)[] = new Array(nStrings);
+  return (s) => {
+    let t = table[s];
+    if (t === undefined) {
+      const n = ints[HEAD_INTS + s]!;
+      const at = place[s]!;
+      if (n >= 0) t = (narrow ??= aligned.toString('latin1', intBytes, intBytes + narrowBytes)).slice(at, at + n);
+      else t = (wide ??= aligned.toString('utf16le', intBytes + narrowBytes)).slice(~at, ~at + ~n);
+      table[s] = t;
+    }
+    return t;
+  };
 }
 
 /**
  * The value of `encodeBinaryJson`'s bytes; throws on bytes it did not write. `makerFor` may make
- * the objects of some shapes itself (a class of the caller's), given their keys; it must read
- * each of their values, in order.
+ * the objects of some shapes itself, given their keys: a function of the caller's that reads each
+ * of their values, in order, or a `RecordMaker` that reads them in place.
  */
 export function decodeBinaryJson(bytes: Buffer, makerFor?: MakerFor): unknown {
-  const { aligned, ints, nStrings, nShapes, nStream, intBytes, narrowBytes, wideBytes } = readHead(bytes);
-  const narrow = aligned.toString('latin1', intBytes, intBytes + narrowBytes);
-  const wide = wideBytes ? aligned.toString('utf16le', intBytes + narrowBytes) : '';
-  const place = stringPlaces(ints, nStrings, narrowBytes, wideBytes);
-  // Strings are made when first read: objects read in place (`RecordMaker`) may never read theirs.
-  const table: (string | undefined)[] = new Array(nStrings);
-  const tableAt = (s: number): string => table[s] ?? (table[s] = tableString(ints, place, s, narrow, wide));
+  const head = readHead(bytes);
+  const { ints, nStrings, nShapes, nStream } = head;
+  const tableAt = stringTable(head);
   let x = HEAD_INTS + nStrings;
   const records = makerFor ? new RecordStream(ints, tableAt, nStrings) : null;
   const shapes: (ShapeMaker | RecordMaker)[] = new Array(nShapes);
@@ -373,9 +386,10 @@ export interface StringLists {
  * makes only their strings. Throws on bytes that are not such a list.
  */
 export function openStringLists(bytes: Buffer): StringLists {
-  const { aligned, ints, nStrings, nShapes, nStream, intBytes, narrowBytes, wideBytes } = readHead(bytes);
+  const head = readHead(bytes);
+  const { ints, nStrings, nShapes, nStream } = head;
   if (nShapes !== 0) throw new Malformed('not lists of strings');
-  const place = stringPlaces(ints, nStrings, narrowBytes, wideBytes);
+  const stringAt = stringTable(head);
   const x = HEAD_INTS + nStrings;
   const end = x + nStream;
   if (end !== ints.length || ints[x] !== ARRAY) throw new Malformed('not a list');
@@ -396,19 +410,6 @@ export function openStringLists(bytes: Buffer): StringLists {
   }
   if (pos !== end) throw new Malformed('trailing values');
   starts[count] = end + 2;
-  // The texts and strings are made on the first read.
-  let narrow: string | null = null;
-  let wide: string | null = null;
-  const table: (string | undefined)[] = new Array(nStrings);
-  const stringAt = (s: number): string => {
-    let t = table[s];
-    if (t === undefined) {
-      narrow ??= aligned.toString('latin1', intBytes, intBytes + narrowBytes);
-      wide ??= wideBytes ? aligned.toString('utf16le', intBytes + narrowBytes) : '';
-      table[s] = t = tableString(ints, place, s, narrow, wide);
-    }
-    return t;
-  };
   const lengthOf = (i: number): number => {
     if (!(Number.isInteger(i) && i >= 0 && i < count)) throw new RangeError(`list ${i} of ${count}`);
     return starts[i + 1]! - 2 - starts[i]!;

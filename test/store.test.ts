@@ -35,6 +35,16 @@ const plain = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 /** Where an events cache file's events start (after its head: name, sum, lengths, lines' sum and count). */
 const EVENTS_AT = 24;
 
+/**
+ * A chain cache of one event, written to a file of its own and read back (a cache file is replaced
+ * by a rename, never written over: a stored patch reads its lines from the file it came from).
+ */
+function cachedAlone(event: StoredEvent): ReturnType<typeof loadChainCache> {
+  const file = path.join(tempDir('ot-chain-'), 'cache.bin');
+  fs.writeFileSync(file, encodeChainCache({ tip: 'f'.repeat(40), events: [event] }));
+  return loadChainCache(file);
+}
+
 const otRefs = (s: Scenario) => s.git('for-each-ref', '--format=%(refname) %(objectname)', 'refs/ot').trim();
 
 describe('the event log', () => {
@@ -255,14 +265,7 @@ describe('the event log', () => {
     if (end.event.type !== 'step_end') throw new Error('unexpected trail');
     const endEvent = end.event;
     const p = plainPatch(endEvent.patches[0]!);
-    // A file of its own each (a cache file is replaced by a rename, never written over: a patch reads its lines from its own).
-    const dir = tempDir('ot-chain-');
-    let files = 0;
-    const load = (patch: Record<string, unknown>) => {
-      const file = path.join(dir, `cache-${files++}.bin`);
-      fs.writeFileSync(file, encodeChainCache({ tip: 'f'.repeat(40), events: [{ commit: end.commit, event: { ...endEvent, seq: 0, patches: [patch as never] } }] }));
-      return loadChainCache(file);
-    };
+    const load = (patch: Record<string, unknown>) => cachedAlone({ commit: end.commit, event: { ...endEvent, seq: 0, patches: [patch as never] } });
     // Every field, nulls and a renamed file's old path included, read back from the stream.
     const renamed = { ...p, oldPath: 'old.ts', change: 'renamed', beforeBlob: null, binary: true, oldStart: 0, newStart: 70000 };
     const back = load(renamed)!.events[0]!.event;
@@ -298,10 +301,8 @@ describe('the event log', () => {
     if (anchored.event.type !== 'anchor') throw new Error('unexpected trail');
     const anchorEvent = anchored.event;
     const a = plain(anchorEvent.anchors[0]!);
-    const file = path.join(tempDir('ot-chain-'), 'cache.bin');
     const load = (...anchors: Record<string, unknown>[]) => {
-      fs.writeFileSync(file, encodeChainCache({ tip: 'f'.repeat(40), events: [{ commit: anchored.commit, event: { ...anchorEvent, seq: 0, anchors: anchors as never[] } }] }));
-      const back = loadChainCache(file);
+      const back = cachedAlone({ commit: anchored.commit, event: { ...anchorEvent, seq: 0, anchors: anchors as never[] } });
       return back && (back.events[0]!.event as { anchors: Anchor[] }).anchors;
     };
     const fuzzy = { ...a, firmness: 'fuzzy', lines: [3, 4, 9], addedIndex: [0, 2, 3] };

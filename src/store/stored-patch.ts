@@ -218,33 +218,32 @@ export function storedPatchMaker(source: LineSource): MakerFor {
     if (shape !== STORED_SHAPE && shape !== STORED_SHAPE_UNATTRIBUTED) return undefined;
     const withReason = shape === STORED_SHAPE_UNATTRIBUTED;
     const file: PatchFile = { stream, source };
-    const s = stream;
     const width = withReason ? F.unattributed + 1 : F.unattributed;
     return {
       width: () => width,
       make(at) {
         const fits =
-          s.isString(at + F.patchId) &&
-          s.isString(at + F.traceId) &&
-          s.isString(at + F.stepId) &&
-          s.isString(at + F.path) &&
-          s.isStringOrNull(at + F.oldPath) &&
-          s.isString(at + F.change) &&
-          s.isBoolean(at + F.binary) &&
-          s.isStringOrNull(at + F.beforeBlob) &&
-          s.isStringOrNull(at + F.afterBlob) &&
-          s.isInt(at + F.oldStart) &&
-          s.isInt(at + F.oldLines) &&
-          s.isInt(at + F.newStart) &&
-          s.isInt(at + F.newLines) &&
-          s.isInt(at + F.lines) &&
-          s.isInt(at + F.removedCount, 0) &&
-          s.isInt(at + F.addedCount, 0) &&
-          (!withReason || s.isString(at + F.unattributed));
+          stream.isString(at + F.patchId) &&
+          stream.isString(at + F.traceId) &&
+          stream.isString(at + F.stepId) &&
+          stream.isString(at + F.path) &&
+          stream.isStringOrNull(at + F.oldPath) &&
+          stream.isString(at + F.change) &&
+          stream.isBoolean(at + F.binary) &&
+          stream.isStringOrNull(at + F.beforeBlob) &&
+          stream.isStringOrNull(at + F.afterBlob) &&
+          stream.isInt(at + F.oldStart) &&
+          stream.isInt(at + F.oldLines) &&
+          stream.isInt(at + F.newStart) &&
+          stream.isInt(at + F.newLines) &&
+          stream.isInt(at + F.lines) &&
+          stream.isInt(at + F.removedCount, 0) &&
+          stream.isInt(at + F.addedCount, 0) &&
+          (!withReason || stream.isString(at + F.unattributed));
         if (!fits) throw new Error('a cached patch does not hold the kinds of its fields');
-        const lines = s.int(at + F.lines);
+        const lines = stream.int(at + F.lines);
         if (!source.holds(lines)) throw new Error(`a cached patch names lines ${lines} the file does not hold`);
-        return new StoredPatch(file, at, withReason ? s.string(at + F.unattributed) : undefined);
+        return new StoredPatch(file, at, withReason ? stream.string(at + F.unattributed) : undefined);
       },
     };
   };

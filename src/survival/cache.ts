@@ -7,7 +7,7 @@ import { decodeBinaryJson, encodeBinaryJson } from '../store/binary-json.js';
 import { readSealedValue, seal, sealInPlace, sealValue, unseal } from '../store/sealed.js';
 import type { Anchor, Patch } from '../model/events.js';
 import { ancestorsIn, firstParentChain, joinAtTip, type HistCommit, type History, type KnownHistory } from './history.js';
-import { newRecord, type FileState, type ForwardPass, type LineState, type Owner, type PatchRecord } from './forward.js';
+import { newRecord, type AnchorsAt, type FileState, type ForwardPass, type LineState, type Owner, type PatchRecord } from './forward.js';
 
 /**
  * Checkpoints of the forward pass under `<commonDir>/ot/survival/`, one file per commit: the line
@@ -346,10 +346,10 @@ export class AnchorKey {
   }
 
   /** `inside` for a history made of one whose `inside` was `base` and these commits' anchors. */
-  extend(base: string, anchorsAt: Map<string, { p: number; anchor: Anchor }[]>, commits: string[]): string | null {
+  extend(base: string, anchorsAt: AnchorsAt, commits: string[]): string | null {
     const sum = parseSum(base);
     if (!sum) return null;
-    for (const c of commits) for (const { p, anchor } of anchorsAt.get(c) ?? []) addAnchor(sum, this.patches[p]!.patchId, anchor);
+    for (const c of commits) for (const p of anchorsAt.get(c) ?? []) addAnchor(sum, this.patches[p]!.patchId, this.effective[p]!);
     return sumText(sum);
   }
 }
@@ -690,7 +690,7 @@ export function checkpointCommits(h: History): string[] {
 }
 
 /** Writes the checkpoints the pass kept; failures are ignored (the cache is optional). */
-export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: AnchorKey, anchorsAt: Map<string, { p: number; anchor: Anchor }[]>, pass: ForwardPass, records: PatchRecord[], resumed: Checkpoint | null): void {
+export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: AnchorKey, anchorsAt: AnchorsAt, pass: ForwardPass, records: PatchRecord[], resumed: Checkpoint | null): void {
   try {
     fs.mkdirSync(dir(repo), { recursive: true });
     // The pass's patch list: the one the checkpoint resumed from names, when it is the pass's.
@@ -729,7 +729,7 @@ function keepNewest(repo: Repo, names: string[], keep: number): void {
   for (const { n } of byAge.slice(keep)) fs.rmSync(path.join(dir(repo), n), { force: true });
 }
 
-function encode(commit: string, h: History, patches: Patch[], listName: string, key: AnchorKey, anchorsAt: Map<string, { p: number; anchor: Anchor }[]>, state: LineState, records: PatchRecord[], resumed: Checkpoint | null): CheckpointFile {
+function encode(commit: string, h: History, patches: Patch[], listName: string, key: AnchorKey, anchorsAt: AnchorsAt, state: LineState, records: PatchRecord[], resumed: Checkpoint | null): CheckpointFile {
   const base = resumed?.rows ?? null;
   // The tip's history is the whole walk.
   const done: CommitSet = commit === h.at ? h.commits : ancestorsIn(h.commits, commit);

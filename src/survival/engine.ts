@@ -10,7 +10,7 @@ import { splitLines } from '../diff/lines.js';
 import { addedCount } from '../store/stored-patch.js';
 import { readBlob } from '../git/objects.js';
 import { CUTOFF_SLACK, firstParentChain, walkHistory, type History } from './history.js';
-import { containsRun, EMPTY_STATE, ForwardPass, newRecord, type FileState, type LineState, type Owner, type PatchRecord } from './forward.js';
+import { containsRun, EMPTY_STATE, ForwardPass, newRecord, type AnchorsAt, type FileState, type LineState, type Owner, type PatchRecord } from './forward.js';
 import { AnchorKey, checkpointCommits, loadCheckpoint, loadHistory, saveCheckpoints, saveHistory, StoredFileState, type Checkpoint } from './cache.js';
 import type { LineOwner, PatchSurvival, SurvivalOptions, SurvivalReport } from './types.js';
 
@@ -179,7 +179,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     const h = history;
     // Anchors by commit, each commit's in patch order; recorded anchors find their commit's entry
     // without a lookup, re-found ones by their commit.
-    const anchorsAt = new Map<string, { p: number; anchor: Anchor }[]>();
+    const anchorsAt: AnchorsAt = new Map();
     const anchorEmail: string[] = new Array(patches.length).fill('');
     const anchorGroups = new Map<string, AnchorGroup>();
     const groupOf = (commit: string) => {
@@ -193,7 +193,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       const info = a === recorded[p] ? infoOf[p]! : null;
       const g = info ? (info.group ??= groupOf(a.commit)) : groupOf(a.commit);
       if (g.here.length === 0) anchorsAt.set(a.commit, g.here);
-      g.here.push({ p, anchor: a });
+      g.here.push(p);
       anchorEmail[p] = g.email;
     }
     const pass = new ForwardPass({
@@ -201,6 +201,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       history: h,
       patches,
       anchorsAt,
+      anchors: effective,
       anchorEmail,
       revertTargets,
       records,
@@ -302,7 +303,7 @@ interface AnchorCommit {
 }
 
 interface AnchorGroup {
-  here: { p: number; anchor: Anchor }[];
+  here: number[];
   email: string;
 }
 

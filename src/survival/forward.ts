@@ -57,12 +57,17 @@ export interface PatchRecord {
 
 export const newRecord = (): PatchRecord => ({ removal: null, change: null, revived: null, comeback: null, unknown: null });
 
+/** The patches whose effective anchor is at each commit, as indexes into the pass's patches, in their order. */
+export type AnchorsAt = Map<string, number[]>;
+
 export interface PassInput {
   repo: Repo;
   history: History;
   patches: Patch[];
-  /** Effective anchors by commit: index into `patches` and the anchor. */
-  anchorsAt: Map<string, { p: number; anchor: Anchor }[]>;
+  /** The patches anchored at each commit (indexes into `patches`, in order). */
+  anchorsAt: AnchorsAt;
+  /** Each patch's effective anchor (null: none). */
+  anchors: readonly (Anchor | null)[];
   /** Author email of each patch's anchor commit (lower case), '' when unanchored. */
   anchorEmail: string[];
   /** Commits whose revert reverts patch p (its anchor commits, old and new). */
@@ -190,7 +195,7 @@ export class ForwardPass {
 
   private async commit(c: HistCommit): Promise<LineState> {
     this.processed++;
-    const { history, patches, records } = this.input;
+    const { history, patches, records, anchors } = this.input;
     const parents = c.parents.filter((p) => history.commits.has(p));
     const pstates = parents.map((p) => this.states.get(p) ?? EMPTY_STATE);
     const here = this.input.anchorsAt.get(c.oid) ?? [];
@@ -264,7 +269,10 @@ export class ForwardPass {
         }
       }
     }
-    for (const { anchor } of here) if (!targets.has(anchor.path) && !files.has(anchor.path)) targets.set(anchor.path, parents.map(() => null));
+    for (const p of here) {
+      const { path } = anchors[p]!;
+      if (!targets.has(path) && !files.has(path)) targets.set(path, parents.map(() => null));
+    }
     // Untracked sides (merges need every parent's version to decide where a line came from).
     for (const [t, srcs] of targets) {
       for (let j = 0; j < parents.length; j++) {
@@ -298,7 +306,7 @@ export class ForwardPass {
         if (!(err instanceof MissingObject)) throw err;
         files.delete(t);
         for (const s of srcs) for (const o of s?.fs?.owners ?? []) if (o) records[o.p]!.unknown ??= `missing object ${err.oid} (${t} at ${c.oid.slice(0, 12)})`;
-        for (const { p, anchor } of here) if (anchor.path === t) records[p]!.unknown ??= `missing object ${err.oid} (${t} at ${c.oid.slice(0, 12)})`;
+        for (const p of here) if (anchors[p]!.path === t) records[p]!.unknown ??= `missing object ${err.oid} (${t} at ${c.oid.slice(0, 12)})`;
       }
     }
     for (const { path, fs } of deletedFiles) {
@@ -319,7 +327,8 @@ export class ForwardPass {
 
     // 3. Anchors recorded at this commit claim their lines.
     const claimed = new Set<Owner>();
-    for (const { p, anchor } of here) {
+    for (const p of here) {
+      const anchor = anchors[p]!;
       const patch = patches[p]!;
       if (!files.has(anchor.path)) continue;
       const fs = mutable(anchor.path);

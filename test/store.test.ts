@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { events, scenario, tempDir } from './helpers.js';
 import { appendEvent, encodeChainCache, encodeChainTail, loadChainCache, loadChainTail, TAIL_EVENTS, TRACE_REF_PREFIX, type StoredEvent } from '../src/store/log.js';
 import { verifyStore } from '../src/store/maintenance.js';
-import { foldTrail, orderedPatches, recordedAnchors } from '../src/store/trail.js';
+import { foldTrail, orderedIndexOf, orderedPatches, recordedAnchors, stepOf } from '../src/store/trail.js';
 import { addedCount, plainPatch, removedCount, StoredPatch, withUnattributed } from '../src/store/stored-patch.js';
 import { StoredAnchor } from '../src/store/stored-anchor.js';
 import { IdIndex } from '../src/store/id-index.js';
@@ -375,6 +375,12 @@ describe('the fold of a trail', () => {
     expect(steps[2]!.patchIds).toEqual([fresh(1).patchId, p1.patchId, fresh(2).patchId, fresh(3).patchId]);
     // The patch first listed by s1 stays s1's in the trail's order, and is not counted twice.
     expect(orderedPatches(trail).map((p) => p.patchId)).toEqual([...e1!.patches.map((p) => p.patchId), p2.patchId, fresh(1).patchId, fresh(2).patchId, fresh(3).patchId]);
+    // By id: its index in that order, and the last step that lists it.
+    const indexOf = orderedIndexOf(trail);
+    expect(orderedPatches(trail).map((p) => indexOf(p.patchId))).toEqual(orderedPatches(trail).map((_, i) => i));
+    expect(indexOf('f'.repeat(40))).toBeUndefined();
+    expect([p1, p2, fresh(2)].map((p) => stepOf(trail, p)?.stepId)).toEqual(['s3', 's2', 's3']);
+    expect(stepOf(trail, { patchId: 'f'.repeat(40) })).toBeUndefined();
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Repo } from '../git/repo.js';
 import { resolveRef } from '../git/refs.js';
 import { appendEvent } from '../store/log.js';
-import { loadTrail, orderedPatches, type Trail } from '../store/trail.js';
+import { loadTrail, orderedIndexOf, orderedPatches, type Trail } from '../store/trail.js';
 import type { Anchor, Patch } from '../model/events.js';
 import { commitFileDiffs, matchPatches } from './match.js';
 
@@ -51,9 +51,9 @@ export async function moveAnchors(repo: Repo, pairs: { oldCommit: string; newCom
     if (moved.length) byNew.set(newCommit, [...(byNew.get(newCommit) ?? []), ...moved]);
   }
   const all: Anchor[] = [];
+  const indexOf = orderedIndexOf(trail);
   for (const [newCommit, patches] of byNew) {
-    const order = new Map(orderedPatches(trail).map((p, i) => [p.patchId, i]));
-    patches.sort((a, b) => order.get(b.patchId)! - order.get(a.patchId)!);
+    patches.sort((a, b) => indexOf(b.patchId)! - indexOf(a.patchId)!);
     all.push(...matchPatches(newCommit, await commitFileDiffs(repo, newCommit), patches));
   }
   await record(repo, trail, all, 'post-rewrite');

@@ -214,7 +214,13 @@ export async function loadTraceTrail(repo: Repo, traceId: string): Promise<Trail
   return foldTrail(events);
 }
 
-const ordered = new WeakMap<Trail, { patches: Patch[]; places: number[] }>();
+/** `orderedPatches`, the fold's place of each of them, and each place's index among them. */
+interface Order {
+  patches: Patch[];
+  places: number[];
+  rank: Int32Array;
+}
+const ordered = new WeakMap<Trail, Order>();
 
 /**
  * Patches of the trail in a stable order: trace start, step index, file, line (computed once per
@@ -231,19 +237,29 @@ export function recordedAnchors(trail: Trail): (Anchor | null)[] {
   return orderOf(trail).places.map((at) => anchorOf[at] ?? null);
 }
 
+/** The index of a patch in `orderedPatches(trail)`, by id (the fold's index of ids); undefined for an id the trail lacks. */
+export function orderedIndexOf(trail: Trail): (patchId: string) => number | undefined {
+  const { index } = foldOf(trail);
+  const { rank } = orderOf(trail);
+  return (patchId) => {
+    const at = index.placeOf(patchId);
+    return at < 0 ? undefined : rank[at];
+  };
+}
+
 function foldOf(trail: Trail): Folded {
   const f = folded.get(trail);
   if (!f) throw new Error('a trail not made by foldTrail');
   return f;
 }
 
-function orderOf(trail: Trail): { patches: Patch[]; places: number[] } {
+function orderOf(trail: Trail): Order {
   let hit = ordered.get(trail);
   if (!hit) ordered.set(trail, (hit = sortPatches(trail)));
   return hit;
 }
 
-function sortPatches(trail: Trail): { patches: Patch[]; places: number[] } {
+function sortPatches(trail: Trail): Order {
   // Each patch ranks where a step first lists it: walking the steps in order is the sort.
   const f = foldOf(trail);
   const taken = new Uint8Array(f.list.length);
@@ -265,20 +281,24 @@ function sortPatches(trail: Trail): { patches: Patch[]; places: number[] } {
     rest.sort((a, b) => f.list[a]!.path.localeCompare(f.list[b]!.path) || f.list[a]!.newStart - f.list[b]!.newStart);
     places.push(...rest);
   }
-  return { patches: places.map((at) => f.list[at]!), places };
+  const rank = new Int32Array(places.length);
+  places.forEach((at, i) => (rank[at] = i));
+  return { patches: places.map((at) => f.list[at]!), places, rank };
 }
 
-const stepsByPatch = new WeakMap<Trail, Map<string, Step>>();
+const stepsByPlace = new WeakMap<Trail, (Step | undefined)[]>();
 
-/** The step that recorded a patch (the last to list it). The index is made on the first call: an update of the survival cache asks for few steps, or none. */
+/** The step that recorded a patch (the last to list it). The steps by the fold's places are found on the first call: an update of the survival cache asks for few steps, or none. */
 export function stepOf(trail: Trail, patch: Pick<Patch, 'patchId'>): Step | undefined {
-  let index = stepsByPatch.get(trail);
-  if (!index) {
-    index = new Map();
-    for (const trace of trail.traces.values()) for (const step of trace.steps) for (const id of step.patchIds) index.set(id, step);
-    stepsByPatch.set(trail, index);
+  const f = foldOf(trail);
+  let steps = stepsByPlace.get(trail);
+  if (!steps) {
+    steps = new Array(f.list.length);
+    for (const trace of trail.traces.values()) for (const step of trace.steps) for (const at of f.stepPlaces.get(step) ?? []) steps[at] = step;
+    stepsByPlace.set(trail, steps);
   }
-  return index.get(patch.patchId);
+  const at = f.index.placeOf(patch.patchId);
+  return at < 0 ? undefined : steps[at];
 }
 
 /** The window of a step still open (started, not ended) in a trace, if any. */

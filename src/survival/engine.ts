@@ -1,7 +1,7 @@
 import type { Repo } from '../git/repo.js';
 import { entryAtPath, readCommit } from '../git/objects.js';
 import { resolveRef, resolveRevision } from '../git/refs.js';
-import { orderedPatches, recordedAnchors, stepOf, type Trail } from '../store/trail.js';
+import { orderedIndexOf, orderedPatches, recordedAnchors, stepOf, type Trail } from '../store/trail.js';
 import type { Anchor, Patch } from '../model/events.js';
 import type { LostKind, Survival, SurvivalState, TimelinePoint } from '../model/survival.js';
 import { refindAnchors, type RefindItem } from '../anchor/refind.js';
@@ -44,8 +44,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
   const at = options.at ? await resolveRevision(repo, options.at) : await resolveRef(repo, 'HEAD');
   const patches = orderedPatches(trail);
   // Patch index by id, when something names patches by id (most updates do not).
-  let index: Map<string, number> | null = null;
-  const indexOf = (patchId: string): number | undefined => (index ??= new Map(patches.map((p, i) => [p.patchId, i]))).get(patchId);
+  const indexOf = orderedIndexOf(trail);
   const recorded = recordedAnchors(trail);
   const selected = options.traceIds ? new Set(options.traceIds) : null;
   // What the pass records of each patch: a checkpoint's, else a fresh one (`fillRecords`, once it is loaded).

@@ -11,7 +11,7 @@ import { foldTrail, orderedIndexOf, orderedPatches, recordedAnchors, stepOf } fr
 import { addedCount, plainPatch, removedCount, StoredPatch, withUnattributed } from '../src/store/stored-patch.js';
 import { StoredAnchor } from '../src/store/stored-anchor.js';
 import { IdIndex } from '../src/store/id-index.js';
-import type { Anchor } from '../src/model/events.js';
+import type { Anchor, TrailEvent } from '../src/model/events.js';
 import { crc32, crc32Portable, seal, unseal } from '../src/store/sealed.js';
 import { decodeBinaryJson, encodeBinaryJson, openStringLists } from '../src/store/binary-json.js';
 import { OtError } from '../src/errors.js';
@@ -34,6 +34,13 @@ const plain = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
 /** Where an events cache file's events start (after its head: name, sum, lengths, lines' sum and count). */
 const EVENTS_AT = 24;
+
+/** The first event of `type` in `evs`, with its commit, narrowed to that type. */
+function firstOf<K extends TrailEvent['type']>(evs: StoredEvent[], type: K): { commit: string; event: Extract<TrailEvent, { type: K }> } {
+  const e = evs.find((x) => x.event.type === type);
+  if (!e) throw new Error(`no ${type} event in the trail`);
+  return e as { commit: string; event: Extract<TrailEvent, { type: K }> };
+}
 
 /**
  * A chain cache of one event, written to a file of its own and read back (a cache file is replaced
@@ -215,9 +222,8 @@ describe('the event log', () => {
   it('keeps patches and anchors exactly through the packed cache, odd ones included', async () => {
     const s = await recorded();
     const evs = await events(s, 't1');
-    const end = evs.find((e) => e.event.type === 'step_end')!;
-    const anchor = evs.find((e) => e.event.type === 'anchor')!;
-    if (end.event.type !== 'step_end' || anchor.event.type !== 'anchor') throw new Error('unexpected trail');
+    const end = firstOf(evs, 'step_end');
+    const anchor = firstOf(evs, 'anchor');
     const p = plainPatch(end.event.patches[0]!);
     const a = anchor.event.anchors[0]!;
     // Odd but valid: a patch of another trace and step, an unattributed one, one with no lines;
@@ -261,11 +267,9 @@ describe('the event log', () => {
   it('reads a cached patch\'s fields in place, and refuses at load a file whose patch fields are not of their kinds', async () => {
     const s = await recorded();
     const evs = await events(s, 't1');
-    const end = evs.find((e) => e.event.type === 'step_end')!;
-    if (end.event.type !== 'step_end') throw new Error('unexpected trail');
-    const endEvent = end.event;
-    const p = plainPatch(endEvent.patches[0]!);
-    const load = (patch: Record<string, unknown>) => cachedAlone({ commit: end.commit, event: { ...endEvent, seq: 0, patches: [patch as never] } });
+    const end = firstOf(evs, 'step_end');
+    const p = plainPatch(end.event.patches[0]!);
+    const load = (patch: Record<string, unknown>) => cachedAlone({ commit: end.commit, event: { ...end.event, seq: 0, patches: [patch as never] } });
     // Every field, nulls and a renamed file's old path included, read back from the stream.
     const renamed = { ...p, oldPath: 'old.ts', change: 'renamed', beforeBlob: null, binary: true, oldStart: 0, newStart: 70000 };
     const back = load(renamed)!.events[0]!.event;
@@ -297,12 +301,10 @@ describe('the event log', () => {
   it('reads a cached anchor\'s fields in place, and refuses at load a file whose anchor fields are not of their kinds', async () => {
     const s = await recorded();
     const evs = await events(s, 't1');
-    const anchored = evs.find((e) => e.event.type === 'anchor')!;
-    if (anchored.event.type !== 'anchor') throw new Error('unexpected trail');
-    const anchorEvent = anchored.event;
-    const a = plain(anchorEvent.anchors[0]!);
+    const anchored = firstOf(evs, 'anchor');
+    const a = plain(anchored.event.anchors[0]!);
     const load = (...anchors: Record<string, unknown>[]) => {
-      const back = cachedAlone({ commit: anchored.commit, event: { ...anchorEvent, seq: 0, anchors: anchors as never[] } });
+      const back = cachedAlone({ commit: anchored.commit, event: { ...anchored.event, seq: 0, anchors: anchors as never[] } });
       return back && (back.events[0]!.event as { anchors: Anchor[] }).anchors;
     };
     const fuzzy = { ...a, firmness: 'fuzzy', lines: [3, 4, 9], addedIndex: [0, 2, 3] };
@@ -388,9 +390,8 @@ describe('the fold\'s anchors', () => {
   it('gives each patch its latest anchor, also one recorded before a step listed the patch; by id, anchors of unknown patches too', async () => {
     const s = await recorded();
     const evs = await events(s, 't1');
-    const anchorAt = evs.findIndex((e) => e.event.type === 'anchor');
-    const anchored = evs[anchorAt]!;
-    if (anchored.event.type !== 'anchor') throw new Error('unexpected trail');
+    const anchored = firstOf(evs, 'anchor');
+    const anchorAt = evs.indexOf(anchored);
     const a = plain(anchored.event.anchors[0]!);
     const moved = { ...a, commit: 'c'.repeat(40) };
     const stray = { ...a, patchId: 'e'.repeat(40) };

@@ -125,6 +125,10 @@ describe('unusual repositories', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).patches).toEqual([expect.objectContaining({ path: 'first.txt', change: 'added', added: 1 })]);
     expect(fs.existsSync(s.path('.git/index'))).toBe(false);
+    // Survival with no commit at all: the patch is pending, its lines in the working tree.
+    const track = ot(s, 'trail', 'track', '--json');
+    expect(track.code).toBe(0);
+    expect(JSON.parse(track.stdout)).toMatchObject({ at: null, patches: [{ path: 'first.txt', survival: { state: 'pending', aliveLines: 1 } }] });
     expect(ot(s, 'trail', 'anchor').code).toBe(2); // no HEAD commit to anchor to
     const sha = await s.commit('root');
     expect([...(await trail(s)).anchors.values()]).toEqual([expect.objectContaining({ commit: sha, firmness: 'exact', lines: [1] })]);

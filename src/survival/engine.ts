@@ -224,9 +224,8 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     finalState = pass.states.get(at) ?? EMPTY_STATE;
     lastPassStats.commitsProcessed = pass.processed;
     if (key && !lastPassStats.cacheHit) saveCheckpoints(repo, h, patches, key, anchorsAt, pass, records, resumed);
-  }
+  } else fillRecords(records);
 
-  fillRecords(records);
   // Final counts at the revision: each (patch, line) counted once, in its best category.
   const counts = countState(finalState, patches);
 

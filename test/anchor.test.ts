@@ -58,6 +58,14 @@ describe('line similarity', () => {
       const y = rand(4) === 0 ? x.replace(/a/g, 'b') : line();
       pairs.push([x, y]);
     }
+    // ASCII alone (most code; compared by counting), and against a line with one character past it.
+    const ascii = ['a', 'b', 'ab', ' ', '\t', '(', ')', 'x', '\u0001', '\u007f', '~', 'ba', '  '];
+    const asciiLine = () => Array.from({ length: rand(14) }, () => ascii[rand(ascii.length)]).join('');
+    for (let i = 0; i < 2000; i++) {
+      const x = asciiLine();
+      const y = rand(4) === 0 ? x.replace(/a/g, 'b') : rand(8) === 0 ? `${asciiLine()}\u0080` : asciiLine();
+      pairs.push([x, y]);
+    }
     for (const [x, y] of pairs) {
       expect(lineSimilarity(x, y), JSON.stringify([x, y])).toBe(dice(x, y));
       expect(profileSimilarity(bigramProfile(x), bigramProfile(y))).toBe(dice(x, y));
@@ -66,6 +74,10 @@ describe('line similarity', () => {
       expect(similarityBound(bigramProfile(x), bigramProfile(y)), JSON.stringify([x, y])).toBeGreaterThanOrEqual(dice(x, y));
       expect(similarityBound(bigramProfile(x), bigramProfile(x))).toBe(1);
     }
+    // One profile against many, as the pairing compares a removed line with each added one: nothing
+    // of one comparison is left over for the next.
+    const many = bigramProfile('for (let i = 0; i < n; i++) total += xs[i];');
+    for (const [, y] of pairs) expect(profileSimilarity(many, bigramProfile(y)), JSON.stringify(y)).toBe(dice(many.text, y));
   });
 });
 

@@ -400,7 +400,14 @@ function compact<T>(r: readonly T[], ch: Uint8Array, o: Uint8Array): void {
 }
 
 /** White space folded: every run of it one space, none at the ends (how lines are compared loosely). */
-export const foldSpace = (s: string): string => s.replace(/\s+/g, ' ').trim();
+export const foldSpace = (s: string): string => {
+  // Trimmed first: most lines of code are then folded already (their white space inside is single
+  // spaces, and the replace would only copy them).
+  const t = s.trim();
+  return UNFOLDED.test(t) ? t.replace(/\s+/g, ' ') : t;
+};
+/** White space other than a space, or two spaces together: what `foldSpace` changes inside a trimmed text. */
+const UNFOLDED = /[^\S ]| {2}/;
 
 /** A bigram (two UTF-16 code units) of `t` at `i`, as one integer. */
 const bigramAt = (t: string, i: number): number => t.charCodeAt(i) * 0x10000 + t.charCodeAt(i + 1);

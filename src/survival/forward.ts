@@ -189,8 +189,9 @@ export class ForwardPass {
     const patch = this.input.patches[p]!;
     if (fileDeleted) return patch.beforeBlob === null;
     if (!hunkAdded) return false;
-    if (patch.removed.length === 0) return hunkAdded.length === 0;
-    return containsRun(hunkAdded, patch.removed) >= 0;
+    const before = patch.removed;
+    if (before.length === 0) return hunkAdded.length === 0;
+    return containsRun(hunkAdded, before) >= 0;
   }
 
   private async commit(c: HistCommit): Promise<LineState> {
@@ -403,16 +404,20 @@ export class ForwardPass {
       if (!fs0.watch.length) continue;
       const fr = fresh.get(t);
       if (!fr || fr.size === 0) continue;
-      const fs = mutable(t);
+      // Copied (`mutable`) only once a patch comes back: most commits bring none back.
+      let fs = fs0;
       const text = (await this.text(fs)).lines;
       const freshHere: FreshLines = { set: fr, byText: null };
-      for (const p of [...fs.watch]) {
+      for (const p of fs0.watch) {
         const patch = patches[p]!;
-        const want = patch.added.length ? patch.added : patch.removed;
-        const at = findFreshRun(text, want, freshHere, patch.added.length ? fs.owners : null);
+        // Read once: a stored patch's lines are behind a getter.
+        const added = patch.added;
+        const want = added.length ? added : patch.removed;
+        const at = findFreshRun(text, want, freshHere, added.length ? fs.owners : null);
         if (at < 0) continue;
+        fs = mutable(t);
         fs.watch = fs.watch.filter((x) => x !== p);
-        if (patch.added.length === 0) {
+        if (added.length === 0) {
           records[p]!.comeback = c.oid;
           continue;
         }

@@ -222,7 +222,9 @@ export class ForwardPass {
     // the commit touches, renamed files and anchored paths become targets: a file the commit does not
     // touch is carried over as is, with no work per file and commit.
     const single = parents.length === 1;
-    const files = single ? new Map(pstates[0]!.files) : new Map<string, FileState>();
+    const files = new Map<string, FileState>();
+    // (Copied by forEach: the Map constructor and for-of make an entry array per file, per commit.)
+    if (single) pstates[0]!.files.forEach((fs, q) => files.set(q, fs));
     const targets = new Map<string, (Source | null)[]>();
     const addSource = (t: string, j: number, s: Source) => {
       let arr = targets.get(t);
@@ -399,11 +401,15 @@ export class ForwardPass {
       } else if (revert && r.fileDeleted) watchGone(r.from, r.o.p);
     }
 
-    // 6. Lines coming back: pure deletions undone, reverted patches revived.
-    for (const [t, fs0] of files) {
-      if (!fs0.watch.length) continue;
-      const fr = fresh.get(t);
-      if (!fr || fr.size === 0) continue;
+    // 6. Lines coming back: pure deletions undone, reverted patches revived (in watched files with
+    // fresh lines, in the order of the files).
+    const watched: string[] = [];
+    files.forEach((fs, t) => {
+      if (fs.watch.length && fresh.get(t)?.size) watched.push(t);
+    });
+    for (const t of watched) {
+      const fs0 = files.get(t)!;
+      const fr = fresh.get(t)!;
       // Copied (`mutable`) only once a patch comes back: most commits bring none back.
       let fs = fs0;
       const text = (await this.text(fs)).lines;
@@ -463,7 +469,9 @@ export class ForwardPass {
     }
 
     // Unchanged tracked files of the first parent are carried over by `targets` (identical sources).
-    for (const [t, fs] of files) if (fs.owned === 0 && fs.watch.length === 0) files.delete(t);
+    files.forEach((fs, t) => {
+      if (fs.owned === 0 && fs.watch.length === 0) files.delete(t);
+    });
     const out: LineState = gone?.size ? { files, gone } : { files };
     this.onCommit?.(c, pstates[0] ?? EMPTY_STATE, out);
     return out;
@@ -693,9 +701,13 @@ export class ForwardPass {
     const lineage = removed[0]!.lineage;
     const onlyFrom = removed.every((r) => r.lineage === lineage) ? lineage : undefined;
     // In the order of the files (files carried over have no fresh lines).
-    for (const [t, fs0] of files) {
-      const fr = fresh.get(t);
-      if (!fr?.size || t === onlyFrom) continue;
+    const destinations: string[] = [];
+    files.forEach((_, t) => {
+      if (fresh.get(t)?.size && t !== onlyFrom) destinations.push(t);
+    });
+    for (const t of destinations) {
+      const fs0 = files.get(t)!;
+      const fr = fresh.get(t)!;
       const text = (await this.text(fs0)).lines;
       const idx = fr.ordered();
       for (let s = 0; s < idx.length; s++) {

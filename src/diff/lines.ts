@@ -471,6 +471,7 @@ export interface BigramProfile {
   /** Sorted once `sorted` is set. */
   bigrams: Uint32Array;
   sorted: boolean;
+  /** Every bigram is of two ASCII code units: compared with another such profile by counting. */
   ascii: boolean;
 }
 

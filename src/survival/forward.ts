@@ -414,6 +414,7 @@ export class ForwardPass {
       let fs = fs0;
       const text = (await this.text(fs)).lines;
       const freshHere: FreshLines = { set: fr, byText: null };
+      // The list as it was: a patch that comes back is filtered into a new list, never spliced out of this one.
       for (const p of fs0.watch) {
         const patch = patches[p]!;
         // Read once: a stored patch's lines are behind a getter.

@@ -461,11 +461,39 @@ describe('history walk', () => {
       expect(loadHistory(repo)!.tail?.commits.length).toBe(i <= 16 ? i : undefined);
       if (i === 5) oldTail = fs.readFileSync(tailFile);
     }
+    // The tail is written over the last one in place: one caught half written (the new bytes over
+    // the start of a longer old one), or with a longer one's end left after it, is not used.
+    for (let i = 18; i <= 19; i++) {
+      s.write('b.ts', `export const b = ${i};\n`);
+      await s.commit(`b${i}`, HUMAN);
+      const repo = await s.repo();
+      const known = loadHistory(repo)!;
+      saveHistory(repo, await walkHistory(repo, s.head(), null, known), null, known);
+    }
+    const two = fs.readFileSync(tailFile);
+    expect(loadHistory(await s.repo())!.tail?.commits.length).toBe(2);
+    const longer = Buffer.concat([oldTail!, Buffer.alloc(two.length)]);
+    for (const torn of [Buffer.concat([two.subarray(0, two.length >> 1), longer.subarray(two.length >> 1)]), Buffer.concat([two, Buffer.from('left over')])]) {
+      fs.writeFileSync(tailFile, torn);
+      const known = loadHistory(await s.repo())!;
+      expect(known.tail).toBeUndefined();
+      expect(known.at).toBe(s.rev('HEAD~2'));
+    }
+    // Written again over a longer file, the file is the new tail alone (its sum covers every byte).
+    fs.writeFileSync(tailFile, Buffer.concat([two, two]));
+    {
+      const repo = await s.repo();
+      const known = loadHistory(repo)!;
+      saveHistory(repo, await walkHistory(repo, s.head(), null, known), null, known);
+      expect(fs.statSync(tailFile).size).toBeLessThan(2 * two.length);
+      expect(loadHistory(repo)!.at).toBe(s.head());
+      expect(loadHistory(repo)!.tail?.commits.length).toBe(2);
+    }
     // A tail of another kept walk is not used: the history file's walk is, as it is.
     fs.writeFileSync(tailFile, oldTail!);
     const repo = await s.repo();
     const known = loadHistory(repo)!;
-    expect(known.at).toBe(s.head());
+    expect(known.at).toBe(s.rev('HEAD~2'));
     expect(known.tail).toBeUndefined();
     expect(shape(await walkHistory(repo, s.head(), null, known))).toEqual(shape(await walkHistory(repo, s.head(), null)));
   });

@@ -57,6 +57,30 @@ export function atomicWriteFileSync(file: string, data: string | Uint8Array): vo
 }
 
 /**
+ * Writes a small sealed cache file over the one there, in place: no temp file, no rename. A file
+ * made anew and renamed over the old costs a new inode and (ext4's replace-by-rename heuristic) a
+ * flush of its blocks, a millisecond or more where this costs tens of microseconds. Only for a file
+ * a torn or mixed write can make unreadable, never wrong: one whose sum covers every byte after it
+ * (`store/sealed.ts`), so a reader that catches it half written, or longer than written (before the
+ * truncation), refuses it and derives the data again. A missing file is written atomically.
+ */
+export function overwriteFileSync(file: string, data: Uint8Array): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r+');
+  } catch {
+    atomicWriteFileSync(file, data);
+    return;
+  }
+  try {
+    for (let at = 0; at < data.length; ) at += fs.writeSync(fd, data, at, data.length - at, at);
+    if (fs.fstatSync(fd).size > data.length) fs.ftruncateSync(fd, data.length);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
  * isomorphic-git wraps the client anew on every call and probes it by calling `readFile()` with no
  * path (twice): every client of ours answers with this one rejection, rather than node building an
  * error (with its stack) each time.

@@ -5,8 +5,9 @@ import { decodeBinaryJson, encodeBinaryJson } from './binary-json.js';
 /**
  * The framing of our derived cache files: four bytes naming the format, the CRC-32 of the rest, the
  * rest (from byte 8, so a body of 32-bit integers stays aligned). Only we write them, atomically
- * (temp file, then rename); the sum catches what else can happen to a file (edited, truncated, a
- * bad block), and a file whose sum does not match is not used: the data is derived again from its
+ * (temp file, then rename) or, a small one written on every update, in place (`overwriteFileSync`);
+ * the sum catches what else can happen to a file (edited, truncated, a bad block, a write caught
+ * half done), and a file whose sum does not match is not used: the data is derived again from its
  * source. A CRC reads a large trail's cache in half the time SHA-1 took, on every command.
  */
 export const SEALED_HEAD = 8;

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { otDataDir, type Repo } from '../git/repo.js';
-import { atomicWriteFileSync } from '../git/fs.js';
+import { atomicWriteFileSync, overwriteFileSync } from '../git/fs.js';
 import { decodeBinaryJson, encodeBinaryJson } from '../store/binary-json.js';
 import { readSealedValue, seal, sealInPlace, sealValue, unseal } from '../store/sealed.js';
 import type { Anchor, Patch } from '../model/events.js';
@@ -223,8 +223,9 @@ function readSealed(repo: Repo, name: string, magic: string): unknown {
   return readSealedValue(path.join(dir(repo), name), magic);
 }
 
-function writeSealed(repo: Repo, name: string, magic: string, value: unknown): void {
-  atomicWriteFileSync(path.join(dir(repo), name), sealValue(magic, value));
+/** Writes a cache file's value, sealed; `inPlace` over the file there (`overwriteFileSync`), else atomically. */
+function writeSealed(repo: Repo, name: string, magic: string, value: unknown, inPlace = false): void {
+  (inPlace ? overwriteFileSync : atomicWriteFileSync)(path.join(dir(repo), name), sealValue(magic, value));
 }
 
 /** The last walk, for `walkHistory`'s `known`; null when absent or unusable. */
@@ -281,7 +282,8 @@ export function saveHistory(repo: Repo, h: History, cutoff: number | null, known
       const added = [...(known.tail?.commits ?? []), ...[...h.extension.fresh].map((o) => h.commits.get(o)!)];
       if (added.length <= HISTORY_SLACK) {
         const tail: HistoryTailFile = { v: CACHE_VERSION, base: known.tail?.base ?? known.at, at: h.at, cutoff, cut: [...h.cut], commits: added.map(plain) };
-        writeSealed(repo, HISTORY_TAIL_FILE, HISTORY_TAIL_MAGIC, tail);
+        // Written on every update: over the last one, in place.
+        writeSealed(repo, HISTORY_TAIL_FILE, HISTORY_TAIL_MAGIC, tail, true);
         return;
       }
     }

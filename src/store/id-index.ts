@@ -6,11 +6,27 @@
  * a table of integers; ids whose hash collide are compared whole, so any strings are placed right.
  */
 export class IdIndex {
-  readonly #ids: string[] = [];
+  /** The ids placed, `size` of them (made at the size expected, not grown a push at a time). */
+  readonly #ids: string[];
   /** Each id's hash (a larger table places them again without hashing). */
-  readonly #hashes: number[] = [];
+  #hashes: Uint32Array;
+  #size = 0;
   /** Place + 1 of the id in each slot; 0 for none. */
-  #slots = new Int32Array(1 << 6);
+  #slots: Int32Array;
+
+  /** An empty index, its tables sized for `expected` ids (more can be placed). */
+  constructor(expected = 0) {
+    this.#ids = new Array(expected);
+    this.#hashes = new Uint32Array(Math.max(expected, 16));
+    let slots = 1 << 6;
+    while (slots < 2 * expected) slots *= 2;
+    this.#slots = new Int32Array(slots);
+  }
+
+  /** How many ids are placed. */
+  get size(): number {
+    return this.#size;
+  }
 
   /** The place of `id`, or -1 when it has none. */
   placeOf(id: string): number {
@@ -32,19 +48,24 @@ export class IdIndex {
       if (at < 0) break;
       if (this.#ids[at] === id) return at;
     }
-    const at = this.#ids.length;
-    this.#ids.push(id);
-    this.#hashes.push(h);
+    const at = this.#size++;
+    this.#ids[at] = id;
+    if (at === this.#hashes.length) {
+      const more = new Uint32Array(2 * at);
+      more.set(this.#hashes);
+      this.#hashes = more;
+    }
+    this.#hashes[at] = h;
     this.#slots[s] = at + 1;
     // At most half full: a probe ends soon at an empty slot.
-    if (2 * this.#ids.length > this.#slots.length) this.#grow();
+    if (2 * this.#size > this.#slots.length) this.#grow();
     return at;
   }
 
   #grow(): void {
     const slots = new Int32Array(this.#slots.length * 2);
     const mask = slots.length - 1;
-    for (let at = 0; at < this.#hashes.length; at++) {
+    for (let at = 0; at < this.#size; at++) {
       let s = this.#hashes[at]! & mask;
       while (slots[s] !== 0) s = (s + 1) & mask;
       slots[s] = at + 1;

@@ -15,7 +15,8 @@ export class LineSource {
   #lists: StringLists | null = null;
   #load: (() => StringLists) | null;
   #failure: unknown = null;
-  readonly #decoded: (string[] | undefined)[];
+  /** Each list decoded so far (made on the first read: most commands read none). */
+  #decoded: (string[] | undefined)[] | null = null;
   /** `count` lists, read by `load` on first use. */
   constructor(
     readonly count: number,
@@ -23,7 +24,6 @@ export class LineSource {
   ) {
     if (count % 2 !== 0) throw new Error('the cached lines are not in pairs');
     this.#load = load;
-    this.#decoded = new Array(count);
   }
   /** Whether it holds the lines of patch `at`. */
   holds(at: number): boolean {
@@ -31,11 +31,11 @@ export class LineSource {
   }
   /** Entry i, of `length` strings (the same array on every read). */
   at(i: number, length: number): string[] {
-    const hit = this.#decoded[i];
+    const hit = this.#decoded?.[i];
     if (hit) return hit;
     const lists = this.#open();
     if (lists.lengthOf(i) !== length) throw new Error(`cached lines ${i}: ${lists.lengthOf(i)} lines where the patch counts ${length}`);
-    return (this.#decoded[i] = lists.at(i));
+    return ((this.#decoded ??= new Array(this.count))[i] = lists.at(i));
   }
   #open(): StringLists {
     if (this.#lists) return this.#lists;

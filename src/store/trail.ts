@@ -66,7 +66,11 @@ const folded = new WeakMap<Trail, Folded>();
 
 export function foldTrail(events: StoredEvent[], name: string | null = null): Trail {
   const traces = new Map<string, Trace>();
-  const f: Folded = { list: [], index: new IdIndex(), anchorOf: [], stepPlaces: new Map() };
+  // The patches listed, all told: the lists by place are made at that size, not grown a push at a
+  // time (a trail of thousands of patches), and cut to the patches placed at the end.
+  let listed = 0;
+  for (const { event } of events) if (event.type === 'step_end') listed += event.patches.length;
+  const f: Folded = { list: new Array(listed), index: new IdIndex(listed), anchorOf: new Array(listed), stepPlaces: new Map() };
   const openTurn = new Map<string, { turnId: string; intent: string }>();
   const openSteps = new Map<string, Step>();
   // Anchors of patches no step has listed yet (out of order: taken when one does).
@@ -84,6 +88,7 @@ export function foldTrail(events: StoredEvent[], name: string | null = null): Tr
     }
     applyEvent(trace, commit, event, f, early, openTurn, openSteps);
   }
+  f.list.length = f.anchorOf.length = f.index.size;
   let patches: Map<string, Patch> | null = null;
   let anchors: Map<string, Anchor> | null = null;
   const trail: Trail = {
@@ -171,10 +176,11 @@ function applyEvent(
       // looked up in a set of the step's places (one step can hold thousands of patches).
       let listed: Set<number> | null = null;
       for (const p of event.patches) {
+        const placed = f.index.size;
         const at = f.index.place(p.patchId);
-        if (at === f.list.length) {
-          f.list.push(p);
-          f.anchorOf.push(early.size ? early.get(p.patchId) : undefined);
+        if (at === placed) {
+          f.list[at] = p;
+          if (early.size) f.anchorOf[at] = early.get(p.patchId);
         } else if ((listed ??= new Set(places)).has(at)) continue;
         listed?.add(at);
         places.push(at);
@@ -263,23 +269,25 @@ function sortPatches(trail: Trail): Order {
   // Each patch ranks where a step first lists it: walking the steps in order is the sort.
   const f = foldOf(trail);
   const taken = new Uint8Array(f.list.length);
-  const places: number[] = [];
+  // Every place once: the list is made at its size.
+  const places: number[] = new Array(f.list.length);
+  let n = 0;
   const traces = [...trail.traces.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.traceId.localeCompare(b.traceId));
   for (const t of traces) {
     for (const s of t.steps) {
       for (const at of f.stepPlaces.get(s) ?? []) {
         if (taken[at]) continue;
         taken[at] = 1;
-        places.push(at);
+        places[n++] = at;
       }
     }
   }
   // A patch no step lists (the fold makes none: every patch it places, a step lists) would go last,
   // by file and line.
-  if (places.length < f.list.length) {
+  if (n < f.list.length) {
     const rest = f.list.map((_, at) => at).filter((at) => !taken[at]);
     rest.sort((a, b) => f.list[a]!.path.localeCompare(f.list[b]!.path) || f.list[a]!.newStart - f.list[b]!.newStart);
-    places.push(...rest);
+    for (const at of rest) places[n++] = at;
   }
   const rank = new Int32Array(places.length);
   places.forEach((at, i) => (rank[at] = i));

@@ -81,7 +81,8 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
 
   const effective: (Anchor | null)[] = patches.map(() => null);
   const unknown: (string | null)[] = patches.map(() => null);
-  const offPath: boolean[] = patches.map(() => false);
+  // 1 where the recorded anchor commit is off the history (and none was re-found).
+  const offPath = new Uint8Array(patches.length);
   let history: History | null = null;
   // Each patch's recorded anchor commit (see AnchorCommit).
   const infoOf: (AnchorCommit | null)[] = new Array(patches.length).fill(null);
@@ -150,7 +151,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
         const t = info!.time;
         refind.push({ patch: p, oldCommit: t !== null ? a.commit : null, since: (t ?? stepTime(p)) - CUTOFF_SLACK });
         if (t === null) unknown[i] = repo.shallow ? `shallow history: anchor commit ${a.commit.slice(0, 12)} is not in this clone` : `missing object: anchor commit ${a.commit.slice(0, 12)}`;
-        else offPath[i] = true;
+        else offPath[i] = 1;
       } else refind.push({ patch: p, oldCommit: null, since: stepTime(p) - CUTOFF_SLACK });
     }
     const order = history.order.map((oid) => history!.commits.get(oid)!);
@@ -161,13 +162,13 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       const i = indexOf(patchId)!;
       effective[i] = r.anchor;
       unknown[i] = null;
-      offPath[i] = false;
+      offPath[i] = 0;
       refound.push(i);
     }
     for (let i = 0; i < patches.length; i++) {
       if (offPath[i] && shallowNote) {
         unknown[i] = `${shallowNote}: cannot tell whether anchor commit ${recorded[i]!.commit.slice(0, 12)} is in the history of ${at.slice(0, 12)}`;
-        offPath[i] = false;
+        offPath[i] = 0;
       }
     }
   }
@@ -228,10 +229,11 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
 
   // Final counts at the revision: each (patch, line) counted once, in its best category.
   const counts = countState(finalState, patches);
+  // One patch's counts at a time (classify keeps none of it).
+  const scratch: Counts = { alive: 0, moved: 0, edited: 0, other: false };
 
   // Pending: unanchored patches whose content is still in the working tree.
-  const pendingCheck = patches.map((_, i) => !effective[i] && !unknown[i] && !offPath[i] && !recorded[i]);
-  const inTree = await workingTreeHas(repo, patches.filter((_, i) => pendingCheck[i]));
+  const inTree = await workingTreeHas(repo, patches.filter((_, i) => !effective[i] && !unknown[i] && !offPath[i] && !recorded[i]));
 
   const out: (PatchSurvival | null)[] = new Array(patches.length).fill(null);
   for (let i = 0; i < patches.length; i++) {
@@ -246,7 +248,7 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       // Pending lines are all still there, in the working tree: counted alive, none deleted.
       else if (inTree.get(p.patchId)) survival = uncounted(total, 'pending', null, null);
       else survival = uncounted(total, 'lost', 'never_committed', null);
-    } else survival = classify(p, counts[i]!, records[i]!, effective[i]!);
+    } else survival = classify(p, counts.at(i, scratch), records[i]!, effective[i]!);
     const ps: PatchSurvival = { patchId: p.patchId, survival, anchor: effective[i] };
     if (options.timeline) ps.timeline = timelines[i]!;
     out[i] = ps;
@@ -316,18 +318,46 @@ function category(edited: boolean, moved: boolean, inChain: boolean): number {
   return inChain ? CAT_EDITED : CAT_ALIVE;
 }
 
+/** Every patch's counts, by patch index, in typed arrays (an object per patch only when asked, `at`). */
+export class CountTable {
+  readonly alive: Int32Array;
+  readonly moved: Int32Array;
+  readonly edited: Int32Array;
+  /** 1 where an edit was someone else's. */
+  readonly other: Uint8Array;
+  constructor(n: number) {
+    this.alive = new Int32Array(n);
+    this.moved = new Int32Array(n);
+    this.edited = new Int32Array(n);
+    this.other = new Uint8Array(n);
+  }
+  /** Patch p's counts, written into `into` (given) or a new object. */
+  at(p: number, into: Counts = { alive: 0, moved: 0, edited: 0, other: false }): Counts {
+    into.alive = this.alive[p]!;
+    into.moved = this.moved[p]!;
+    into.edited = this.edited[p]!;
+    into.other = this.other[p] === 1;
+    return into;
+  }
+  tally(p: number, c: number): void {
+    if (c === CAT_ALIVE) this.alive[p]!++;
+    else if (c === CAT_MOVED) this.moved[p]!++;
+    else if (c === CAT_EDITED) this.edited[p]!++;
+  }
+}
+
 /**
  * Each patch's counts at a state: every (patch, added line) once, in the best category any of its
  * copies has. A flat table over all added lines (a line index past its patch's, which no pass
  * makes, is counted in a map).
  */
-export function countState(state: LineState, patches: Patch[]): Counts[] {
+export function countState(state: LineState, patches: Patch[]): CountTable {
   const n = patches.length;
   const base = new Int32Array(n + 1);
   for (let p = 0; p < n; p++) base[p + 1] = base[p]! + addedCount(patches[p]!);
   const best = new Uint8Array(base[n]!);
   const beyond = new Map<number, number>();
-  const other = new Set<number>();
+  const counts = new CountTable(n);
   const note = (p: number, k: number, edited: boolean, moved: boolean, isOther: boolean, inChain: boolean) => {
     const c = category(edited, moved, inChain);
     const at = base[p]! + k;
@@ -337,7 +367,7 @@ export function countState(state: LineState, patches: Patch[]): Counts[] {
       const key = p * 2 ** 21 + k;
       if ((beyond.get(key) ?? 0) < c) beyond.set(key, c);
     }
-    if (isOther && c === CAT_EDITED) other.add(p);
+    if (isOther && c === CAT_EDITED) counts.other[p] = 1;
   };
   for (const fs of state.files.values()) {
     if (!fs.owned) continue;
@@ -348,18 +378,8 @@ export function countState(state: LineState, patches: Patch[]): Counts[] {
     }
     for (const o of fs.owners) for (let y: Owner | null = o, chain = false; y; y = y.prev, chain = true) note(y.p, y.k, y.edited, y.moved, y.other, chain);
   }
-  const counts: Counts[] = new Array(n);
-  const tally = (x: Counts, c: number) => {
-    if (c === CAT_ALIVE) x.alive++;
-    else if (c === CAT_MOVED) x.moved++;
-    else if (c === CAT_EDITED) x.edited++;
-  };
-  for (let p = 0; p < n; p++) {
-    const x: Counts = { alive: 0, moved: 0, edited: 0, other: other.has(p) };
-    for (let at = base[p]!; at < base[p + 1]!; at++) if (best[at]) tally(x, best[at]!);
-    counts[p] = x;
-  }
-  for (const [key, c] of beyond) tally(counts[Math.floor(key / 2 ** 21)]!, c);
+  for (let p = 0; p < n; p++) for (let at = base[p]!; at < base[p + 1]!; at++) if (best[at]) counts.tally(p, best[at]!);
+  for (const [key, c] of beyond) counts.tally(Math.floor(key / 2 ** 21), c);
   return counts;
 }
 

@@ -334,6 +334,36 @@ describe('cache', () => {
     }
   });
 
+  it('a checkpoint below the tip keeps the records as they were there, not as the pass left them', async () => {
+    const s = make();
+    await s.agentStep({ trace: 't', step: 'one' }, () => s.write('one.ts', lines('one')));
+    const one = await s.commit('add one');
+    for (let i = 0; i < 3; i++) {
+      s.write('log.md', `entry ${i}\n`);
+      await s.commit(`human ${i}`, HUMAN);
+    }
+    // Reverted, then the revert reverted: alive again, by the second revert.
+    s.git('revert', '--no-edit', one);
+    s.git('revert', '--no-edit', 'HEAD');
+    const revived = s.head();
+    for (let i = 3; i < 9; i++) {
+      s.write('log.md', `entry ${i}\n`);
+      await s.commit(`human ${i}`, HUMAN);
+    }
+    expect((await states(s, true)).get('one')!.survival).toMatchObject({ state: 'alive_on_path', byCommit: revived });
+    // The checkpoint 8 commits below the tip is older than both reverts. History goes back to it
+    // and on without them: one is alive by its anchor commit.
+    const below = s.rev('HEAD~8');
+    expect(fs.existsSync(path.join(s.dir, '.git', 'ot', 'survival', `${below}.ckpt`))).toBe(true);
+    s.git('reset', '-q', '--hard', below);
+    s.write('log.md', 'another entry\n');
+    await s.commit('another', HUMAN);
+    const cached = await states(s, true);
+    expect(lastPassStats.resumedFrom).toBe(below);
+    expect(cached.get('one')!.survival).toMatchObject({ state: 'alive_on_path', byCommit: one });
+    expect([...cached].map(([k, v]) => [k, v.survival])).toEqual([...(await states(s, false))].map(([k, v]) => [k, v.survival]));
+  });
+
   it('a damaged or foreign checkpoint is not used: the pass starts over and gives the same answer', async () => {
     const s = make();
     await three(s);

@@ -7,7 +7,8 @@ import { decodeBinaryJson, encodeBinaryJson } from '../store/binary-json.js';
 import { readSealedValue, seal, sealInPlace, sealValue, unseal } from '../store/sealed.js';
 import type { Anchor, Patch } from '../model/events.js';
 import { ancestorsIn, firstParentChain, joinAtTip, type HistCommit, type History, type KnownHistory } from './history.js';
-import { newRecord, type AnchorsAt, type FileState, type ForwardPass, type LineState, type Owner, type PatchRecord } from './forward.js';
+import type { AnchorsAt, FileState, ForwardPass, LineState, Owner } from './forward.js';
+import type { PatchRecords } from './records.js';
 
 /**
  * Checkpoints of the forward pass under `<commonDir>/ot/survival/`, one file per commit: the line
@@ -423,7 +424,8 @@ export interface Checkpoint {
  * copied as they are into the next checkpoint).
  */
 export class StoredRows {
-  private readonly owners: (Owner | undefined)[];
+  /** The owners made so far, by row (few of the rows, in an update: not a slot for each). */
+  private readonly owners = new Map<number, Owner>();
   /** The row of each owner made here (the next checkpoint refers to it instead of writing it again). */
   readonly rowOf = new Map<Owner, number>();
   constructor(
@@ -433,26 +435,24 @@ export class StoredRows {
     readonly patchIndex: (x: number) => number,
     /** The name of the checkpoint's patch list (`PatchList`), when it is the pass's: its rows' patch indexes are then the pass's as they are. */
     readonly patchList: string | null,
-  ) {
-    this.owners = new Array(count);
-  }
+  ) {}
 
   owner(row: number): Owner {
-    const hit = this.owners[row];
+    const hit = this.owners.get(row);
     if (hit) return hit;
     // Older rows first (a row's `prev` is an older row), without recursion on long chains.
     const todo = [row];
-    for (let r = this.ints[1 + 4 * row + 3]!; r >= 0 && !this.owners[r]; r = this.ints[1 + 4 * r + 3]!) todo.push(r);
+    for (let r = this.ints[1 + 4 * row + 3]!; r >= 0 && !this.owners.has(r); r = this.ints[1 + 4 * r + 3]!) todo.push(r);
     for (let j = todo.length - 1; j >= 0; j--) {
       const r = todo[j]!;
       const x = 1 + 4 * r;
       const flags = this.ints[x + 2]!;
       const prev = this.ints[x + 3]!;
-      const o: Owner = { p: this.patchIndex(this.ints[x]!), k: this.ints[x + 1]!, edited: (flags & 1) !== 0, moved: (flags & 2) !== 0, other: (flags & 4) !== 0, prev: prev >= 0 ? this.owners[prev]! : null };
-      this.owners[r] = o;
+      const o: Owner = { p: this.patchIndex(this.ints[x]!), k: this.ints[x + 1]!, edited: (flags & 1) !== 0, moved: (flags & 2) !== 0, other: (flags & 4) !== 0, prev: prev >= 0 ? this.owners.get(prev)! : null };
+      this.owners.set(r, o);
       this.rowOf.set(o, r);
     }
-    return this.owners[row]!;
+    return this.owners.get(row)!;
   }
 
   /** Each row of a chain from `row` down its `prev` links: patch, line, flags, whether it is below the first. */
@@ -554,7 +554,7 @@ export function loadCheckpoint(
   indexOf: (patchId: string) => number | undefined,
   key: AnchorKey,
   /** The pass's records (all empty): the checkpoint's are written into it when it is used. */
-  records: PatchRecord[],
+  records: PatchRecords,
 ): Checkpoint | null {
   let names: string[];
   try {
@@ -578,7 +578,7 @@ export function loadCheckpoint(
   return null;
 }
 
-function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], indexOf: (patchId: string) => number | undefined, key: AnchorKey, into: PatchRecord[]): Checkpoint | null {
+function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], indexOf: (patchId: string) => number | undefined, key: AnchorKey, into: PatchRecords): Checkpoint | null {
   const cf = readCheckpointFile(path.join(dir(repo), `${commit}${CHECKPOINT_EXT}`));
   if (!cf || cf.head.v !== CACHE_VERSION || cf.head.commit !== commit) return null;
   const { head: file, ints } = cf;
@@ -652,35 +652,20 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
     files.set(f.path, new StoredFileState(rows, x, f.lines, f.oid, owned, f.watch.map(P)));
     x += f.lines;
   }
-  // Records are put in place only once all of them read well.
-  const recordAt: number[] = [];
-  const records: PatchRecord[] = [];
+  // Records are put in place only once all of them read well: each row's patch and commits checked first.
   const commits = file.commits === '' ? [] : file.commits.split('\n');
-  const C = (c: number) => {
-    if (c < 0) return null;
-    const oid = commits[c];
-    if (oid === undefined) throw new Error('commit index out of range');
-    return oid;
-  };
+  const recordsAt = x;
   for (let r = 0; r < file.records; r++, x += RECORD_INTS) {
-    const removal = ints[x + 1]!;
-    const flags = ints[x + 2]!;
-    recordAt.push(P(ints[x]!));
-    records.push({
-      removal: removal >= 0 ? { commit: C(removal)!, fileDeleted: (flags & 1) !== 0, revert: (flags & 2) !== 0 } : null,
-      change: C(ints[x + 3]!),
-      revived: C(ints[x + 4]!),
-      comeback: C(ints[x + 5]!),
-      unknown: null,
-    });
+    P(ints[x]!);
+    const n = commits.length;
+    if (ints[x + 1]! >= n || ints[x + 3]! >= n || ints[x + 4]! >= n || ints[x + 5]! >= n) throw new Error('commit index out of range');
   }
   const unknown = file.unknown.map(([pi, reason]) => [P(pi), reason] as const);
   const gone = file.gone?.length ? new Map(file.gone.map((g) => [g.path, g.watch.map(P)])) : undefined;
-  for (let r = 0; r < records.length; r++) into[recordAt[r]!] = records[r]!;
-  for (const [i, reason] of unknown) {
-    if (into[i] === undefined) into[i] = newRecord();
-    into[i].unknown = reason;
-  }
+  // The file's commit indexes as the records' own.
+  const table = Int32Array.from(commits, (c) => into.commitIndex(c));
+  for (let r = 0, y = recordsAt; r < file.records; r++, y += RECORD_INTS) into.put(P(ints[y]!), table, ints[y + 1]!, ints[y + 2]!, ints[y + 3]!, ints[y + 4]!, ints[y + 5]!);
+  for (const [i, reason] of unknown) into.noteUnknown(i, reason);
   const replay = after ? h.order.filter((o) => after!.has(o)) : h.order.filter((o) => !done.has(o));
   return { commit, replay, state: gone ? { files, gone } : { files }, rows, anchors: file.anchors };
 }
@@ -692,7 +677,7 @@ export function checkpointCommits(h: History): string[] {
 }
 
 /** Writes the checkpoints the pass kept; failures are ignored (the cache is optional). */
-export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: AnchorKey, anchorsAt: AnchorsAt, pass: ForwardPass, records: PatchRecord[], resumed: Checkpoint | null): void {
+export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: AnchorKey, anchorsAt: AnchorsAt, pass: ForwardPass, records: PatchRecords, resumed: Checkpoint | null): void {
   try {
     fs.mkdirSync(dir(repo), { recursive: true });
     // The pass's patch list: the one the checkpoint resumed from names, when it is the pass's.
@@ -731,7 +716,7 @@ function keepNewest(repo: Repo, names: string[], keep: number): void {
   for (const { n } of byAge.slice(keep)) fs.rmSync(path.join(dir(repo), n), { force: true });
 }
 
-function encode(commit: string, h: History, patches: Patch[], listName: string, key: AnchorKey, anchorsAt: AnchorsAt, state: LineState, records: PatchRecord[], resumed: Checkpoint | null): CheckpointFile {
+function encode(commit: string, h: History, patches: Patch[], listName: string, key: AnchorKey, anchorsAt: AnchorsAt, state: LineState, records: PatchRecords, resumed: Checkpoint | null): CheckpointFile {
   const base = resumed?.rows ?? null;
   // The tip's history is the whole walk.
   const done: CommitSet = commit === h.at ? h.commits : ancestorsIn(h.commits, commit);
@@ -767,38 +752,25 @@ function encode(commit: string, h: History, patches: Patch[], listName: string, 
     for (let j = 0; j < own.length; j++) if (own[j]! >= 0) owned++;
     return { path, oid: f.oid, lines: own.length, owned, watch: f.watch };
   });
+  // The commits the records name, in the order first named: each as the file's index of it.
   const commits: string[] = [];
-  const cidx = new Map<string, number>();
-  const C = (c: string | null): number => {
-    if (c === null) return -1;
-    let x = cidx.get(c);
-    if (x === undefined) {
-      cidx.set(c, (x = commits.length));
-      commits.push(c);
-    }
-    return x;
+  const fileIndex = new Int32Array(records.commitCount).fill(-1);
+  const C = (x: number): number => {
+    if (x < 0) return -1;
+    if (fileIndex[x]! < 0) fileIndex[x] = commits.push(records.commitAt(x)) - 1;
+    return fileIndex[x]!;
   };
-  // Each field of consecutive records (a step's patches) often names the same commit as the last.
-  const field = () => {
-    let last: string | null = null;
-    let index = -1;
-    return (c: string | null): number => (c === null ? -1 : c === last ? index : ((last = c), (index = C(c))));
-  };
-  const [removal, change, revived, comeback] = [field(), field(), field(), field()];
-  const recs = new Int32Array(RECORD_INTS * records.length);
+  const recs = new Int32Array(RECORD_INTS * records.size);
   let recInts = 0;
-  const unknown: [number, string][] = [];
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
-    if (r.unknown !== null) unknown.push([i, r.unknown]);
-    if (!(r.removal || r.change || r.revived || r.comeback)) continue;
+  records.eachRecorded((i, removal, flags, change, revived, comeback) => {
     recs[recInts++] = i;
-    recs[recInts++] = removal(r.removal?.commit ?? null);
-    recs[recInts++] = r.removal ? (r.removal.fileDeleted ? 1 : 0) | (r.removal.revert ? 2 : 0) : 0;
-    recs[recInts++] = change(r.change);
-    recs[recInts++] = revived(r.revived);
-    recs[recInts++] = comeback(r.comeback);
-  }
+    recs[recInts++] = C(removal);
+    recs[recInts++] = flags;
+    recs[recInts++] = C(change);
+    recs[recInts++] = C(revived);
+    recs[recInts++] = C(comeback);
+  });
+  const unknown: [number, string][] = [...records.unknowns].sort((a, b) => a[0] - b[0]);
   const ints = new Int32Array(1 + 4 * ownerRows + slotCount + recInts);
   ints[0] = BYTE_ORDER_MARK;
   let x = 1;

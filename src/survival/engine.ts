@@ -10,7 +10,8 @@ import { splitLines } from '../diff/lines.js';
 import { addedCount } from '../store/stored-patch.js';
 import { readBlob } from '../git/objects.js';
 import { CUTOFF_SLACK, firstParentChain, walkHistory, type History } from './history.js';
-import { containsRun, EMPTY_STATE, ForwardPass, newRecord, type AnchorsAt, type FileState, type LineState, type Owner, type PatchRecord } from './forward.js';
+import { containsRun, EMPTY_STATE, ForwardPass, type AnchorsAt, type FileState, type LineState, type Owner } from './forward.js';
+import { PatchRecords } from './records.js';
 import { AnchorKey, checkpointCommits, loadCheckpoint, loadHistory, saveCheckpoints, saveHistory, StoredFileState, type Checkpoint } from './cache.js';
 import type { LineOwner, PatchSurvival, SurvivalOptions, SurvivalReport } from './types.js';
 
@@ -47,8 +48,8 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
   const indexOf = orderedIndexOf(trail);
   const recorded = recordedAnchors(trail);
   const selected = options.traceIds ? new Set(options.traceIds) : null;
-  // What the pass records of each patch: a checkpoint's, else a fresh one (`fillRecords`, once it is loaded).
-  const records: PatchRecord[] = new Array(patches.length);
+  // What the pass records of each patch (a checkpoint's, when one is used).
+  const records = new PatchRecords(patches.length);
   const stepTime = (p: Patch) => {
     const s = stepOf(trail, p);
     return Math.floor(Date.parse(s?.startedAt ?? '1970-01-01T00:00:00Z') / 1000);
@@ -218,14 +219,13 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
         lastPassStats.cacheHit = order.length === 0;
       }
     }
-    fillRecords(records);
     if (key) for (const c of checkpointCommits(h)) pass.keep.add(c);
     if (options.timeline) attachTimeline(pass, h, patches, effective, records, timelines);
     await pass.run(order);
     finalState = pass.states.get(at) ?? EMPTY_STATE;
     lastPassStats.commitsProcessed = pass.processed;
     if (key && !lastPassStats.cacheHit) saveCheckpoints(repo, h, patches, key, anchorsAt, pass, records, resumed);
-  } else fillRecords(records);
+  }
 
   // Final counts at the revision: each (patch, line) counted once, in its best category.
   const counts = countState(finalState, patches);
@@ -241,14 +241,14 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
     if (selected && !selected.has(p.traceId)) continue;
     const total = addedCount(p);
     let survival: Survival;
-    if (unknown[i] || records[i]!.unknown) survival = uncounted(total, 'unknown', null, unknown[i] ?? records[i]!.unknown);
+    if (unknown[i] || records.unknown(i)) survival = uncounted(total, 'unknown', null, unknown[i] ?? records.unknown(i));
     else if (offPath[i]) survival = uncounted(total, 'lost', 'off_path', `anchor commit ${recorded[i]!.commit.slice(0, 12)} (or a rewrite of it) is not in the history of ${at!.slice(0, 12)}`);
     else if (!effective[i]) {
       if (recorded[i]) survival = uncounted(total, 'lost', 'off_path', at ? null : 'the branch has no commit yet');
       // Pending lines are all still there, in the working tree: counted alive, none deleted.
       else if (inTree.get(p.patchId)) survival = uncounted(total, 'pending', null, null);
       else survival = uncounted(total, 'lost', 'never_committed', null);
-    } else survival = classify(p, counts.at(i, scratch), records[i]!, effective[i]!);
+    } else survival = classify(p, counts.at(i, scratch), records, i, effective[i]!);
     const ps: PatchSurvival = { patchId: p.patchId, survival, anchor: effective[i] };
     if (options.timeline) ps.timeline = timelines[i]!;
     out[i] = ps;
@@ -285,11 +285,6 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       return (lines ??= buildLines());
     },
   };
-}
-
-/** A fresh record for each patch that has none. */
-function fillRecords(records: PatchRecord[]): void {
-  for (let i = 0; i < records.length; i++) records[i] ??= newRecord();
 }
 
 /** An anchor commit, looked up once for all the patches anchored to it. */
@@ -383,24 +378,26 @@ export function countState(state: LineState, patches: Patch[]): CountTable {
   return counts;
 }
 
-/** The state of section 4 from the counts and what the pass recorded. */
-export function classify(p: Patch, c: Counts, rec: PatchRecord, anchor: Anchor): Survival {
+/** The state of section 4 from the counts and what the pass recorded of patch `i` (`p`). */
+export function classify(p: Patch, c: Counts, records: PatchRecords, i: number, anchor: Anchor): Survival {
   const total = addedCount(p);
   const left = Math.min(total, c.alive + c.moved + c.edited);
   if (total === 0) {
-    if (rec.comeback) return counted(total, c, left, 'reverted', rec.comeback, null, 'the deleted lines came back');
+    const comeback = records.comeback(i);
+    if (comeback) return counted(total, c, left, 'reverted', comeback, null, 'the deleted lines came back');
     return counted(total, c, left, 'alive_on_path', anchor.commit);
   }
   if (left === 0) {
-    if (rec.removal?.revert) return counted(total, c, left, 'reverted', rec.removal.commit);
-    if (!rec.removal) return counted(total, c, left, 'lost', null, 'deleted', `the patch's lines were not found at anchor commit ${anchor.commit.slice(0, 12)}`);
-    return counted(total, c, left, 'lost', rec.removal.commit, rec.removal.fileDeleted ? 'file_deleted' : 'deleted');
+    const removal = records.removal(i);
+    if (removal?.revert) return counted(total, c, left, 'reverted', removal.commit);
+    if (!removal) return counted(total, c, left, 'lost', null, 'deleted', `the patch's lines were not found at anchor commit ${anchor.commit.slice(0, 12)}`);
+    return counted(total, c, left, 'lost', removal.commit, removal.fileDeleted ? 'file_deleted' : 'deleted');
   }
   // No commit removed any: some lines never landed (the anchor commit left them out).
-  if (left < total) return counted(total, c, left, 'partially_preserved', rec.removal?.commit ?? anchor.commit);
-  if (c.edited > 0) return counted(total, c, left, c.other ? 'repaired' : 'alive_transformed', rec.change);
-  if (c.moved > 0) return counted(total, c, left, 'moved', rec.change);
-  return counted(total, c, left, 'alive_on_path', rec.revived ?? anchor.commit);
+  if (left < total) return counted(total, c, left, 'partially_preserved', records.removalCommit(i) ?? anchor.commit);
+  if (c.edited > 0) return counted(total, c, left, c.other ? 'repaired' : 'alive_transformed', records.change(i));
+  if (c.moved > 0) return counted(total, c, left, 'moved', records.change(i));
+  return counted(total, c, left, 'alive_on_path', records.revived(i) ?? anchor.commit);
 }
 
 /** A patch's survival from its counts (`left` of its `total` lines still there). */
@@ -415,7 +412,7 @@ function uncounted(total: number, state: SurvivalState, lostKind: LostKind | nul
 }
 
 /** `--timeline`: counts carried per state (file by file), a point wherever a patch's state changes on the first-parent path. */
-function attachTimeline(pass: ForwardPass, h: History, patches: Patch[], effective: (Anchor | null)[], records: PatchRecord[], timelines: TimelinePoint[][]): void {
+function attachTimeline(pass: ForwardPass, h: History, patches: Patch[], effective: (Anchor | null)[], records: PatchRecords, timelines: TimelinePoint[][]): void {
   const path = firstParentChain(h);
   const contrib = new WeakMap<FileState, Map<number, Counts>>();
   const totals = new WeakMap<LineState, Map<number, Counts>>();
@@ -460,12 +457,12 @@ function attachTimeline(pass: ForwardPass, h: History, patches: Patch[], effecti
     }
     totals.set(after, next);
     if (!path.has(c.oid)) return;
-    for (const [i, rec] of records.entries()) if (rec.removal?.commit === c.oid || rec.comeback === c.oid || rec.revived === c.oid || effective[i]?.commit === c.oid) touched.add(i);
+    for (let i = 0; i < records.size; i++) if (records.names(i, c.oid) || effective[i]?.commit === c.oid) touched.add(i);
     for (const p of touched) {
       const a = effective[p];
       if (!a) continue;
       const x = next.get(p) ?? { alive: 0, moved: 0, edited: 0, other: false };
-      const s = classify(patches[p]!, { ...x, alive: Math.min(x.alive, addedCount(patches[p]!)) }, records[p]!, a);
+      const s = classify(patches[p]!, { ...x, alive: Math.min(x.alive, addedCount(patches[p]!)) }, records, p, a);
       const sig = s.state;
       if (sig === last[p]) continue;
       last[p] = sig;

@@ -5,6 +5,7 @@ import { bigramProfile, diffLines, lineSimilarity, profileSimilarity, similarity
 import { RENAME_SIMILARITY } from '../diff/file-changes.js';
 import type { Anchor, Patch } from '../model/events.js';
 import type { HistCommit, History } from './history.js';
+import type { PatchRecords } from './records.js';
 
 /**
  * The owner of one line while history is replayed forward. Immutable: a change makes a new owner.
@@ -43,20 +44,6 @@ export interface LineState {
 
 export const EMPTY_STATE: LineState = { files: new Map() };
 
-export interface PatchRecord {
-  /** The last commit that removed lines of the patch. */
-  removal: { commit: string; fileDeleted: boolean; revert: boolean } | null;
-  /** The last commit that edited or moved lines of the patch. */
-  change: string | null;
-  /** A revert of the revert brought the lines back. */
-  revived: string | null;
-  /** A pure deletion whose lines came back. */
-  comeback: string | null;
-  unknown: string | null;
-}
-
-export const newRecord = (): PatchRecord => ({ removal: null, change: null, revived: null, comeback: null, unknown: null });
-
 /** The patches whose effective anchor is at each commit, as indexes into the pass's patches, in their order. */
 export type AnchorsAt = Map<string, number[]>;
 
@@ -72,7 +59,7 @@ export interface PassInput {
   anchorEmail: string[];
   /** Commits whose revert reverts patch p (its anchor commits, old and new). */
   revertTargets: (p: number) => readonly string[];
-  records: PatchRecord[];
+  records: PatchRecords;
 }
 
 interface Source {
@@ -122,7 +109,7 @@ export class ForwardPass {
   processed = 0;
   /** Commits whose state (and the records at that point) must be kept, for the cache. */
   keep = new Set<string>();
-  readonly recordsAt = new Map<string, PatchRecord[]>();
+  readonly recordsAt = new Map<string, PatchRecords>();
   /** Optional hook called after each commit with its old (first parent) and new state. */
   onCommit?: (c: HistCommit, before: LineState, after: LineState) => void;
 
@@ -167,7 +154,7 @@ export class ForwardPass {
       const state = await this.commit(c);
       this.states.set(oid, state);
       // (The tip's records are the pass's own, final ones: no copy.)
-      if (this.keep.has(oid) && oid !== history.at) this.recordsAt.set(oid, structuredClone(this.input.records));
+      if (this.keep.has(oid) && oid !== history.at) this.recordsAt.set(oid, this.input.records.clone());
       // A state is kept until its last child in this pass is done (and always for the tip).
       for (const p of c.parents) {
         const n = (remaining.get(p) ?? 1) - 1;
@@ -308,8 +295,8 @@ export class ForwardPass {
       } catch (err) {
         if (!(err instanceof MissingObject)) throw err;
         files.delete(t);
-        for (const s of srcs) for (const o of s?.fs?.owners ?? []) if (o) records[o.p]!.unknown ??= `missing object ${err.oid} (${t} at ${c.oid.slice(0, 12)})`;
-        for (const p of here) if (anchors[p]!.path === t) records[p]!.unknown ??= `missing object ${err.oid} (${t} at ${c.oid.slice(0, 12)})`;
+        for (const s of srcs) for (const o of s?.fs?.owners ?? []) if (o) records.noteUnknown(o.p, `missing object ${err.oid} (${t} at ${c.oid.slice(0, 12)})`);
+        for (const p of here) if (anchors[p]!.path === t) records.noteUnknown(p, `missing object ${err.oid} (${t} at ${c.oid.slice(0, 12)})`);
       }
     }
     for (const { path, fs } of deletedFiles) {
@@ -387,14 +374,13 @@ export class ForwardPass {
         present ??= presentKeys(files);
         if (present.has(r.o.p * 2 ** 21 + r.o.k)) continue;
       }
-      const rec = records[r.o.p]!;
       const where = r.hunkAdded ?? r.fileDeleted;
       let byPatch = reverts.get(where);
       if (!byPatch) reverts.set(where, (byPatch = new Map()));
       let revert = byPatch.get(r.o.p);
       if (revert === undefined) byPatch.set(r.o.p, (revert = this.isRevert(c, r.o.p, r.hunkAdded, r.fileDeleted)));
-      rec.removal = { commit: c.oid, fileDeleted: r.fileDeleted, revert };
-      rec.revived = null;
+      records.setRemoval(r.o.p, c.oid, r.fileDeleted, revert);
+      records.setRevived(r.o.p, null);
       if (revert && r.lineage && files.has(r.lineage)) {
         const fs = mutable(r.lineage);
         if (!fs.watch.includes(r.o.p)) fs.watch.push(r.o.p);
@@ -425,14 +411,14 @@ export class ForwardPass {
         fs = mutable(t);
         fs.watch = fs.watch.filter((x) => x !== p);
         if (added.length === 0) {
-          records[p]!.comeback = c.oid;
+          records.setComeback(p, c.oid);
           continue;
         }
         // The run was found on lines no one owned.
         for (let k = 0; k < want.length; k++) fs.owners[at + k] = { p, k, edited: false, moved: false, other: false, prev: null };
         fs.owned += want.length;
-        records[p]!.revived = c.oid;
-        records[p]!.removal = null;
+        records.setRevived(p, c.oid);
+        records.setRemoval(p, null);
       }
     }
 
@@ -457,8 +443,8 @@ export class ForwardPass {
           } else fs = mutable(path);
           for (let k = 0; k < added.length; k++) fs.owners[at + k] = { p, k, edited: false, moved: false, other: false, prev: null };
           fs.owned += added.length;
-          records[p]!.revived = c.oid;
-          records[p]!.removal = null;
+          records.setRevived(p, c.oid);
+          records.setRemoval(p, null);
           left = left.filter((x) => x !== p);
         }
         if (left.length !== waiting.length) {
@@ -593,7 +579,7 @@ export class ForwardPass {
           editBase.set(e, o);
           owners[j] = e;
           side.kept[i] = 1;
-          this.input.records[o.p]!.change = c.oid;
+          this.input.records.setChange(o.p, c.oid);
         };
         if (rem.length * add.length > 4000) {
           for (let x = 0; x < Math.min(rem.length, add.length); x++) {
@@ -750,7 +736,7 @@ export class ForwardPass {
           const cur = fs.owners[j + q];
           fs.owners[j + q] = cur ? { ...cur, prev: mv } : mv;
           if (!cur) fs.owned++;
-          this.input.records[r.o.p]!.change = c.oid;
+          this.input.records.setChange(r.o.p, c.oid);
         }
         s += bestLen - 1;
       }

@@ -1,0 +1,170 @@
+/** The last commit that removed lines of a patch. */
+export interface Removal {
+  commit: string;
+  fileDeleted: boolean;
+  revert: boolean;
+}
+
+const FILE_DELETED = 1;
+const REVERT = 2;
+
+/**
+ * What the forward pass records of each patch (by the pass's patch index): the last commit that
+ * removed lines of it (whether it deleted the file, whether it was a revert), the last that edited
+ * or moved them (`change`), the revert of the revert that brought them back (`revived`), the commit
+ * that brought a pure deletion's lines back (`comeback`), and why it cannot be judged (`unknown`).
+ *
+ * Kept in columns of integers naming commits by index, not as an object per patch: a checkpoint's
+ * records (thousands, in an update) are copied in from its integers and out again, and a pass
+ * keeps a copy of all of them at each checkpoint commit.
+ */
+export class PatchRecords {
+  readonly #commits: string[] = [];
+  readonly #commitIndex = new Map<string, number>();
+  /** Commit index of each patch's removal, change, revival, comeback; -1 for none. */
+  readonly #removal: Int32Array;
+  readonly #flags: Uint8Array;
+  readonly #change: Int32Array;
+  readonly #revived: Int32Array;
+  readonly #comeback: Int32Array;
+  /** Why a patch cannot be judged, for the few that cannot. */
+  readonly #unknown: Map<number, string>;
+
+  constructor(
+    /** How many patches. */
+    readonly size: number,
+    from?: PatchRecords,
+  ) {
+    if (from) {
+      this.#commits = [...from.#commits];
+      this.#commitIndex = new Map(from.#commitIndex);
+      this.#removal = from.#removal.slice();
+      this.#flags = from.#flags.slice();
+      this.#change = from.#change.slice();
+      this.#revived = from.#revived.slice();
+      this.#comeback = from.#comeback.slice();
+      this.#unknown = new Map(from.#unknown);
+      return;
+    }
+    this.#removal = new Int32Array(size).fill(-1);
+    this.#flags = new Uint8Array(size);
+    this.#change = new Int32Array(size).fill(-1);
+    this.#revived = new Int32Array(size).fill(-1);
+    this.#comeback = new Int32Array(size).fill(-1);
+    this.#unknown = new Map();
+  }
+
+  /** A copy, as the records are now. */
+  clone(): PatchRecords {
+    return new PatchRecords(this.size, this);
+  }
+
+  /** The index of a commit in the records' table, added when new. */
+  commitIndex(commit: string): number {
+    let x = this.#commitIndex.get(commit);
+    if (x === undefined) {
+      this.#commitIndex.set(commit, (x = this.#commits.length));
+      this.#commits.push(commit);
+    }
+    return x;
+  }
+
+  #at(x: number): string | null {
+    return x < 0 ? null : this.#commits[x]!;
+  }
+
+  removal(p: number): Removal | null {
+    const x = this.#removal[p]!;
+    if (x < 0) return null;
+    const flags = this.#flags[p]!;
+    return { commit: this.#commits[x]!, fileDeleted: (flags & FILE_DELETED) !== 0, revert: (flags & REVERT) !== 0 };
+  }
+  /** The removal's commit (null: none), without making the removal. */
+  removalCommit(p: number): string | null {
+    return this.#at(this.#removal[p]!);
+  }
+  /** Whether the last removal was a revert (false: none, or not a revert). */
+  removedByRevert(p: number): boolean {
+    return this.#removal[p]! >= 0 && (this.#flags[p]! & REVERT) !== 0;
+  }
+  change(p: number): string | null {
+    return this.#at(this.#change[p]!);
+  }
+  revived(p: number): string | null {
+    return this.#at(this.#revived[p]!);
+  }
+  comeback(p: number): string | null {
+    return this.#at(this.#comeback[p]!);
+  }
+  unknown(p: number): string | null {
+    return this.#unknown.get(p) ?? null;
+  }
+
+  /** Sets patch p's removal (a null commit: none). */
+  setRemoval(p: number, commit: string | null, fileDeleted = false, revert = false): void {
+    this.#removal[p] = commit === null ? -1 : this.commitIndex(commit);
+    this.#flags[p] = commit === null ? 0 : (fileDeleted ? FILE_DELETED : 0) | (revert ? REVERT : 0);
+  }
+  setChange(p: number, commit: string | null): void {
+    this.#change[p] = commit === null ? -1 : this.commitIndex(commit);
+  }
+  setRevived(p: number, commit: string | null): void {
+    this.#revived[p] = commit === null ? -1 : this.commitIndex(commit);
+  }
+  setComeback(p: number, commit: string | null): void {
+    this.#comeback[p] = commit === null ? -1 : this.commitIndex(commit);
+  }
+  /** Marks a patch as one that cannot be judged, for `reason`, unless it already is (the first reason stays). */
+  noteUnknown(p: number, reason: string): void {
+    if (!this.#unknown.has(p)) this.#unknown.set(p, reason);
+  }
+
+  /** Whether any record of patch p names `commit` (its removal, revival or comeback). */
+  names(p: number, commit: string): boolean {
+    const x = this.#commitIndex.get(commit);
+    return x !== undefined && (this.#removal[p] === x || this.#revived[p] === x || this.#comeback[p] === x);
+  }
+
+  /**
+   * Each patch that has a record, in patch order: its commit indexes (-1: none) and removal flags
+   * (1 the file deleted, 2 a revert), the indexes into `commits`, the table of the commits they name.
+   */
+  eachRecorded(visit: (p: number, removal: number, flags: number, change: number, revived: number, comeback: number) => void): void {
+    for (let p = 0; p < this.size; p++) {
+      const r = this.#removal[p]!;
+      const ch = this.#change[p]!;
+      const rv = this.#revived[p]!;
+      const cb = this.#comeback[p]!;
+      if (r >= 0 || ch >= 0 || rv >= 0 || cb >= 0) visit(p, r, this.#flags[p]!, ch, rv, cb);
+    }
+  }
+  /** How many commits the table holds (indexes are below it). */
+  get commitCount(): number {
+    return this.#commits.length;
+  }
+  /** The commit of an index `eachRecorded` gave. */
+  commitAt(x: number): string {
+    return this.#commits[x]!;
+  }
+  /** The patches that cannot be judged, and why. */
+  get unknowns(): ReadonlyMap<number, string> {
+    return this.#unknown;
+  }
+
+  /**
+   * Puts in patch p's record as a checkpoint stores it: commit indexes into `table` (the indexes
+   * of its commits in these records, `commitIndex`), -1 for none. Throws on an index out of range.
+   */
+  put(p: number, table: Int32Array, removal: number, flags: number, change: number, revived: number, comeback: number): void {
+    const T = (x: number) => {
+      if (x < 0) return -1;
+      if (x >= table.length) throw new Error('commit index out of range');
+      return table[x]!;
+    };
+    this.#removal[p] = T(removal);
+    this.#flags[p] = removal >= 0 ? flags & (FILE_DELETED | REVERT) : 0;
+    this.#change[p] = T(change);
+    this.#revived[p] = T(revived);
+    this.#comeback[p] = T(comeback);
+  }
+}

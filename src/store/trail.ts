@@ -170,8 +170,17 @@ function applyEvent(
       step.tokens = event.tokens ?? step.tokens;
       step.cost = event.cost ?? step.cost;
       if (event.limitations.length) step.limitations = [...step.limitations, ...event.limitations];
-      let places = f.stepPlaces.get(step);
-      if (!places) f.stepPlaces.set(step, (places = []));
+      const before = f.stepPlaces.get(step) ?? [];
+      // The step's places and ids, made at the size of the patches listed (a push at a time grows
+      // each list twice or more for a step of a few dozen patches, in every step of the trail).
+      const n = event.patches.length;
+      const places: number[] = new Array(before.length + n);
+      const ids: string[] = new Array(before.length + n);
+      let k = 0;
+      for (; k < before.length; k++) {
+        places[k] = before[k]!;
+        ids[k] = step.patchIds[k]!;
+      }
       // A step lists each patch once. A patch new to the trail is new to the step; the others are
       // looked up in a set of the step's places (one step can hold thousands of patches).
       let listed: Set<number> | null = null;
@@ -181,11 +190,14 @@ function applyEvent(
         if (at === placed) {
           f.list[at] = p;
           if (early.size) f.anchorOf[at] = early.get(p.patchId);
-        } else if ((listed ??= new Set(places)).has(at)) continue;
+        } else if ((listed ??= new Set(places.slice(0, k))).has(at)) continue;
         listed?.add(at);
-        places.push(at);
-        step.patchIds.push(p.patchId);
+        places[k] = at;
+        ids[k++] = p.patchId;
       }
+      places.length = ids.length = k;
+      f.stepPlaces.set(step, places);
+      step.patchIds = ids;
       break;
     }
     case 'anchor':

@@ -388,10 +388,10 @@ export function classify(p: Patch, c: Counts, records: PatchRecords, i: number, 
     return counted(total, c, left, 'alive_on_path', anchor.commit);
   }
   if (left === 0) {
-    const removal = records.removal(i);
-    if (removal?.revert) return counted(total, c, left, 'reverted', removal.commit);
-    if (!removal) return counted(total, c, left, 'lost', null, 'deleted', `the patch's lines were not found at anchor commit ${anchor.commit.slice(0, 12)}`);
-    return counted(total, c, left, 'lost', removal.commit, removal.fileDeleted ? 'file_deleted' : 'deleted');
+    const removal = records.removalCommit(i);
+    if (removal === null) return counted(total, c, left, 'lost', null, 'deleted', `the patch's lines were not found at anchor commit ${anchor.commit.slice(0, 12)}`);
+    if (records.removedByRevert(i)) return counted(total, c, left, 'reverted', removal);
+    return counted(total, c, left, 'lost', removal, records.removedWithFile(i) ? 'file_deleted' : 'deleted');
   }
   // No commit removed any: some lines never landed (the anchor commit left them out).
   if (left < total) return counted(total, c, left, 'partially_preserved', records.removalCommit(i) ?? anchor.commit);

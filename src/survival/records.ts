@@ -1,10 +1,3 @@
-/** The last commit that removed lines of a patch. */
-export interface Removal {
-  commit: string;
-  fileDeleted: boolean;
-  revert: boolean;
-}
-
 const FILE_DELETED = 1;
 const REVERT = 2;
 
@@ -19,8 +12,9 @@ const REVERT = 2;
  * keeps a copy of all of them at each checkpoint commit.
  */
 export class PatchRecords {
-  readonly #commits: string[] = [];
-  readonly #commitIndex = new Map<string, number>();
+  /** The commits the records name, and each one's index. */
+  readonly #commits: string[];
+  readonly #commitIndex: Map<string, number>;
   /** Commit index of each patch's removal, change, revival, comeback; -1 for none. */
   readonly #removal: Int32Array;
   readonly #flags: Uint8Array;
@@ -46,6 +40,8 @@ export class PatchRecords {
       this.#unknown = new Map(from.#unknown);
       return;
     }
+    this.#commits = [];
+    this.#commitIndex = new Map();
     this.#removal = new Int32Array(size).fill(-1);
     this.#flags = new Uint8Array(size);
     this.#change = new Int32Array(size).fill(-1);
@@ -73,19 +69,17 @@ export class PatchRecords {
     return x < 0 ? null : this.#commits[x]!;
   }
 
-  removal(p: number): Removal | null {
-    const x = this.#removal[p]!;
-    if (x < 0) return null;
-    const flags = this.#flags[p]!;
-    return { commit: this.#commits[x]!, fileDeleted: (flags & FILE_DELETED) !== 0, revert: (flags & REVERT) !== 0 };
-  }
-  /** The removal's commit (null: none), without making the removal. */
+  /** The commit of the patch's last removal (null: none). */
   removalCommit(p: number): string | null {
     return this.#at(this.#removal[p]!);
   }
   /** Whether the last removal was a revert (false: none, or not a revert). */
   removedByRevert(p: number): boolean {
     return this.#removal[p]! >= 0 && (this.#flags[p]! & REVERT) !== 0;
+  }
+  /** Whether the last removal deleted the file (false: none, or not). */
+  removedWithFile(p: number): boolean {
+    return this.#removal[p]! >= 0 && (this.#flags[p]! & FILE_DELETED) !== 0;
   }
   change(p: number): string | null {
     return this.#at(this.#change[p]!);
@@ -156,15 +150,12 @@ export class PatchRecords {
    * of its commits in these records, `commitIndex`), -1 for none. Throws on an index out of range.
    */
   put(p: number, table: Int32Array, removal: number, flags: number, change: number, revived: number, comeback: number): void {
-    const T = (x: number) => {
-      if (x < 0) return -1;
-      if (x >= table.length) throw new Error('commit index out of range');
-      return table[x]!;
-    };
-    this.#removal[p] = T(removal);
-    this.#flags[p] = removal >= 0 ? flags & (FILE_DELETED | REVERT) : 0;
-    this.#change[p] = T(change);
-    this.#revived[p] = T(revived);
-    this.#comeback[p] = T(comeback);
+    const n = table.length;
+    if (removal >= n || change >= n || revived >= n || comeback >= n) throw new Error('commit index out of range');
+    this.#removal[p] = removal < 0 ? -1 : table[removal]!;
+    this.#flags[p] = removal < 0 ? 0 : flags & (FILE_DELETED | REVERT);
+    this.#change[p] = change < 0 ? -1 : table[change]!;
+    this.#revived[p] = revived < 0 ? -1 : table[revived]!;
+    this.#comeback[p] = comeback < 0 ? -1 : table[comeback]!;
   }
 }

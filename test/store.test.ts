@@ -384,6 +384,36 @@ describe('the fold of a trail', () => {
     expect([p1, p2, fresh(2)].map((p) => stepOf(trail, p)?.stepId)).toEqual(['s3', 's2', 's3']);
     expect(stepOf(trail, { patchId: 'f'.repeat(40) })).toBeUndefined();
   });
+
+  it('a step started again while open replaces its window; an id used again after its end is a new step; an end ends the last step of its id', async () => {
+    const s = await recorded();
+    const evs = await events(s, 't1');
+    const start = firstOf(evs, 'step_start');
+    const end = firstOf(evs, 'step_end');
+    let seq = 0;
+    const starts = (stepId: string, at: string): StoredEvent => ({ commit: start.commit, event: { ...start.event, seq: seq++, stepId, at } });
+    const ends = (stepId: string, at: string, n: number): StoredEvent => ({ commit: end.commit, event: { ...end.event, seq: seq++, stepId, at, patches: end.event.patches.slice(0, n) } });
+    const trail = foldTrail([
+      starts('a', '2030-01-01T00:00:01.000Z'),
+      starts('b', '2030-01-01T00:00:02.000Z'),
+      // a again while open: its window starts over, in its place.
+      starts('a', '2030-01-01T00:00:03.000Z'),
+      ends('a', '2030-01-01T00:00:04.000Z', 1),
+      // a once more, after its end: a step of its own, which the next end of a ends.
+      starts('a', '2030-01-01T00:00:05.000Z'),
+      ends('a', '2030-01-01T00:00:06.000Z', 0),
+      ends('b', '2030-01-01T00:00:07.000Z', 0),
+      // An end of an id never started ends nothing.
+      ends('c', '2030-01-01T00:00:08.000Z', 1),
+    ]);
+    const steps = trail.traces.get('t1')!.steps.map((x) => [x.stepId, x.index, x.startedAt.slice(17, 19), x.endedAt?.slice(17, 19) ?? null, x.patchIds.length]);
+    expect(steps).toEqual([
+      ['a', 0, '03', '04', 1],
+      ['b', 1, '02', '07', 0],
+      ['a', 2, '05', '06', 0],
+    ]);
+    expect(orderedPatches(trail).map((p) => p.patchId)).toEqual([end.event.patches[0]!.patchId]);
+  });
 });
 
 describe('the fold\'s anchors', () => {

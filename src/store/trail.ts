@@ -72,7 +72,8 @@ export function foldTrail(events: StoredEvent[], name: string | null = null): Tr
   for (const { event } of events) if (event.type === 'step_end') listed += event.patches.length;
   const f: Folded = { list: new Array(listed), index: new IdIndex(listed), anchorOf: new Array(listed), stepPlaces: new Map() };
   const openTurn = new Map<string, { turnId: string; intent: string }>();
-  const openSteps = new Map<string, Step>();
+  // The last step of each id, per trace (a restart replaces it while it is open; an end ends it).
+  const stepsById = new Map<Trace, Map<string, Step>>();
   // Anchors of patches no step has listed yet (out of order: taken when one does).
   const early = new Map<string, Anchor>();
   for (const { commit, event } of events) {
@@ -80,13 +81,14 @@ export function foldTrail(events: StoredEvent[], name: string | null = null): Tr
     if (!trace) {
       trace = { traceId: event.traceId, agent: null, startedAt: event.at, endedAt: event.at, steps: [], turns: [] };
       traces.set(event.traceId, trace);
+      stepsById.set(trace, new Map());
     }
     // A trace spans its own activity; anchor and unattribute events come later, from hooks.
     if (event.type !== 'anchor' && event.type !== 'unattribute') {
       if (event.at < trace.startedAt) trace.startedAt = event.at;
       if (event.at > trace.endedAt) trace.endedAt = event.at;
     }
-    applyEvent(trace, commit, event, f, early, openTurn, openSteps);
+    applyEvent(trace, commit, event, f, early, openTurn, stepsById.get(trace)!);
   }
   f.list.length = f.anchorOf.length = f.index.size;
   let patches: Map<string, Patch> | null = null;
@@ -118,8 +120,8 @@ function applyEvent(
   f: Folded,
   early: Map<string, Anchor>,
   openTurn: Map<string, { turnId: string; intent: string }>,
-  /** The unfinished step of each trace and step id (there is at most one: a restart replaces it). */
-  openSteps: Map<string, Step>,
+  /** The trace's last step of each id: the one an end ends, or a start restarts while it is open. */
+  stepsById: Map<string, Step>,
 ): void {
   switch (event.type) {
     case 'turn_start':
@@ -134,8 +136,8 @@ function applyEvent(
       trace.agent ??= event.agent;
       const turn = openTurn.get(event.traceId);
       // A restarted step (same id) replaces the earlier, unfinished window.
-      const key = `${event.traceId}\n${event.stepId}`;
-      const existing = openSteps.get(key);
+      const last = stepsById.get(event.stepId);
+      const existing = last?.endedAt === null ? last : undefined;
       const step: Step = {
         traceId: event.traceId,
         stepId: event.stepId,
@@ -156,15 +158,12 @@ function applyEvent(
       };
       if (existing) trace.steps[existing.index] = step;
       else trace.steps.push(step);
-      openSteps.set(key, step);
+      stepsById.set(event.stepId, step);
       break;
     }
     case 'step_end': {
-      let step: Step | undefined;
-      for (let i = trace.steps.length - 1; i >= 0 && !step; i--) if (trace.steps[i]!.stepId === event.stepId) step = trace.steps[i];
+      const step = stepsById.get(event.stepId);
       if (!step) break;
-      const key = `${event.traceId}\n${event.stepId}`;
-      if (openSteps.get(key) === step) openSteps.delete(key);
       step.endedAt = event.at;
       step.afterCommit = commit;
       step.tokens = event.tokens ?? step.tokens;

@@ -257,6 +257,21 @@ describe('cache', () => {
       expect(lastPassStats.commitsProcessed).toBe(1);
       expect(cached).toEqual(await answer(false));
     }
+    // Past twelve checkpoints, each new one is written over the oldest: the twelve newest commits
+    // keep theirs, each file holds the checkpoint of the commit it is named by, no other is left.
+    for (let i = 0; i < 4; i++) {
+      s.write('notes.md', `notes ${i}\n`);
+      await s.commit(`notes ${i}`, HUMAN);
+      const cached = await answer(true);
+      expect(lastPassStats.resumedFrom).toBe(s.rev('HEAD~1'));
+      expect(cached).toEqual(await answer(false));
+    }
+    const dir = path.join(s.dir, '.git', 'ot', 'survival');
+    const files = fs.readdirSync(dir);
+    const ckpts = files.filter((n) => n.endsWith('.ckpt')).map((n) => n.slice(0, 40));
+    expect(ckpts.sort()).toEqual(s.git('rev-list', '-n', '12', 'HEAD').trim().split('\n').sort());
+    for (const c of ckpts) expect(fs.readFileSync(path.join(dir, `${c}.ckpt`)).includes(Buffer.from(c, 'latin1'))).toBe(true);
+    expect(files.filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
 
   it('a branch from an older checkpoint merged in: the pass resumes from a checkpoint both sides descend from', async () => {

@@ -157,7 +157,13 @@ const CHECKPOINT_NAME = /^[0-9a-f]{40}\.ckpt$/;
 /** The first integer of the integer section, so a file from a machine of the other byte order is not used. */
 const BYTE_ORDER_MARK = 0x01020304;
 
-function writeCheckpointFile(file: string, head: CheckpointHead, ints: Int32Array): void {
+/**
+ * Writes a checkpoint file: over `spare` (an old checkpoint that goes to make room), in place, and
+ * renamed, when given; else made anew and renamed. Either way the name is the checkpoint's only once
+ * its bytes are all written; a reader that catches the spare half written refuses it by its sum, or
+ * written whole by the commit in it, which is not its name's.
+ */
+function writeCheckpointFile(file: string, head: CheckpointHead, ints: Int32Array, spare?: string): void {
   const bin = encodeBinaryJson(head);
   const pad = (4 - ((4 + bin.length) % 4)) % 4;
   const sealed = sealInPlace(MAGIC, 4 + bin.length + pad + ints.byteLength, (body) => {
@@ -165,6 +171,15 @@ function writeCheckpointFile(file: string, head: CheckpointHead, ints: Int32Arra
     bin.copy(body, 4);
     Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength).copy(body, 4 + bin.length + pad);
   });
+  if (spare) {
+    try {
+      overwriteFileSync(spare, sealed);
+      fs.renameSync(spare, file);
+      return;
+    } catch {
+      /* gone meanwhile (another process's clean-up): written anew */
+    }
+  }
   atomicWriteFileSync(file, sealed);
 }
 
@@ -686,34 +701,43 @@ export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: A
     if (listName === null) listName = (list = patchList(patches)).name;
     const listFile = path.join(dir(repo), `${listName}${LIST_EXT}`);
     if (!fs.existsSync(listFile)) atomicWriteFileSync(listFile, seal(LIST_MAGIC, Buffer.from((list ?? patchList(patches)).text, 'utf8')));
-    // The commits the pass kept for checkpoints (`checkpointCommits`).
-    for (const commit of pass.keep) {
-      const state = pass.states.get(commit);
-      const recs = commit === h.at ? records : pass.recordsAt.get(commit);
-      if (!state || !recs) continue;
-      const target = path.join(dir(repo), `${commit}${CHECKPOINT_EXT}`);
-      const { head, ints } = encode(commit, h, patches, listName, key, anchorsAt, state, recs, resumed);
-      writeCheckpointFile(target, head, ints);
-    }
     const names = fs.readdirSync(dir(repo)).filter((n) => n !== HISTORY_FILE);
+    // The commits the pass kept for checkpoints (`checkpointCommits`), and the oldest checkpoints
+    // that go to keep KEEP_FILES: each new one is written over one of those (a file made anew costs
+    // the file system a new inode and its blocks, a millisecond on every update).
+    const writes = [...pass.keep].filter((c) => pass.states.has(c) && (c === h.at || pass.recordsAt.has(c)));
+    const targets = new Set(writes.map((c) => `${c}${CHECKPOINT_EXT}`));
+    const spare = beyondNewest(repo, names.filter((n) => CHECKPOINT_NAME.test(n) && !targets.has(n)), KEEP_FILES - writes.length);
+    for (const commit of writes) {
+      const recs = commit === h.at ? records : pass.recordsAt.get(commit)!;
+      const target = path.join(dir(repo), `${commit}${CHECKPOINT_EXT}`);
+      const { head, ints } = encode(commit, h, patches, listName, key, anchorsAt, pass.states.get(commit)!, recs, resumed);
+      const over = spare.pop();
+      writeCheckpointFile(target, head, ints, over && path.join(dir(repo), over));
+    }
+    for (const n of spare) fs.rmSync(path.join(dir(repo), n), { force: true });
     // Files of the older (JSON) formats, and temporary files a killed process left, go.
     const now = Date.now();
     for (const n of names) {
       const f = path.join(dir(repo), n);
       if (/^[0-9a-f]{40}\.json$/.test(n) || n === 'history.json' || (n.includes('.tmp-') && now - fs.statSync(f).mtimeMs > 60_000)) fs.rmSync(f, { force: true });
     }
-    keepNewest(repo, names.filter((n) => n.endsWith(LIST_EXT) && n !== `${listName}${LIST_EXT}`), KEEP_LISTS);
-    keepNewest(repo, names.filter((n) => CHECKPOINT_NAME.test(n)), KEEP_FILES);
+    for (const n of beyondNewest(repo, names.filter((n) => n.endsWith(LIST_EXT) && n !== `${listName}${LIST_EXT}`), KEEP_LISTS)) fs.rmSync(path.join(dir(repo), n), { force: true });
   } catch {
     /* the cache is optional */
   }
 }
 
-/** Removes all but the `keep` most recently written of the cache files `names`. */
-function keepNewest(repo: Repo, names: string[], keep: number): void {
-  if (names.length <= keep) return;
-  const byAge = names.map((n) => ({ n, t: fs.statSync(path.join(dir(repo), n)).mtimeMs })).sort((a, b) => b.t - a.t);
-  for (const { n } of byAge.slice(keep)) fs.rmSync(path.join(dir(repo), n), { force: true });
+/** The cache files of `names` beyond the `keep` most recently written, newest first (one gone meanwhile left out). */
+function beyondNewest(repo: Repo, names: string[], keep: number): string[] {
+  if (names.length <= Math.max(keep, 0)) return [];
+  const byAge: { n: string; t: number }[] = [];
+  for (const n of names) {
+    const st = fs.statSync(path.join(dir(repo), n), { throwIfNoEntry: false });
+    if (st) byAge.push({ n, t: st.mtimeMs });
+  }
+  byAge.sort((a, b) => b.t - a.t);
+  return byAge.slice(Math.max(keep, 0)).map(({ n }) => n);
 }
 
 function encode(commit: string, h: History, patches: Patch[], listName: string, key: AnchorKey, anchorsAt: AnchorsAt, state: LineState, records: PatchRecords, resumed: Checkpoint | null): CheckpointFile {

@@ -11,7 +11,8 @@ import { foldTrail, orderedIndexOf, orderedPatches, recordedAnchors, stepOf } fr
 import { addedCount, plainPatch, removedCount, StoredPatch, withUnattributed } from '../src/store/stored-patch.js';
 import { StoredAnchor } from '../src/store/stored-anchor.js';
 import { IdIndex } from '../src/store/id-index.js';
-import type { Anchor, TrailEvent } from '../src/model/events.js';
+import type { Anchor, Patch, TrailEvent } from '../src/model/events.js';
+import { AnchorKey } from '../src/survival/cache.js';
 import { crc32, crc32Portable, seal, unseal } from '../src/store/sealed.js';
 import { decodeBinaryJson, encodeBinaryJson, openStringLists } from '../src/store/binary-json.js';
 import { OtError } from '../src/errors.js';
@@ -320,6 +321,15 @@ describe('the event log', () => {
     expect(JSON.stringify(back)).toBe(JSON.stringify([a, fuzzy, { ...a, lines: [] }]));
     expect(back[1]).toEqual(fuzzy);
     expect(back[1]).not.toEqual({ ...fuzzy, lines: [3, 4, 10] });
+    // Hashed for the survival cache's key in place (no list made), to the key of the plain anchors;
+    // alike once their lists have been read (back's were, above). Every line and index counts.
+    const key = (anchors: Anchor[]) => new AnchorKey(anchors.map((x) => ({ patchId: x.patchId }) as Patch), anchors, null, []).inside({ has: () => true });
+    const fresh = load(a, fuzzy, { ...a, lines: [] })!;
+    const plainKey = key([a, fuzzy, { ...a, lines: [] }] as Anchor[]);
+    expect(key(fresh)).toBe(plainKey);
+    expect(key(back)).toBe(plainKey);
+    expect(key(load(a, { ...fuzzy, addedIndex: [0, 2, 4] }, { ...a, lines: [] })!)).not.toBe(plainKey);
+    expect(key(load(a, { ...fuzzy, lines: [3, 4, 8] }, { ...a, lines: [] })!)).not.toBe(plainKey);
     // Kinds the schema refuses: the file is not used.
     expect(load({ ...a, lines: [0] })).toBeNull();
     expect(load({ ...a, lines: ['1'] })).toBeNull();

@@ -9,6 +9,7 @@ import type { Anchor, Patch } from '../model/events.js';
 import { ancestorsIn, firstParentChain, joinAtTip, type HistCommit, type History, type KnownHistory } from './history.js';
 import type { AnchorsAt, FileState, ForwardPass, LineState, Owner } from './forward.js';
 import type { PatchRecords } from './records.js';
+import { StoredAnchor } from '../store/stored-anchor.js';
 
 /**
  * Checkpoints of the forward pass under `<commonDir>/ot/survival/`, one file per commit: the line
@@ -398,6 +399,8 @@ const mix = (c: number) => {
   hx = Math.imul(hx ^ c, FNV_PRIME);
   hy = Math.imul(hy ^ c, FNV_PRIME) ^ (hy >>> 15);
 };
+/** Between an anchor's lines and its added-line indexes. */
+const mixLinesEnd = () => mix(0x2ffff);
 const mixText = (t: string, n: number) => {
   for (let j = 0; j < n; j++) mix(t.charCodeAt(j));
 };
@@ -414,9 +417,12 @@ function addAnchor(to: Sum, patchId: string, a: Anchor): void {
   mixText(a.commit, 16);
   mixText(a.path, a.path.length);
   mix(0x1ffff);
-  for (const l of a.lines) mix(l);
-  mix(0x2ffff);
-  for (const k of a.addedIndex ?? []) mix(k);
+  if (a instanceof StoredAnchor) a.eachNumber(mix, mixLinesEnd);
+  else {
+    for (const l of a.lines) mix(l);
+    mixLinesEnd();
+    for (const k of a.addedIndex ?? []) mix(k);
+  }
   to.n++;
   to.x = (to.x + (hx >>> 0)) >>> 0;
   to.y = (to.y + (hy >>> 0)) >>> 0;

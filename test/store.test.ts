@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { events, scenario, tempDir } from './helpers.js';
 import { appendEvent, encodeChainCache, encodeChainTail, loadChainCache, loadChainTail, TAIL_EVENTS, TRACE_REF_PREFIX, type StoredEvent } from '../src/store/log.js';
 import { verifyStore } from '../src/store/maintenance.js';
-import { foldTrail, orderedIndexOf, orderedPatches, recordedAnchors, stepOf } from '../src/store/trail.js';
+import { foldTrail, orderedIndexOf, orderedPatches, orderedSteps, recordedAnchors, stepOf } from '../src/store/trail.js';
 import { addedCount, plainPatch, removedCount, StoredPatch, withUnattributed } from '../src/store/stored-patch.js';
 import { StoredAnchor } from '../src/store/stored-anchor.js';
 import { IdIndex } from '../src/store/id-index.js';
@@ -393,6 +393,9 @@ describe('the fold of a trail', () => {
     expect(indexOf('f'.repeat(40))).toBeUndefined();
     expect([p1, p2, fresh(2)].map((p) => stepOf(trail, p)?.stepId)).toEqual(['s3', 's2', 's3']);
     expect(stepOf(trail, { patchId: 'f'.repeat(40) })).toBeUndefined();
+    // In the trail's order, without a lookup by id: the same steps.
+    expect(orderedSteps(trail).map((x) => x?.stepId)).toEqual(orderedPatches(trail).map((p) => stepOf(trail, p)?.stepId));
+    expect(orderedSteps(trail).map((x) => x?.stepId)).toEqual([...e1!.patches.map((p) => (p.patchId === p1.patchId ? 's3' : 's1')), 's2', 's3', 's3', 's3']);
   });
 
   it('a step started again while open replaces its window; an id used again after its end is a new step; an end ends the last step of its id', async () => {

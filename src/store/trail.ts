@@ -309,15 +309,25 @@ const stepsByPlace = new WeakMap<Trail, (Step | undefined)[]>();
 
 /** The step that recorded a patch (the last to list it). The steps by the fold's places are found on the first call: an update of the survival cache asks for few steps, or none. */
 export function stepOf(trail: Trail, patch: Pick<Patch, 'patchId'>): Step | undefined {
-  const f = foldOf(trail);
+  const at = foldOf(trail).index.placeOf(patch.patchId);
+  return at < 0 ? undefined : placeSteps(trail)[at];
+}
+
+/** The step that recorded each patch of `orderedPatches`, in that order (no lookup by id: a view of every patch asks for all). */
+export function orderedSteps(trail: Trail): (Step | undefined)[] {
+  const steps = placeSteps(trail);
+  return orderOf(trail).places.map((at) => steps[at]);
+}
+
+function placeSteps(trail: Trail): (Step | undefined)[] {
   let steps = stepsByPlace.get(trail);
   if (!steps) {
+    const f = foldOf(trail);
     steps = new Array(f.list.length);
     for (const trace of trail.traces.values()) for (const step of trace.steps) for (const at of f.stepPlaces.get(step) ?? []) steps[at] = step;
     stepsByPlace.set(trail, steps);
   }
-  const at = f.index.placeOf(patch.patchId);
-  return at < 0 ? undefined : steps[at];
+  return steps;
 }
 
 /** The window of a step still open (started, not ended) in a trace, if any. */

@@ -1,5 +1,5 @@
 import type { Repo } from '../git/repo.js';
-import { loadTrail, orderedPatches, stepOf, unknownTrace } from '../store/trail.js';
+import { loadTrail, orderedPatches, orderedSteps, unknownTrace } from '../store/trail.js';
 import { computeSurvival } from '../survival/engine.js';
 import { emptyCounts, TRACK_SCHEMA } from '../model/formats.js';
 import type { TrackPatch, TrackReport } from '../model/track.js';
@@ -25,6 +25,7 @@ export async function trackView(repo: Repo, options: TrackOptions = {}): Promise
   const report = await computeSurvival(repo, trail, { at: options.at, timeline: options.timeline, traceIds });
   const patches: TrackPatch[] = [];
   const ordered = orderedPatches(trail);
+  const steps = orderedSteps(trail);
   for (let i = 0; i < ordered.length; i++) {
     const ps = report.inTrailOrder[i];
     if (!ps) continue;
@@ -33,7 +34,7 @@ export async function trackView(repo: Repo, options: TrackOptions = {}): Promise
       patchId: p.patchId,
       traceId: p.traceId,
       stepId: p.stepId,
-      stepIndex: stepOf(trail, p)?.index ?? null,
+      stepIndex: steps[i]?.index ?? null,
       path: p.path,
       newStart: p.newStart,
       newLines: p.newLines,

@@ -120,8 +120,9 @@ export class PatchRecords {
   }
 
   /**
-   * Each patch that has a record, in patch order: its commit indexes (-1: none) and removal flags
-   * (1 the file deleted, 2 a revert), the indexes into `commits`, the table of the commits they name.
+   * Each patch that has a record, in patch order: its removal, change, revival and comeback as
+   * commit indexes (-1: none; `commitAt` gives the commit) and its removal's flags (1 the file
+   * deleted, 2 a revert).
    */
   eachRecorded(visit: (p: number, removal: number, flags: number, change: number, revived: number, comeback: number) => void): void {
     for (let p = 0; p < this.size; p++) {

@@ -8,6 +8,7 @@ import { walkHistory, type History, type KnownHistory } from '../src/survival/hi
 import { loadHistory, saveHistory } from '../src/survival/cache.js';
 import { seal, unseal } from '../src/store/sealed.js';
 import * as fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 
 // Scenarios made here are removed after each test (test/helpers.ts).
@@ -177,6 +178,19 @@ describe('cache', () => {
     expect(lastPassStats.commitsProcessed).toBe(1);
     expect(mapped.get('four')!.survival.state).toBe('alive_on_path');
     await same();
+    // Each new step makes a new list; the four newest besides the pass's are kept, a new one written
+    // over the oldest that goes: each file's name is still the hash of the list in it.
+    for (const tag of ['f1', 'f2', 'f3', 'f4', 'f5']) {
+      await s.agentStep({ trace: 't', step: tag }, () => s.write(`${tag}.ts`, lines(tag)));
+      await s.commit(tag);
+      await states(s, true);
+      expect(lastPassStats.resumedFrom).not.toBeNull();
+      await same();
+    }
+    const lists = fs.readdirSync(dir).filter((n) => n.endsWith('.ids'));
+    expect(lists.length).toBe(5);
+    for (const n of lists) expect(createHash('sha1').update(unseal('OTPL', fs.readFileSync(path.join(dir, n)))!.toString('utf8')).digest('hex')).toBe(n.slice(0, 40));
+    expect(fs.readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
     // Another new step, and no list: the checkpoints cannot be mapped, and the pass starts over.
     await s.agentStep({ trace: 't', step: 'five' }, () => s.write('five.ts', lines('five')));
     expect(dropLists()).toBeGreaterThan(0);

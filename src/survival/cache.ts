@@ -158,12 +158,7 @@ const CHECKPOINT_NAME = /^[0-9a-f]{40}\.ckpt$/;
 /** The first integer of the integer section, so a file from a machine of the other byte order is not used. */
 const BYTE_ORDER_MARK = 0x01020304;
 
-/**
- * Writes a checkpoint file: over `spare` (an old checkpoint that goes to make room), in place, and
- * renamed, when given; else made anew and renamed. Either way the name is the checkpoint's only once
- * its bytes are all written; a reader that catches the spare half written refuses it by its sum, or
- * written whole by the commit in it, which is not its name's.
- */
+/** Writes a checkpoint file (`writeOver`: over `spare`, the name of an old one that goes, when given). */
 function writeCheckpointFile(file: string, head: CheckpointHead, ints: Int32Array, spare?: string): void {
   const bin = encodeBinaryJson(head);
   const pad = (4 - ((4 + bin.length) % 4)) % 4;
@@ -172,10 +167,22 @@ function writeCheckpointFile(file: string, head: CheckpointHead, ints: Int32Arra
     bin.copy(body, 4);
     Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength).copy(body, 4 + bin.length + pad);
   });
+  writeOver(file, sealed, spare);
+}
+
+/**
+ * Writes a sealed cache file of the survival directory: over `spare` (the name of an old file of
+ * its kind that goes to make room), in place, then renamed, when given; else made anew and renamed.
+ * Either way the name is the file's only once its bytes are all written. A reader that catches the
+ * spare half written refuses it by its sum; written whole, by what it holds, which is not what its
+ * old name says (a checkpoint names its commit, a patch list is named by its hash).
+ */
+function writeOver(file: string, sealed: Buffer, spare?: string): void {
   if (spare) {
+    const from = path.join(path.dirname(file), spare);
     try {
-      overwriteFileSync(spare, sealed);
-      fs.renameSync(spare, file);
+      overwriteFileSync(from, sealed);
+      fs.renameSync(from, file);
       return;
     } catch {
       /* gone meanwhile (another process's clean-up): written anew */
@@ -705,12 +712,14 @@ export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: A
     let listName = resumed?.rows.patchList ?? null;
     let list: PatchList | null = null;
     if (listName === null) listName = (list = patchList(patches)).name;
-    const listFile = path.join(dir(repo), `${listName}${LIST_EXT}`);
-    if (!fs.existsSync(listFile)) atomicWriteFileSync(listFile, seal(LIST_MAGIC, Buffer.from((list ?? patchList(patches)).text, 'utf8')));
     const names = fs.readdirSync(dir(repo)).filter((n) => n !== HISTORY_FILE);
+    // A file made anew costs the file system a new inode and its blocks, a millisecond on every
+    // update: a new list or checkpoint is written over one of the oldest that go (`writeOver`).
+    const listFile = `${listName}${LIST_EXT}`;
+    const listSpare = beyondNewest(repo, names.filter((n) => n.endsWith(LIST_EXT) && n !== listFile), KEEP_LISTS);
+    if (!names.includes(listFile)) writeOver(path.join(dir(repo), listFile), seal(LIST_MAGIC, Buffer.from((list ?? patchList(patches)).text, 'utf8')), listSpare.pop());
     // The commits the pass kept for checkpoints (`checkpointCommits`), and the oldest checkpoints
-    // that go to keep KEEP_FILES: each new one is written over one of those (a file made anew costs
-    // the file system a new inode and its blocks, a millisecond on every update).
+    // that go to keep KEEP_FILES.
     const writes = [...pass.keep].filter((c) => pass.states.has(c) && (c === h.at || pass.recordsAt.has(c)));
     const targets = new Set(writes.map((c) => `${c}${CHECKPOINT_EXT}`));
     const spare = beyondNewest(repo, names.filter((n) => CHECKPOINT_NAME.test(n) && !targets.has(n)), KEEP_FILES - writes.length);
@@ -718,17 +727,15 @@ export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: A
       const recs = commit === h.at ? records : pass.recordsAt.get(commit)!;
       const target = path.join(dir(repo), `${commit}${CHECKPOINT_EXT}`);
       const { head, ints } = encode(commit, h, patches, listName, key, anchorsAt, pass.states.get(commit)!, recs, resumed);
-      const over = spare.pop();
-      writeCheckpointFile(target, head, ints, over && path.join(dir(repo), over));
+      writeCheckpointFile(target, head, ints, spare.pop());
     }
-    for (const n of spare) fs.rmSync(path.join(dir(repo), n), { force: true });
+    for (const n of [...spare, ...listSpare]) fs.rmSync(path.join(dir(repo), n), { force: true });
     // Files of the older (JSON) formats, and temporary files a killed process left, go.
     const now = Date.now();
     for (const n of names) {
       const f = path.join(dir(repo), n);
       if (/^[0-9a-f]{40}\.json$/.test(n) || n === 'history.json' || (n.includes('.tmp-') && now - fs.statSync(f).mtimeMs > 60_000)) fs.rmSync(f, { force: true });
     }
-    for (const n of beyondNewest(repo, names.filter((n) => n.endsWith(LIST_EXT) && n !== `${listName}${LIST_EXT}`), KEEP_LISTS)) fs.rmSync(path.join(dir(repo), n), { force: true });
   } catch {
     /* the cache is optional */
   }

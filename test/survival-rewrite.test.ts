@@ -363,6 +363,38 @@ describe('cache', () => {
     }
   });
 
+  it('a reverted patch waits for its lines: a commit adding fewer lines to its file reads no patch\'s lines; one bringing them back does', async () => {
+    const s = make();
+    const base = lines('base', 8);
+    s.write('a.ts', base);
+    await s.commit('base', HUMAN);
+    await s.agentStep({ trace: 't', step: 'one' }, () => s.write('a.ts', base + lines('one', 3)));
+    const one = await s.commit('add one');
+    s.git('revert', '--no-edit', one);
+    expect((await states(s, true)).get('one')!.survival.state).toBe('reverted');
+    // Every patch's lines in the trail's cache made unreadable: only a read of them would notice.
+    const cache = path.join(s.dir, '.git', 'ot', 'events');
+    for (const f of fs.readdirSync(cache).filter((x) => x.endsWith('.bin') && fs.readFileSync(path.join(cache, x)).readUInt32LE(12) > 0)) {
+      const bytes = fs.readFileSync(path.join(cache, f));
+      bytes[bytes.length - 1] ^= 1;
+      fs.writeFileSync(path.join(cache, f), bytes);
+    }
+    // One new line in the file: the patch's three cannot come back in it, and are not read.
+    s.write('a.ts', 'export const b = 1;\n' + s.read('a.ts'));
+    await s.commit('one more line', HUMAN);
+    const after = await states(s, true);
+    expect(lastPassStats.commitsProcessed).toBe(1);
+    expect(after.get('one')!.survival.state).toBe('reverted');
+    // The revert reverted: three fresh lines, so the patch's are read (and found damaged).
+    s.git('revert', '--no-edit', 'HEAD~1');
+    await expect(states(s, true)).rejects.toThrow(/damaged/);
+    // Without the trail's cache (read again from its refs): alive again.
+    fs.rmSync(cache, { recursive: true, force: true });
+    const back = await states(s, true);
+    expect(back.get('one')!.survival.state).toBe('alive_on_path');
+    expect([...back].map(([k, v]) => [k, v.survival])).toEqual([...(await states(s, false))].map(([k, v]) => [k, v.survival]));
+  });
+
   it('a checkpoint below the tip keeps the records as they were there, not as the pass left them', async () => {
     const s = make();
     await s.agentStep({ trace: 't', step: 'one' }, () => s.write('one.ts', lines('one')));

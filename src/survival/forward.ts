@@ -6,6 +6,7 @@ import { RENAME_SIMILARITY } from '../diff/file-changes.js';
 import type { Anchor, Patch } from '../model/events.js';
 import type { HistCommit, History } from './history.js';
 import type { PatchRecords } from './records.js';
+import { addedCount, removedCount } from '../store/stored-patch.js';
 
 /**
  * The owner of one line while history is replayed forward. Immutable: a change makes a new owner.
@@ -403,6 +404,10 @@ export class ForwardPass {
       // The list as it was: a patch that comes back is filtered into a new list, never spliced out of this one.
       for (const p of fs0.watch) {
         const patch = patches[p]!;
+        // A run of as many fresh lines as the patch has is needed: counted first, so a commit that
+        // adds a few lines reads no longer patch's lines (a stored patch's are read from its file).
+        const n = addedCount(patch) || removedCount(patch);
+        if (n === 0 || n > fr.size) continue;
         // Read once: a stored patch's lines are behind a getter.
         const added = patch.added;
         const want = added.length ? added : patch.removed;

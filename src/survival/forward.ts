@@ -404,8 +404,8 @@ export class ForwardPass {
       // The list as it was: a patch that comes back is filtered into a new list, never spliced out of this one.
       for (const p of fs0.watch) {
         const patch = patches[p]!;
-        // A run of as many fresh lines as the patch has is needed: counted first, so a commit that
-        // adds a few lines reads no longer patch's lines (a stored patch's are read from its file).
+        // Only a run of as many fresh lines as the patch has can be it: counted first, so a commit
+        // with fewer fresh lines does not read the patch's (a stored patch's are read from its file).
         const n = addedCount(patch) || removedCount(patch);
         if (n === 0 || n > fr.size) continue;
         // Read once: a stored patch's lines are behind a getter.

@@ -209,6 +209,10 @@ export class RecordStream {
   int(at: number): number {
     return this.ints[at + 1]!;
   }
+  /** Each integer of the list of integers at `at`, read in place (no list made). */
+  eachInt(at: number, visit: (n: number) => void): void {
+    for (let i = 0, n = this.ints[at + 1]!, x = at + 3; i < n; i++, x += 2) visit(this.ints[x]!);
+  }
   intList(at: number): number[] {
     const out: number[] = new Array(this.ints[at + 1]!);
     for (let i = 0, x = at + 3; i < out.length; i++, x += 2) out[i] = this.ints[x]!;

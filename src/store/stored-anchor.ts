@@ -49,20 +49,16 @@ export class StoredAnchor implements Anchor {
     if (this.#indexAt < 0) return undefined;
     return (this.#addedIndex ??= this.#stream.intList(this.#indexAt));
   }
-  /**
-   * Each of its line numbers, then (when it has them) each of its added-line indexes, to `visit`:
-   * read in place, no list made (hashing every anchor of a trail reads them all, once).
-   */
-  eachNumber(visit: (n: number) => void, between: () => void): void {
+  /** Each of its line numbers, read in place while its list is unread (hashing every anchor of a trail reads them all, once). */
+  eachLine(visit: (n: number) => void): void {
     if (this.#lines) for (const l of this.#lines) visit(l);
-    else this.#eachIn(this.#at + LINES, visit);
-    between();
+    else this.#stream.eachInt(this.#at + LINES, visit);
+  }
+  /** Each of its added-line indexes (none when it has none), read alike. */
+  eachAddedIndex(visit: (n: number) => void): void {
     if (this.#indexAt < 0) return;
     if (this.#addedIndex) for (const k of this.#addedIndex) visit(k);
-    else this.#eachIn(this.#indexAt, visit);
-  }
-  #eachIn(at: number, visit: (n: number) => void): void {
-    for (let i = 0, n = this.#stream.listLength(at); i < n; i++) visit(this.#stream.int(at + 2 + 2 * i));
+    else this.#stream.eachInt(this.#indexAt, visit);
   }
   toJSON(): Anchor {
     const out: Anchor = { patchId: this.patchId, commit: this.commit, firmness: this.firmness, path: this.path, lines: this.lines };

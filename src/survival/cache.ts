@@ -406,8 +406,6 @@ const mix = (c: number) => {
   hx = Math.imul(hx ^ c, FNV_PRIME);
   hy = Math.imul(hy ^ c, FNV_PRIME) ^ (hy >>> 15);
 };
-/** Between an anchor's lines and its added-line indexes. */
-const mixLinesEnd = () => mix(0x2ffff);
 const mixText = (t: string, n: number) => {
   for (let j = 0; j < n; j++) mix(t.charCodeAt(j));
 };
@@ -424,12 +422,13 @@ function addAnchor(to: Sum, patchId: string, a: Anchor): void {
   mixText(a.commit, 16);
   mixText(a.path, a.path.length);
   mix(0x1ffff);
-  if (a instanceof StoredAnchor) a.eachNumber(mix, mixLinesEnd);
-  else {
-    for (const l of a.lines) mix(l);
-    mixLinesEnd();
-    for (const k of a.addedIndex ?? []) mix(k);
-  }
+  // A cached anchor's lists are read in place, not decoded.
+  const stored = a instanceof StoredAnchor ? a : null;
+  if (stored) stored.eachLine(mix);
+  else for (const l of a.lines) mix(l);
+  mix(0x2ffff);
+  if (stored) stored.eachAddedIndex(mix);
+  else for (const k of a.addedIndex ?? []) mix(k);
   to.n++;
   to.x = (to.x + (hx >>> 0)) >>> 0;
   to.y = (to.y + (hy >>> 0)) >>> 0;

@@ -313,7 +313,7 @@ function category(edited: boolean, moved: boolean, inChain: boolean): number {
   return inChain ? CAT_EDITED : CAT_ALIVE;
 }
 
-/** Every patch's counts, by patch index, in typed arrays (an object per patch only when asked, `at`). */
+/** Every patch's counts, by patch index, in typed arrays (read into one object at a time: `at`). */
 export class CountTable {
   readonly alive: Int32Array;
   readonly moved: Int32Array;
@@ -326,8 +326,8 @@ export class CountTable {
     this.edited = new Int32Array(n);
     this.other = new Uint8Array(n);
   }
-  /** Patch p's counts, written into `into` (given) or a new object. */
-  at(p: number, into: Counts = { alive: 0, moved: 0, edited: 0, other: false }): Counts {
+  /** Patch p's counts, written into `into`. */
+  at(p: number, into: Counts): Counts {
     into.alive = this.alive[p]!;
     into.moved = this.moved[p]!;
     into.edited = this.edited[p]!;

@@ -4,10 +4,11 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { events, scenario, tempDir } from './helpers.js';
-import { appendEvent, encodeChainCache, encodeChainTail, loadChainCache, loadChainTail, TAIL_EVENTS, TRACE_REF_PREFIX, type StoredEvent } from '../src/store/log.js';
+import { events, scenario, tempDir, trail } from './helpers.js';
+import { appendEvent, encodeChainCache, encodeChainTail, loadChainCache, loadChainTail, readAllEventsNamed, TAIL_EVENTS, TRACE_REF_PREFIX, type StoredEvent } from '../src/store/log.js';
 import { verifyStore } from '../src/store/maintenance.js';
-import { foldTrail, orderedIndexOf, orderedPatches, orderedSteps, recordedAnchors, stepOf } from '../src/store/trail.js';
+import { foldTrail, orderedIndexOf, orderedPatches, orderedSteps, recordedAnchors, stepOf, type Trail } from '../src/store/trail.js';
+import { foldFile, loadFold } from '../src/store/fold-file.js';
 import { addedCount, plainPatch, removedCount, StoredPatch, withUnattributed } from '../src/store/stored-patch.js';
 import { StoredAnchor } from '../src/store/stored-anchor.js';
 import { IdIndex } from '../src/store/id-index.js';
@@ -458,6 +459,96 @@ describe('the fold\'s anchors', () => {
     trail = foldTrail(evs.filter((_, i) => i !== anchorAt));
     expect(recordedAnchors(trail).every((x) => x === null)).toBe(true);
     expect(trail.anchors.size).toBe(0);
+  });
+});
+
+describe('the kept fold of a trail', () => {
+  /** What a trail gives its readers, as plain data. */
+  const reading = (t: Trail) => {
+    const ordered = orderedPatches(t);
+    const indexOf = orderedIndexOf(t);
+    const ids = [...ordered.map((p) => p.patchId), 'f'.repeat(40)];
+    return plain({
+      name: t.name,
+      traces: [...t.traces.values()],
+      ordered,
+      anchors: recordedAnchors(t),
+      steps: orderedSteps(t).map((x) => x && [x.traceId, x.stepId, x.index]),
+      indexes: ids.map((id) => indexOf(id) ?? null),
+      stepOf: ids.map((id) => stepOf(t, { patchId: id })?.stepId ?? null),
+      unattributed: ordered.map((p) => p.unattributed ?? null),
+      counts: ordered.map((p) => [addedCount(p), removedCount(p)]),
+      byId: [...t.patches],
+      anchorsById: [...t.anchors],
+      events: t.events,
+    });
+  };
+
+  it('is the trail folded from its events, read without its events while they are the same; anything else, and the events are folded again', async () => {
+    const s = await recorded();
+    const repo = await s.repo();
+    // A second trace: a step listing a patch of t1 again and a new one, a patch made unattributed,
+    // an anchor recorded before the step that lists its patch, a step restarted and one never ended.
+    const t1 = await events(s, 't1');
+    const end = firstOf(t1, 'step_end').event;
+    const start = firstOf(t1, 'step_start').event;
+    const anchor = firstOf(t1, 'anchor').event;
+    const theirs = plainPatch(end.patches[0]!);
+    const fresh = { ...plainPatch(end.patches[0]!), patchId: '1'.repeat(40), traceId: 't2', stepId: 'u1', added: ['a line', 'another'] };
+    const { seq: _s, traceId: _t, v: _v, ...startInput } = start;
+    const { seq: _s2, traceId: _t2, v: _v2, ...endInput } = end;
+    const at = (i: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, i)).toISOString();
+    await appendEvent(repo, 't2', { type: 'anchor', at: at(0), source: 'anchor-command', anchors: [{ ...plain(anchor.anchors[0]!), patchId: fresh.patchId }] });
+    await appendEvent(repo, 't2', { ...startInput, stepId: 'u1', at: at(1) });
+    await appendEvent(repo, 't2', { ...startInput, stepId: 'u1', at: at(2) });
+    await appendEvent(repo, 't2', { ...endInput, at: at(3), stepId: 'u1', patches: [theirs, fresh] });
+    await appendEvent(repo, 't2', { type: 'unattribute', at: at(4), patchIds: [theirs.patchId], reason: 'also in another trace' });
+    await appendEvent(repo, 't2', { ...startInput, stepId: 'u2', at: at(5) });
+    const folded = async () => {
+      const read = await readAllEventsNamed(await s.repo());
+      return reading(foldTrail(read.events, read.name));
+    };
+    const want = await folded();
+    expect(want.unattributed).toContain('also in another trace');
+    expect(want.traces.find((t) => t.traceId === 't2')!.steps.map((x) => [x.stepId, x.endedAt === null])).toEqual([
+      ['u1', false],
+      ['u2', true],
+    ]);
+    // The first read folds the events and keeps the fold; the next reads it, not the events.
+    const file = foldFile(repo);
+    fs.rmSync(file, { force: true });
+    expect(reading(await trail(s))).toEqual(want);
+    expect(fs.existsSync(file)).toBe(true);
+    const name = want.name!;
+    expect(loadFold(await s.repo(), name)).not.toBeNull();
+    expect(reading(await trail(s))).toEqual(want);
+    // Its step ids are made when read, in place, as the fold has them.
+    const keptTrail = await trail(s);
+    expect(Object.keys(keptTrail.traces.get('t1')!.steps[0]!)).toEqual(Object.keys(foldTrail(t1).traces.get('t1')!.steps[0]!).filter((k) => k in keptTrail.traces.get('t1')!.steps[0]!));
+    // A new event: another name, so the fold is not that trail's; the trail is folded again, and kept.
+    await appendEvent(repo, 't2', { type: 'unattribute', at: at(6), patchIds: [fresh.patchId], reason: 'a second reason' });
+    const after = await folded();
+    expect(after.name).not.toBe(name);
+    expect(loadFold(await s.repo(), after.name!)).toBeNull();
+    expect(reading(await trail(s))).toEqual(after);
+    expect(loadFold(await s.repo(), after.name!)).not.toBeNull();
+    // The events files written again (from the chain, in other files than the cache and tail it
+    // names): the same name, but not the same files, so the fold is not used until kept again.
+    const dir = path.join(s.dir, '.git', 'ot', 'events');
+    const eventFiles = () => fs.readdirSync(dir).filter((f) => /^[0-9a-f]{40}\./.test(f));
+    expect(eventFiles().some((f) => f.endsWith('.tail.bin'))).toBe(true);
+    for (const f of eventFiles()) fs.rmSync(path.join(dir, f));
+    expect(reading(await trail(s))).toEqual(after);
+    expect(eventFiles().some((f) => f.endsWith('.tail.bin'))).toBe(false);
+    expect(loadFold(await s.repo(), after.name!)).toBeNull();
+    expect(reading(await trail(s))).toEqual(after);
+    expect(loadFold(await s.repo(), after.name!)).not.toBeNull();
+    // A damaged fold is not used.
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length >> 1] ^= 1;
+    fs.writeFileSync(file, bytes);
+    expect(loadFold(await s.repo(), after.name!)).toBeNull();
+    expect(reading(await trail(s))).toEqual(after);
   });
 });
 

@@ -153,6 +153,11 @@ export type ShapeMaker = (value: () => unknown) => unknown;
 export interface RecordMaker {
   width(at: number): number;
   make(at: number): unknown;
+  /**
+   * The object at a place `make` took in bytes the same as these (a cache that kept the place, with
+   * a sum that says they are the same bytes), without its checks again; `make` where absent.
+   */
+  again?(at: number): unknown;
 }
 
 /** Gives the maker of a shape (a function of the caller's, or a `RecordMaker`), or undefined for the decoder's own. */
@@ -295,12 +300,38 @@ function stringTable(head: ReturnType<typeof readHead>): (s: number) => string {
  * of their values, in order, or a `RecordMaker` that reads them in place.
  */
 export function decodeBinaryJson(bytes: Buffer, makerFor?: MakerFor): unknown {
+  return openBinaryJson(bytes, makerFor).decode();
+}
+
+/** Binary JSON opened, its value not yet decoded (`openBinaryJson`). */
+export interface OpenBinaryJson {
+  /** The stream its record makers read (null without `makerFor`). */
+  readonly records: RecordStream | null;
+  /** The whole value (decoded on each call). */
+  decode(): unknown;
+  /**
+   * The object a `RecordMaker` makes of the record at `at` (the place `make` was given when the
+   * value was decoded: after the object's tag and shape); throws when no such record is there. For
+   * a place kept from a decode of the same bytes only: the record's own checks are not made again
+   * (`RecordMaker.again`).
+   */
+  recordAt(at: number): unknown;
+}
+
+/**
+ * Bytes of `encodeBinaryJson` checked as far as their layout (lengths, strings, shapes), and read
+ * from there: the whole value, or one record at a place a decode of the same bytes saw it (a cache
+ * that kept the places of records reads those, not the value around them). Throws on bytes that
+ * are not binary JSON.
+ */
+export function openBinaryJson(bytes: Buffer, makerFor?: MakerFor): OpenBinaryJson {
   const head = readHead(bytes);
   const { ints, nStrings, nShapes, nStream } = head;
   const tableAt = stringTable(head);
   let x = HEAD_INTS + nStrings;
   const records = makerFor ? new RecordStream(ints, tableAt, nStrings) : null;
-  const shapes: (ShapeMaker | RecordMaker)[] = new Array(nShapes);
+  // Each shape's keys, checked here; its maker made when an object of it is first made.
+  const shapeKeys: string[][] = new Array(nShapes);
   for (let i = 0; i < nShapes; i++) {
     const n = ints[x++]!;
     if (n < 0 || x + n > ints.length) throw new Malformed('shape out of range');
@@ -310,69 +341,87 @@ export function decodeBinaryJson(bytes: Buffer, makerFor?: MakerFor): unknown {
       if (s < 0 || s >= nStrings) throw new Malformed('key out of range');
       keys[j] = tableAt(s);
     }
-    const own = makerFor?.(keys, records!);
-    if (own) {
-      shapes[i] = own;
-      continue;
-    }
-    const id = JSON.stringify(keys);
-    let make = makers.get(id);
-    if (!make) makers.set(id, (make = build(keys)));
-    shapes[i] = make;
+    shapeKeys[i] = keys;
   }
   if (x + nStream !== ints.length) throw new Malformed('stream length');
-  let pos = x;
+  const streamAt = x;
   const end = ints.length;
-  // Reads past the end give undefined, which no tag matches; the final position check catches the rest.
+  const shapes: (ShapeMaker | RecordMaker | undefined)[] = new Array(nShapes);
+  const shapeMaker = (i: number): ShapeMaker | RecordMaker | undefined => {
+    if (!(i >= 0 && i < nShapes)) return undefined;
+    let make = shapes[i];
+    if (make) return make;
+    const keys = shapeKeys[i]!;
+    make = makerFor?.(keys, records!);
+    if (!make) {
+      const id = JSON.stringify(keys);
+      make = makers.get(id);
+      if (!make) makers.set(id, (make = build(keys)));
+    }
+    return (shapes[i] = make);
+  };
   const stringAt = (s: number | undefined): string => {
     if (s === undefined || s < 0 || s >= nStrings) throw new Malformed('string index out of range');
     return tableAt(s);
   };
-  const value = (): unknown => {
-    const w = ints[pos++]!;
-    if (w >= 0) return stringAt(w);
-    switch (w) {
-      case NULL:
-        return null;
-      case FALSE:
-        return false;
-      case TRUE:
-        return true;
-      case INT:
-        return ints[pos++];
-      case NUMBER:
-        return Number(stringAt(ints[pos++]));
-      case ARRAY: {
-        const n = ints[pos++]!;
-        if (!(n >= 0 && n <= end - pos)) throw new Malformed('array length');
-        const out: unknown[] = new Array(n);
-        for (let i = 0; i < n; i++) {
-          // Strings (a patch's lines) without a call each.
-          const e = ints[pos]!;
-          if (e >= 0 && e < nStrings) {
-            out[i] = tableAt(e);
-            pos++;
-          } else out[i] = value();
+  const decode = (): unknown => {
+    let pos = streamAt;
+    // Reads past the end give undefined, which no tag matches; the final position check catches the rest.
+    const value = (): unknown => {
+      const w = ints[pos++]!;
+      if (w >= 0) return stringAt(w);
+      switch (w) {
+        case NULL:
+          return null;
+        case FALSE:
+          return false;
+        case TRUE:
+          return true;
+        case INT:
+          return ints[pos++];
+        case NUMBER:
+          return Number(stringAt(ints[pos++]));
+        case ARRAY: {
+          const n = ints[pos++]!;
+          if (!(n >= 0 && n <= end - pos)) throw new Malformed('array length');
+          const out: unknown[] = new Array(n);
+          for (let i = 0; i < n; i++) {
+            // Strings (a patch's lines) without a call each.
+            const e = ints[pos]!;
+            if (e >= 0 && e < nStrings) {
+              out[i] = tableAt(e);
+              pos++;
+            } else out[i] = value();
+          }
+          return out;
         }
-        return out;
+        case OBJECT: {
+          const make = shapeMaker(ints[pos++]!);
+          if (!make) throw new Malformed('shape index out of range');
+          if (typeof make === 'function') return make(value);
+          const at = pos;
+          const width = make.width(at);
+          if (!(width >= 0 && width <= end - at)) throw new Malformed('record out of range');
+          pos += width;
+          return make.make(at);
+        }
+        default:
+          throw new Malformed(`tag ${w}`);
       }
-      case OBJECT: {
-        const make = shapes[ints[pos++]!];
-        if (!make) throw new Malformed('shape index out of range');
-        if (typeof make === 'function') return make(value);
-        const at = pos;
-        const width = make.width(at);
-        if (!(width >= 0 && width <= end - at)) throw new Malformed('record out of range');
-        pos += width;
-        return make.make(at);
-      }
-      default:
-        throw new Malformed(`tag ${w}`);
-    }
+    };
+    const v = value();
+    if (pos !== end) throw new Malformed(pos > end ? 'stream ends early' : 'trailing values');
+    return v;
   };
-  const v = value();
-  if (pos !== end) throw new Malformed(pos > end ? 'stream ends early' : 'trailing values');
-  return v;
+  const recordAt = (at: number): unknown => {
+    if (!(Number.isInteger(at) && at - 2 >= streamAt && at <= end) || ints[at - 2] !== OBJECT) throw new Malformed('no record there');
+    const make = shapeMaker(ints[at - 1]!);
+    if (!make || typeof make === 'function') throw new Malformed('no record there');
+    const width = make.width(at);
+    if (!(width >= 0 && width <= end - at)) throw new Malformed('record out of range');
+    return make.again ? make.again(at) : make.make(at);
+  };
+  return { records, decode, recordAt };
 }
 
 /** A list of lists of strings in binary JSON, each list decoded when asked for (`openStringLists`). */

@@ -7,7 +7,7 @@ import { ensureEmptyTree, readCommit, writeCommit, type Person } from '../git/ob
 import { compareAndSwapRef, listRefs, RefConflict, resolveRef } from '../git/refs.js';
 import { atomicWriteFile, atomicWriteFileSync } from '../git/fs.js';
 import { crc32, SEALED_HEAD, sealInPlace, unseal } from './sealed.js';
-import { decodeBinaryJson, encodeBinaryJson, openStringLists, type StringLists } from './binary-json.js';
+import { encodeBinaryJson, openBinaryJson, openStringLists, type RecordStream, type StringLists } from './binary-json.js';
 import { LineSource, storedForm, storedPatchMaker } from './stored-patch.js';
 import { storedAnchorMaker } from './stored-anchor.js';
 import type { NewEvent, TrailEvent } from '../model/events.js';
@@ -117,6 +117,8 @@ async function readChain(repo: Repo, ref: string, tip: string, stop: string | nu
 interface ChainCache {
   tip: string;
   events: StoredEvent[];
+  /** The file it was read from (none for one made to be written). */
+  file?: EventsFile;
 }
 
 /**
@@ -187,8 +189,27 @@ function readAt(fd: number, length: number, position: number): Buffer {
   return out;
 }
 
-/** The value of an events file (`encodeEventsFile`); null when absent, unreadable or not one that checks out. */
-function readEventsFile(file: string, magic: string): Record<string, unknown> | null {
+/**
+ * An events file opened (`openEventsFile`): its head and value checked against the seal, the value
+ * decoded when first asked for. The fold cache (`fold-file.ts`) keeps the places of its patches and
+ * anchors in it and makes those again from here, without decoding the rest.
+ */
+export interface EventsFile {
+  /** Its path. */
+  readonly path: string;
+  /** The seal's sum (over its head and value) and the file's size: another file has other ones. */
+  readonly sum: number;
+  readonly size: number;
+  /** The stream its stored patches and anchors read (`StoredPatch.streamOf`). */
+  readonly records: RecordStream;
+  /** The value; null when it does not decode (the first call decodes it; the same value after). */
+  value(): Record<string, unknown> | null;
+  /** The patch or anchor at a place of its stream; throws when there is none there. */
+  recordAt(at: number): unknown;
+}
+
+/** An events file (`encodeEventsFile`) of `magic`, opened; null when absent, unreadable or not one whose seal checks out. */
+export function openEventsFile(file: string, magic: string): EventsFile | null {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -203,19 +224,37 @@ function readEventsFile(file: string, magic: string): Record<string, unknown> | 
     const n = readAt(fd, EVENTS_HEAD, 0).readUInt32LE(SEAL);
     const size = fs.fstatSync(fd).size;
     if (n > size - EVENTS_HEAD) return null;
-    const body = unseal(magic, readAt(fd, EVENTS_HEAD + n, 0));
+    const sealed = readAt(fd, EVENTS_HEAD + n, 0);
+    const body = unseal(magic, sealed);
     if (!body) return null;
     const [linesLength, linesSum, count] = [body.readUInt32LE(4), body.readUInt32LE(8), body.readUInt32LE(12)];
     if (linesAt(n) + linesLength !== size) return null;
     const lines: LineSource = new LineSource(count, () => readLines(fd, file, linesAt(n), linesLength, linesSum, lines));
     const patches = storedPatchMaker(lines);
-    const value = decodeBinaryJson(body.subarray(EVENTS_HEAD - SEAL), (keys, stream) => patches(keys, stream) ?? storedAnchorMaker(keys, stream));
-    if (value === null || typeof value !== 'object') return null;
+    const opened = openBinaryJson(body.subarray(EVENTS_HEAD - SEAL), (keys, stream) => patches(keys, stream) ?? storedAnchorMaker(keys, stream));
     if (lines.count > 0) {
       unreadLines.register(lines, fd, lines);
       keep = true;
     }
-    return value as Record<string, unknown>;
+    let value: Record<string, unknown> | null | undefined;
+    return {
+      path: file,
+      sum: sealed.readUInt32LE(4),
+      size,
+      records: opened.records!,
+      value() {
+        if (value === undefined) {
+          try {
+            const v = opened.decode();
+            value = v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : null;
+          } catch {
+            value = null;
+          }
+        }
+        return value;
+      },
+      recordAt: opened.recordAt,
+    };
   } catch {
     return null;
   } finally {
@@ -249,10 +288,11 @@ export function encodeChainCache(c: ChainCache): Buffer {
 
 /** Reads a chain cache; null when absent or unusable (exported for the round-trip test). */
 export function loadChainCache(file: string): ChainCache | null {
-  const raw = readEventsFile(file, CACHE_MAGIC);
+  const opened = openEventsFile(file, CACHE_MAGIC);
+  const raw = opened?.value();
   if (!raw || raw.v !== CACHE_FORMAT || typeof raw.tip !== 'string' || !Array.isArray(raw.events)) return null;
   const events = raw.events as StoredEvent[];
-  return numberedFrom(events, 0) ? { tip: raw.tip, events } : null;
+  return numberedFrom(events, 0) ? { tip: raw.tip, events, file: opened! } : null;
 }
 
 /** Whether each event's number is its place in the chain, the first being `first`: anything else is not a cache of the chain. */
@@ -269,6 +309,8 @@ interface ChainTail {
   base: string;
   tip: string;
   events: StoredEvent[];
+  /** The file it was read from (none for one made to be written). */
+  file?: EventsFile;
 }
 const TAIL_MAGIC = 'OTET';
 /** Events kept in a tail before the whole cache is written again. */
@@ -281,10 +323,11 @@ export function encodeChainTail(t: ChainTail): Buffer {
 
 /** The events of a tail file that continues `base`; null when absent, unusable or of another base. */
 export function loadChainTail(file: string, base: ChainCache): ChainTail | null {
-  const raw = readEventsFile(file, TAIL_MAGIC);
+  const opened = openEventsFile(file, TAIL_MAGIC);
+  const raw = opened?.value();
   if (!raw || raw.v !== CACHE_FORMAT || raw.base !== base.tip || typeof raw.tip !== 'string' || !Array.isArray(raw.events) || raw.events.length === 0) return null;
   const events = raw.events as StoredEvent[];
-  return numberedFrom(events, base.events.length) && events.at(-1)!.commit === raw.tip ? { base: base.tip, tip: raw.tip, events } : null;
+  return numberedFrom(events, base.events.length) && events.at(-1)!.commit === raw.tip ? { base: base.tip, tip: raw.tip, events, file: opened! } : null;
 }
 
 /**
@@ -307,15 +350,25 @@ function olderCacheFiles(repo: Repo, ref: string): string[] {
  * `knownTip`: the ref's tip, when the caller has just resolved it.
  */
 export async function readTraceEvents(repo: Repo, ref: string, knownTip?: string | null): Promise<StoredEvent[]> {
+  return (await readTrace(repo, ref, knownTip)).events;
+}
+
+/** A trace's events, and the cache files they were all read from, in order (null when some came from the chain). */
+interface TraceEvents {
+  events: StoredEvent[];
+  files: EventsFile[] | null;
+}
+
+async function readTrace(repo: Repo, ref: string, knownTip?: string | null): Promise<TraceEvents> {
   const tip = knownTip === undefined ? await resolveRef(repo, ref) : knownTip;
-  if (!tip) return [];
+  if (!tip) return { events: [], files: [] };
   const file = cacheFile(repo, ref);
   const tailFile = cacheFile(repo, ref, TAIL_SUFFIX);
   const cached = loadChainCache(file);
-  if (cached && cached.tip === tip) return cached.events;
+  if (cached && cached.tip === tip) return { events: cached.events, files: [cached.file!] };
   const tail = cached && loadChainTail(tailFile, cached);
+  if (tail && tail.tip === tip) return { events: [...cached.events, ...tail.events], files: [cached.file!, tail.file!] };
   const known = tail ? { tip: tail.tip, events: [...cached.events, ...tail.events] } : cached;
-  if (known && known.tip === tip) return known.events;
   let events: StoredEvent[] | null = null;
   if (known) {
     const fresh = await readChain(repo, ref, tip, known.tip);
@@ -335,7 +388,7 @@ export async function readTraceEvents(repo: Repo, ref: string, knownTip?: string
   } catch {
     /* the cache is optional */
   }
-  return events;
+  return { events, files: null };
 }
 
 export async function listTraceRefs(repo: Repo): Promise<string[]> {
@@ -346,9 +399,21 @@ export async function listTraceRefs(repo: Repo): Promise<string[]> {
  * Every event of every trace (each trace's events in order), and a name for them all: the SHA-1 of each trace ref with its tip. A chain's tip
  * names every event of it (each commit names its parent), so the same name means the same events.
  */
-export async function readAllEventsNamed(repo: Repo): Promise<{ events: StoredEvent[]; name: string }> {
-  const { events, tips } = await readIndexedEvents(repo);
-  return { events, name: createHash('sha1').update(tips.map(([ref, tip]) => `${ref} ${tip}\n`).join('')).digest('hex') };
+export async function readAllEventsNamed(repo: Repo): Promise<{ events: StoredEvent[]; name: string; files: EventsFile[] | null }> {
+  const { events, tips, files } = await readIndexedEvents(repo);
+  return { events, name: trailName(tips), files };
+}
+
+/** The name of the events of trace refs at these tips (`readAllEventsNamed`). */
+function trailName(tips: [ref: string, tip: string][]): string {
+  return createHash('sha1').update(tips.map(([ref, tip]) => `${ref} ${tip}\n`).join('')).digest('hex');
+}
+
+/** The name `readAllEventsNamed` would give the trail now, read from the refs alone. */
+export async function currentTrailName(repo: Repo): Promise<string> {
+  const tips: [string, string][] = [];
+  for (const ref of await listTraceRefs(repo)) tips.push([ref, (await resolveRef(repo, ref)) ?? '']);
+  return trailName(tips);
 }
 
 /**
@@ -416,16 +481,20 @@ async function readIndexedEvents(
   repo: Repo,
   wanted?: (tip: string | null, known: WindowIndex['refs'][string] | undefined) => boolean,
   have?: { ref: string; events: StoredEvent[] },
-): Promise<{ events: StoredEvent[]; tips: [string, string][] }> {
+): Promise<{ events: StoredEvent[]; tips: [string, string][]; files: EventsFile[] | null }> {
   const out: StoredEvent[] = [];
   const tips: [string, string][] = [];
+  // The cache files every event was read from, in order, while they all were.
+  let files: EventsFile[] | null = [];
   const index = loadWindowIndex(repo);
   const refs = await listTraceRefs(repo);
   let changed = false;
   for (const ref of refs) {
     const tip = await resolveRef(repo, ref);
     if (wanted && !wanted(tip, index.refs[ref])) continue;
-    const events = have?.ref === ref && have.events.at(-1)?.commit === tip ? have.events : await readTraceEvents(repo, ref, tip);
+    const read = have?.ref === ref && have.events.at(-1)?.commit === tip ? { events: have.events, files: null } : await readTrace(repo, ref, tip);
+    const events = read.events;
+    files = files && read.files ? [...files, ...read.files] : null;
     changed = noteWindows(index, ref, events) || changed;
     // One by one: a spread of a long trace's events would pass each as an argument.
     for (const e of events) out.push(e);
@@ -439,7 +508,7 @@ async function readIndexedEvents(
     }
   }
   if (changed) saveWindowIndex(repo, index);
-  return { events: out, tips };
+  return { events: out, tips, files };
 }
 
 /** Drops a trace's ref (gc). The caller decides what to drop; this only deletes under the lock. */

@@ -60,6 +60,13 @@ export class StoredAnchor implements Anchor {
     if (this.#addedIndex) for (const k of this.#addedIndex) visit(k);
     else this.#stream.eachInt(this.#indexAt, visit);
   }
+  /** The stream a stored anchor is read from, and its place there (`recordAt` makes it again); null for a plain anchor. */
+  static streamOf(a: Anchor): RecordStream | null {
+    return a instanceof StoredAnchor ? a.#stream : null;
+  }
+  static placeOf(a: StoredAnchor): number {
+    return a.#at;
+  }
   toJSON(): Anchor {
     const out: Anchor = { patchId: this.patchId, commit: this.commit, firmness: this.firmness, path: this.path, lines: this.lines };
     if (this.#indexAt >= 0) out.addedIndex = this.addedIndex;
@@ -100,6 +107,7 @@ export const storedAnchorMaker: MakerFor = (keys, stream) => {
       if (!fits) throw new Error('a cached anchor does not hold the kinds of its fields');
       return new StoredAnchor(stream, at, indexAt);
     },
+    again: (at) => new StoredAnchor(stream, at, indexed ? afterLines(at) : -1),
   };
   return maker;
 };

@@ -129,6 +129,13 @@ export class StoredPatch implements Patch {
   get addedCount(): number {
     return this.#file.stream.int(this.#at + F.addedCount);
   }
+  /** The stream a stored patch is read from, and its place there (`recordAt` makes it again); null for a plain patch. */
+  static streamOf(p: Patch): RecordStream | null {
+    return p instanceof StoredPatch ? p.#file.stream : null;
+  }
+  static placeOf(p: StoredPatch): number {
+    return p.#at;
+  }
   /** The same patch marked unattributed (its lines still undecoded). */
   unattributedAs(reason: string): StoredPatch {
     return new StoredPatch(this.#file, this.#at, reason);
@@ -245,6 +252,7 @@ export function storedPatchMaker(source: LineSource): MakerFor {
         if (!source.holds(lines)) throw new Error(`a cached patch names lines ${lines} the file does not hold`);
         return new StoredPatch(file, at, withReason ? stream.string(at + F.unattributed) : undefined);
       },
+      again: (at) => new StoredPatch(file, at, withReason ? stream.string(at + F.unattributed) : undefined),
     };
   };
 }

@@ -1,7 +1,8 @@
 import type { Repo } from '../git/repo.js';
 import type { Anchor, Limitation, Patch, StepKind, TrailEvent } from '../model/events.js';
-import { readAllEventsNamed, readTraceEvents, traceRef, type StoredEvent } from './log.js';
-import { usageError } from '../errors.js';
+import { currentTrailName, readAllEventsNamed, readTraceEvents, traceRef, type EventsFile, type StoredEvent } from './log.js';
+import { loadFold, saveFold } from './fold-file.js';
+import { corruptError, usageError } from '../errors.js';
 import { withUnattributed } from './stored-patch.js';
 import { IdIndex } from './id-index.js';
 
@@ -42,7 +43,8 @@ export interface Trail {
   patches: ReadonlyMap<string, Patch>;
   /** The current anchor of each anchored patch (the latest anchor event wins: rewrites move it); built on the first read (the engine reads `recordedAnchors`). */
   anchors: ReadonlyMap<string, Anchor>;
-  events: StoredEvent[];
+  /** Every event, each trace's in order (a trail read from its kept fold decodes them on the first read). */
+  readonly events: StoredEvent[];
   /**
    * A name for exactly these events, for a whole trail read from the store (the same name, the same
    * events: derived data such as the survival cache keys on it); null for a trail folded from
@@ -58,10 +60,13 @@ export interface Trail {
  */
 interface Folded {
   list: Patch[];
-  index: IdIndex;
+  /** The place of each patch id (made on the first lookup for a trail read from its kept fold). */
+  index: IdIndex | null;
   anchorOf: (Anchor | undefined)[];
-  stepPlaces: Map<Step, number[]>;
+  stepPlaces: Map<Step, Places>;
 }
+/** The places a step lists (a kept fold's are read in place). */
+export type Places = ArrayLike<number> & Iterable<number>;
 const folded = new WeakMap<Trail, Folded>();
 
 export function foldTrail(events: StoredEvent[], name: string | null = null): Trail {
@@ -90,9 +95,15 @@ export function foldTrail(events: StoredEvent[], name: string | null = null): Tr
     }
     applyEvent(trace, commit, event, f, early, openTurn, stepsById.get(trace)!);
   }
-  f.list.length = f.anchorOf.length = f.index.size;
+  f.list.length = f.anchorOf.length = f.index!.size;
+  return trailOf(traces, f, () => events, name);
+}
+
+/** The trail of folded parts; `events` gives its events (read when first asked for). */
+function trailOf(traces: Map<string, Trace>, f: Folded, events: () => StoredEvent[], name: string | null): Trail {
   let patches: Map<string, Patch> | null = null;
   let anchors: Map<string, Anchor> | null = null;
+  let all: StoredEvent[] | null = null;
   const trail: Trail = {
     traces,
     get patches() {
@@ -102,11 +113,13 @@ export function foldTrail(events: StoredEvent[], name: string | null = null): Tr
       // Every anchor event in order, the latest for each patch winning (a patch of no step included).
       if (!anchors) {
         anchors = new Map();
-        for (const { event } of events) if (event.type === 'anchor') for (const a of event.anchors) anchors.set(a.patchId, a);
+        for (const { event } of this.events) if (event.type === 'anchor') for (const a of event.anchors) anchors.set(a.patchId, a);
       }
       return anchors;
     },
-    events,
+    get events() {
+      return (all ??= events());
+    },
     name,
   };
   folded.set(trail, f);
@@ -169,7 +182,7 @@ function applyEvent(
       step.tokens = event.tokens ?? step.tokens;
       step.cost = event.cost ?? step.cost;
       if (event.limitations.length) step.limitations = [...step.limitations, ...event.limitations];
-      const before = f.stepPlaces.get(step) ?? [];
+      const before: Places = f.stepPlaces.get(step) ?? [];
       // The step's places and ids, made at the size of the patches listed (a push at a time grows
       // each list twice or more for a step of a few dozen patches, in every step of the trail).
       const n = event.patches.length;
@@ -184,8 +197,8 @@ function applyEvent(
       // looked up in a set of the step's places (one step can hold thousands of patches).
       let listed: Set<number> | null = null;
       for (const p of event.patches) {
-        const placed = f.index.size;
-        const at = f.index.place(p.patchId);
+        const placed = f.index!.size;
+        const at = f.index!.place(p.patchId);
         if (at === placed) {
           f.list[at] = p;
           if (early.size) f.anchorOf[at] = early.get(p.patchId);
@@ -201,24 +214,51 @@ function applyEvent(
     }
     case 'anchor':
       for (const a of event.anchors) {
-        const at = f.index.placeOf(a.patchId);
+        const at = f.index!.placeOf(a.patchId);
         if (at >= 0) f.anchorOf[at] = a;
         else early.set(a.patchId, a);
       }
       break;
     case 'unattribute':
       for (const id of event.patchIds) {
-        const at = f.index.placeOf(id);
+        const at = f.index!.placeOf(id);
         if (at >= 0) f.list[at] = withUnattributed(f.list[at]!, f.list[at]!.unattributed ?? event.reason);
       }
       break;
   }
 }
 
-/** The whole trail of the repository. */
+/**
+ * The whole trail of the repository: its kept fold while its events are the same (`fold-file.ts`),
+ * else read and folded from its events, and the fold kept.
+ */
 export async function loadTrail(repo: Repo): Promise<Trail> {
-  const { events, name } = await readAllEventsNamed(repo);
-  return foldTrail(events, name);
+  const current = await currentTrailName(repo);
+  const kept = loadFold(repo, current);
+  if (kept) {
+    const f: Folded = { list: kept.list, index: null, anchorOf: kept.anchorOf, stepPlaces: kept.stepPlaces };
+    const trail = trailOf(kept.traces, f, () => keptEvents(kept.files), current);
+    ordered.set(trail, orderFrom(f, kept.order));
+    return trail;
+  }
+  const { events, name, files } = await readAllEventsNamed(repo);
+  const trail = foldTrail(events, name);
+  if (files) {
+    const f = foldOf(trail);
+    saveFold(repo, name, files, { traces: trail.traces, list: f.list, anchorOf: f.anchorOf, stepPlaces: f.stepPlaces, order: orderOf(trail).places });
+  }
+  return trail;
+}
+
+/** The events of the files a kept fold was read from, in their order (the same bytes the fold read them from). */
+function keptEvents(files: EventsFile[]): StoredEvent[] {
+  const out: StoredEvent[] = [];
+  for (const file of files) {
+    const events = file.value()?.events;
+    if (!Array.isArray(events)) throw corruptError(`the trail's cache file ${file.path} no longer decodes; remove it and run the command again`);
+    for (const e of events as StoredEvent[]) out.push(e);
+  }
+  return out;
 }
 
 /** The usage error for a trace id with no recorded trail. */
@@ -256,10 +296,10 @@ export function recordedAnchors(trail: Trail): (Anchor | null)[] {
 
 /** The index of a patch in `orderedPatches(trail)`, by id (the fold's index of ids); undefined for an id the trail lacks. */
 export function orderedIndexOf(trail: Trail): (patchId: string) => number | undefined {
-  const { index } = foldOf(trail);
+  const f = foldOf(trail);
   const { rank } = orderOf(trail);
   return (patchId) => {
-    const at = index.placeOf(patchId);
+    const at = indexOf(f).placeOf(patchId);
     return at < 0 ? undefined : rank[at];
   };
 }
@@ -268,6 +308,16 @@ function foldOf(trail: Trail): Folded {
   const f = folded.get(trail);
   if (!f) throw new Error('a trail not made by foldTrail');
   return f;
+}
+
+/** The fold's index of ids, made from its patches on the first lookup where the fold was kept (most updates make none). */
+function indexOf(f: Folded): IdIndex {
+  if (!f.index) {
+    const index = new IdIndex(f.list.length);
+    for (const p of f.list) index.place(p.patchId);
+    f.index = index;
+  }
+  return f.index;
 }
 
 function orderOf(trail: Trail): Order {
@@ -300,6 +350,12 @@ function sortPatches(trail: Trail): Order {
     rest.sort((a, b) => f.list[a]!.path.localeCompare(f.list[b]!.path) || f.list[a]!.newStart - f.list[b]!.newStart);
     for (const at of rest) places[n++] = at;
   }
+  return orderFrom(f, places);
+}
+
+/** The order of the fold's places given (each once). */
+function orderFrom(f: Folded, order: ArrayLike<number>): Order {
+  const places: number[] = Array.from(order);
   const rank = new Int32Array(places.length);
   places.forEach((at, i) => (rank[at] = i));
   return { patches: places.map((at) => f.list[at]!), places, rank };
@@ -309,7 +365,7 @@ const stepsByPlace = new WeakMap<Trail, (Step | undefined)[]>();
 
 /** The step that recorded a patch (the last to list it). The steps by the fold's places are found on the first call: an update of the survival cache asks for few steps, or none. */
 export function stepOf(trail: Trail, patch: Pick<Patch, 'patchId'>): Step | undefined {
-  const at = foldOf(trail).index.placeOf(patch.patchId);
+  const at = indexOf(foldOf(trail)).placeOf(patch.patchId);
   return at < 0 ? undefined : placeSteps(trail)[at];
 }
 

@@ -1,0 +1,224 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Repo } from '../git/repo.js';
+import { otDataDir } from '../git/repo.js';
+import { atomicWriteFileSync } from '../git/fs.js';
+import type { Anchor, Patch } from '../model/events.js';
+import { decodeBinaryJson, encodeBinaryJson, type RecordStream } from './binary-json.js';
+import { openEventsFile, type EventsFile } from './log.js';
+import { sealInPlace, unseal } from './sealed.js';
+import { StoredAnchor } from './stored-anchor.js';
+import { StoredPatch, withUnattributed } from './stored-patch.js';
+import type { Places, Step, Trace } from './trail.js';
+
+/**
+ * The trail as folded, kept for the next command while its events stay the same: a long trail is
+ * then not decoded and folded again, event by event, by every command that reads it (jsdiff's
+ * replayed history: 1,500 events, 9,000 patches and as many anchors, on every `ot trail track`).
+ * It holds no event: the traces and their steps, and, for each patch and anchor, its place in the
+ * events file it was read from. Those files are opened as they are now, and each patch and anchor
+ * is made from its place there, as the decode made it (`recordAt`).
+ *
+ * Derived data, never the only copy: a fold is used only under the name of the events it folded
+ * (the trace refs and their tips: new events, a new name) and while each events file it names has
+ * the sum and size it had (a file written again since is another file). Anything else, and the
+ * trail is read and folded from its events.
+ */
+const MAGIC = 'OTFD';
+const FORMAT = 1;
+
+/** What the fold keeps beside the traces: each patch and its anchor by the fold's place, the places each step lists, and the order of `orderedPatches`. */
+export interface FoldParts {
+  traces: Map<string, Trace>;
+  list: Patch[];
+  anchorOf: (Anchor | undefined)[];
+  stepPlaces: Map<Step, Places>;
+  /** The fold's places in the order of `orderedPatches`. */
+  order: ArrayLike<number>;
+}
+
+/** A fold read back: its parts, and the events files it was read from, in the order of their events. */
+export interface KeptFold extends FoldParts {
+  files: EventsFile[];
+}
+
+export function foldFile(repo: Repo): string {
+  return path.join(otDataDir(repo), 'events', `fold.v${FORMAT}.bin`);
+}
+
+/** The kinds of events file a fold names, by the magic its name ends in. */
+const KINDS: Record<string, string> = { '.bin': 'OTEV', '.tail.bin': 'OTET' };
+const magicOf = (file: string) => (file.endsWith('.tail.bin') ? KINDS['.tail.bin']! : KINDS['.bin']!);
+
+/**
+ * Keeps the fold of the events named `name`, read from `files`; nothing when a patch or an anchor
+ * was not read from one of them (events read from the chain are cached first: the next command
+ * keeps its fold). The file is optional: a write that fails is left.
+ */
+export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: FoldParts): void {
+  const fileOf = new Map<RecordStream, number>(files.map((f, i) => [f.records, i]));
+  const n = parts.list.length;
+  const steps = [...parts.traces.values()].flatMap((t) => t.steps);
+  let placed = 0;
+  for (const s of steps) placed += parts.stepPlaces.get(s)?.length ?? 0;
+  // The columns: each patch's file and place, its anchor's (-1: none), the order, each step's count of places (-1: none listed), the places.
+  const ints = new Int32Array(5 * n + steps.length + placed);
+  const unattributed: [number, string][] = [];
+  for (let at = 0; at < n; at++) {
+    const p = parts.list[at]!;
+    const file = fileOf.get(StoredPatch.streamOf(p)!);
+    if (file === undefined) return;
+    ints[at] = file;
+    ints[n + at] = StoredPatch.placeOf(p as StoredPatch);
+    if (p.unattributed !== undefined) unattributed.push([at, p.unattributed]);
+    const a = parts.anchorOf[at];
+    if (!a) {
+      ints[2 * n + at] = -1;
+      continue;
+    }
+    const anchorFile = fileOf.get(StoredAnchor.streamOf(a)!);
+    if (anchorFile === undefined) return;
+    ints[2 * n + at] = anchorFile;
+    ints[3 * n + at] = StoredAnchor.placeOf(a as StoredAnchor);
+  }
+  for (let i = 0; i < n; i++) ints[4 * n + i] = parts.order[i]!;
+  let x = 5 * n;
+  let y = x + steps.length;
+  for (const s of steps) {
+    const places = parts.stepPlaces.get(s);
+    ints[x++] = places ? places.length : -1;
+    if (places) for (let i = 0; i < places.length; i++) ints[y++] = places[i]!;
+  }
+  // Steps without their ids (the places say which patches), the key kept where it is.
+  const traces = [...parts.traces.values()].map((t) => ({ ...t, steps: t.steps.map((s) => ({ ...s, patchIds: null })) }));
+  const value = encodeBinaryJson({
+    v: FORMAT,
+    name,
+    files: files.map((f) => [path.basename(f.path), f.sum, f.size]),
+    patches: n,
+    steps: steps.length,
+    placed,
+    unattributed,
+    traces,
+  });
+  const columnsAt = (4 + value.length + 3) & ~3;
+  const bytes = sealInPlace(MAGIC, columnsAt + ints.byteLength, (body) => {
+    body.writeUInt32LE(value.length, 0);
+    value.copy(body, 4);
+    Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength).copy(body, columnsAt);
+  });
+  try {
+    atomicWriteFileSync(foldFile(repo), bytes);
+  } catch {
+    /* the fold is optional */
+  }
+}
+
+interface FoldHead {
+  v: number;
+  name: string;
+  files: [string, number, number][];
+  patches: number;
+  steps: number;
+  placed: number;
+  unattributed: [number, string][];
+  traces: Trace[];
+}
+
+/** The fold kept for the events named `name`; null when there is none, or none that checks out against its events files. */
+export function loadFold(repo: Repo, name: string): KeptFold | null {
+  try {
+    return readFold(repo, name);
+  } catch {
+    return null;
+  }
+}
+
+function readFold(repo: Repo, name: string): KeptFold | null {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(foldFile(repo));
+  } catch {
+    return null;
+  }
+  const body = unseal(MAGIC, bytes);
+  if (!body || body.length < 4) return null;
+  const valueLength = body.readUInt32LE(0);
+  if (valueLength > body.length - 4) return null;
+  const head = decodeBinaryJson(body.subarray(4, 4 + valueLength)) as FoldHead;
+  if (head?.v !== FORMAT || head.name !== name) return null;
+  const { patches: n, steps: stepCount, placed } = head;
+  const columnsAt = (4 + valueLength + 3) & ~3;
+  if (body.length - columnsAt !== 4 * (5 * n + stepCount + placed)) return null;
+  // Aligned: the body starts at byte 8 of a buffer of its own.
+  const copy = body.byteOffset % 4 === 0 ? body : Buffer.from(body);
+  const ints = new Int32Array(copy.buffer, copy.byteOffset + columnsAt, 5 * n + stepCount + placed);
+  const events = path.join(otDataDir(repo), 'events');
+  const files: EventsFile[] = [];
+  for (const [file, sum, size] of head.files) {
+    if (path.basename(file) !== file) return null;
+    const opened = openEventsFile(path.join(events, file), magicOf(file));
+    if (!opened || opened.sum !== sum || opened.size !== size) return null;
+    files.push(opened);
+  }
+  const fileAt = (i: number): EventsFile => {
+    const f = files[i];
+    if (!f) throw new Error('no such events file');
+    return f;
+  };
+  const list: Patch[] = new Array(n);
+  const anchorOf: (Anchor | undefined)[] = new Array(n);
+  for (let at = 0; at < n; at++) {
+    const p = fileAt(ints[at]!).recordAt(ints[n + at]!);
+    if (!(p instanceof StoredPatch)) return null;
+    list[at] = p;
+    const file = ints[2 * n + at]!;
+    if (file < 0) continue;
+    const a = fileAt(file).recordAt(ints[3 * n + at]!);
+    if (!(a instanceof StoredAnchor)) return null;
+    anchorOf[at] = a;
+  }
+  for (const [at, reason] of head.unattributed) {
+    const p = list[at];
+    if (!p || typeof reason !== 'string') return null;
+    if (p.unattributed !== reason) list[at] = withUnattributed(p, reason);
+  }
+  // The order: every place once.
+  const order = ints.subarray(4 * n, 5 * n);
+  const seen = new Uint8Array(n);
+  for (const at of order) {
+    if (!(at >= 0 && at < n) || seen[at]) return null;
+    seen[at] = 1;
+  }
+  const traces = new Map<string, Trace>();
+  const stepPlaces = new Map<Step, Places>();
+  let x = 5 * n;
+  let y = x + stepCount;
+  for (const t of head.traces) {
+    traces.set(t.traceId, t);
+    for (const s of t.steps) {
+      if (x >= 5 * n + stepCount) return null;
+      const count = ints[x++]!;
+      if (count < 0) {
+        s.patchIds = [];
+        continue;
+      }
+      if (y + count > ints.length) return null;
+      const places = ints.subarray(y, (y += count));
+      for (const at of places) if (!(at >= 0 && at < n)) return null;
+      stepPlaces.set(s, places);
+      // The ids, made when first read (an update of the survival cache reads none).
+      Object.defineProperty(s, 'patchIds', {
+        get() {
+          const ids = Array.from(places, (at) => list[at]!.patchId);
+          Object.defineProperty(s, 'patchIds', { value: ids, writable: true, enumerable: true, configurable: true });
+          return ids;
+        },
+        enumerable: true,
+        configurable: true,
+      });
+    }
+  }
+  if (x !== 5 * n + stepCount || y !== ints.length) return null;
+  return { traces, list, anchorOf, stepPlaces, order, files };
+}

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { events, scenario, tempDir, trail } from './helpers.js';
-import { appendEvent, encodeChainCache, encodeChainTail, loadChainCache, loadChainTail, readAllEventsNamed, TAIL_EVENTS, TRACE_REF_PREFIX, type StoredEvent } from '../src/store/log.js';
+import { appendEvent, encodeChainCache, encodeChainTail, loadChainCache, loadChainTail, readAllEventsNamed, readEventsOfStepsEndedAfter, TAIL_EVENTS, TRACE_REF_PREFIX, type StoredEvent } from '../src/store/log.js';
 import { verifyStore } from '../src/store/maintenance.js';
 import { foldTrail, orderedIndexOf, orderedPatches, orderedSteps, recordedAnchors, stepOf, type Trail } from '../src/store/trail.js';
 import { foldFile, loadFold } from '../src/store/fold-file.js';
@@ -549,6 +549,32 @@ describe('the kept fold of a trail', () => {
     fs.writeFileSync(file, bytes);
     expect(loadFold(await s.repo(), after.name!)).toBeNull();
     expect(reading(await trail(s))).toEqual(after);
+  });
+});
+
+describe('the index of step windows', () => {
+  it('rules out a trace whose steps all ended before, while it checks out; a damaged or torn index rules out none', async () => {
+    const s = await recorded();
+    const repo = await s.repo();
+    const t1 = await events(s, 't1');
+    const { seq: _s, traceId: _t, v: _v, ...startInput } = firstOf(t1, 'step_start').event;
+    const { seq: _s2, traceId: _t2, v: _v2, ...endInput } = firstOf(t1, 'step_end').event;
+    // An older trace: its only step ended in 2020.
+    await appendEvent(repo, 'old', { ...startInput, stepId: 'o1', at: '2020-01-01T00:00:00.000Z' });
+    await appendEvent(repo, 'old', { ...endInput, stepId: 'o1', at: '2020-01-01T00:01:00.000Z', patches: [] });
+    const since = Date.parse('2025-01-01T00:00:00.000Z');
+    const traces = async () => [...new Set((await readEventsOfStepsEndedAfter(await s.repo(), since)).map((e) => e.event.traceId))].sort();
+    // The first read knows no window: every trace is read, and the index noted.
+    expect(await traces()).toEqual(['old', 't1']);
+    expect(await traces()).toEqual(['t1']);
+    const file = path.join(s.dir, '.git', 'ot', 'events', 'windows.v2.bin');
+    const bytes = fs.readFileSync(file);
+    for (const damaged of [Buffer.concat([bytes.subarray(0, 12), Buffer.from([bytes[12]! ^ 1]), bytes.subarray(13)]), bytes.subarray(0, bytes.length >> 1)]) {
+      fs.writeFileSync(file, damaged);
+      expect(await traces()).toEqual(['old', 't1']);
+      // Written again over the damaged one, in place: whole, and believed.
+      expect(await traces()).toEqual(['t1']);
+    }
   });
 });
 

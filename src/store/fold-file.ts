@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Repo } from '../git/repo.js';
 import { otDataDir } from '../git/repo.js';
-import { atomicWriteFileSync } from '../git/fs.js';
+import { overwriteFileSync } from '../git/fs.js';
 import type { Anchor, Patch } from '../model/events.js';
 import { decodeBinaryJson, encodeBinaryJson, type RecordStream } from './binary-json.js';
 import { openEventsFile, type EventsFile } from './log.js';
@@ -108,7 +108,8 @@ export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: F
     Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength).copy(body, columnsAt);
   });
   try {
-    atomicWriteFileSync(foldFile(repo), bytes);
+    // In place: a reader that catches it half written refuses it by its sum, and folds the events.
+    overwriteFileSync(foldFile(repo), bytes);
   } catch {
     /* the fold is optional */
   }

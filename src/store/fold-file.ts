@@ -197,27 +197,22 @@ function readFold(repo: Repo, name: string): KeptFold | null {
   let y = x + stepCount;
   for (const t of head.traces) {
     traces.set(t.traceId, t);
-    for (const s of t.steps) {
+    for (const step of t.steps) {
       if (x >= 5 * n + stepCount) return null;
       const count = ints[x++]!;
-      if (count < 0) {
-        s.patchIds = [];
-        continue;
-      }
+      // Its ids from its patches: the strings are the ones every command reads (a survival report
+      // names each patch), so only the lists are made here.
+      const ids: string[] = new Array(Math.max(count, 0));
+      step.patchIds = ids;
+      if (count < 0) continue;
       if (y + count > ints.length) return null;
       const places = ints.subarray(y, (y += count));
-      for (const at of places) if (!(at >= 0 && at < n)) return null;
-      stepPlaces.set(s, places);
-      // The ids, made when first read (an update of the survival cache reads none).
-      Object.defineProperty(s, 'patchIds', {
-        get() {
-          const ids = Array.from(places, (at) => list[at]!.patchId);
-          Object.defineProperty(s, 'patchIds', { value: ids, writable: true, enumerable: true, configurable: true });
-          return ids;
-        },
-        enumerable: true,
-        configurable: true,
-      });
+      for (let i = 0; i < count; i++) {
+        const at = places[i]!;
+        if (!(at >= 0 && at < n)) return null;
+        ids[i] = list[at]!.patchId;
+      }
+      stepPlaces.set(step, places);
     }
   }
   if (x !== 5 * n + stepCount || y !== ints.length) return null;

@@ -355,7 +355,9 @@ function sortPatches(trail: Trail): Order {
 
 /** The order of the fold's places given (each once). */
 function orderFrom(f: Folded, order: ArrayLike<number>): Order {
-  const places: number[] = Array.from(order);
+  // A loop, not Array.from: that walks a typed array by its iterator, an object per element.
+  const places: number[] = new Array(order.length);
+  for (let i = 0; i < order.length; i++) places[i] = order[i]!;
   const rank = new Int32Array(places.length);
   places.forEach((at, i) => (rank[at] = i));
   return { patches: places.map((at) => f.list[at]!), places, rank };

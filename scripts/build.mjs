@@ -33,16 +33,29 @@ let rgiEmojiRegexBuilt;
 const rgiEmojiRegex = {
 	test: (segment) => nonAsciiRegex.test(segment) && emojiCharacterRegex.test(segment) && (rgiEmojiRegexBuilt ??= new RegExp('^\\p{RGI_Emoji}$', 'v')).test(segment),
 };`;
-const stringWidthLazyEmoji = {
-  name: 'string-width-lazy-emoji',
+/**
+ * Every copy of string-width (two versions here: Ink's, and cliui's and wrap-ansi's, which yargs
+ * loads for every command) makes an `Intl.Segmenter` when it loads: ICU's break data, 7-10 ms of
+ * every command's start, though only a help text or the interface measures a string. It is made
+ * on its first use instead (the one method string-width calls, `segment`).
+ */
+const SEGMENTER_LITERAL = 'const segmenter = new Intl.Segmenter();';
+const SEGMENTER_LAZY = 'let segmenterBuilt;\nconst segmenter = { segment: (string) => (segmenterBuilt ??= new Intl.Segmenter()).segment(string) };';
+const stringWidthLazy = {
+  name: 'string-width-lazy',
   setup(b) {
     b.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
+      let source = readFileSync(args.path, 'utf8');
+      if (!source.includes(SEGMENTER_LITERAL)) throw new Error(`${args.path}: no \`${SEGMENTER_LITERAL}\` any more; check the string-width-lazy build plugin`);
+      if (/\bsegmenter\.(?!segment\()|[(,=]\s*segmenter\b/.test(source)) throw new Error(`${args.path}: uses its segmenter other than by segment(); check the string-width-lazy build plugin`);
+      source = source.replace(SEGMENTER_LITERAL, () => SEGMENTER_LAZY);
       // The older copies (under cliui and wrap-ansi) test with emoji-regex, and only characters
-      // that may be emoji: nothing to do there.
-      if (!/\/\^\\p\{RGI_Emoji\}\$\/v|RegExp\([^)]*RGI_Emoji/.test(source)) return undefined;
-      if (!source.includes(RGI_EMOJI_LITERAL)) throw new Error(`${args.path}: its RGI_Emoji expression changed; check the string-width-lazy-emoji build plugin`);
-      return { contents: source.replace(RGI_EMOJI_LITERAL, () => RGI_EMOJI_LAZY), loader: 'js' };
+      // that may be emoji: nothing more to do there.
+      if (/\/\^\\p\{RGI_Emoji\}\$\/v|RegExp\([^)]*RGI_Emoji/.test(source)) {
+        if (!source.includes(RGI_EMOJI_LITERAL)) throw new Error(`${args.path}: its RGI_Emoji expression changed; check the string-width-lazy build plugin`);
+        source = source.replace(RGI_EMOJI_LITERAL, () => RGI_EMOJI_LAZY);
+      }
+      return { contents: source, loader: 'js' };
     });
   },
 };
@@ -63,7 +76,7 @@ const common = {
   // production: the development build doubles the Ink chunk and slows every render.
   define: { OT_VERSION: JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' },
   logLevel: 'warning',
-  plugins: [yogaWithoutFetch, stringWidthLazyEmoji],
+  plugins: [yogaWithoutFetch, stringWidthLazy],
 };
 // Chunk names are content hashes: without this, every build would leave the previous chunks behind.
 rmSync(new URL('../dist/chunks', import.meta.url), { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { overwriteFileSync } from '../git/fs.js';
 import type { Anchor, Patch } from '../model/events.js';
 import { decodeBinaryJson, encodeBinaryJson, type RecordStream } from './binary-json.js';
 import { openEventsFile, type EventsFile } from './log.js';
-import { sealInPlace, unseal } from './sealed.js';
+import { SEALED_HEAD, sealInPlace, unseal } from './sealed.js';
 import { StoredAnchor } from './stored-anchor.js';
 import { StoredPatch, withUnattributed } from './stored-patch.js';
 import type { Places, Step, Trace } from './trail.js';
@@ -26,6 +26,13 @@ import type { Places, Step, Trace } from './trail.js';
  */
 const MAGIC = 'OTFD';
 const FORMAT = 1;
+/**
+ * The body: the name of the events folded (40 characters, first: a fold of other events is told
+ * without reading the rest), the value's length, the value in binary JSON, then (4-aligned) the
+ * columns of integers.
+ */
+const NAME_LENGTH = 40;
+const VALUE_AT = NAME_LENGTH + 4;
 
 /** What the fold keeps beside the traces: each patch and its anchor by the fold's place, the places each step lists, and the order of `orderedPatches`. */
 export interface FoldParts {
@@ -56,6 +63,7 @@ const magicOf = (file: string) => (file.endsWith('.tail.bin') ? KINDS['.tail.bin
  * keeps its fold). The file is optional: a write that fails is left.
  */
 export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: FoldParts): void {
+  if (name.length !== NAME_LENGTH || !/^[0-9a-f]+$/.test(name)) return;
   const fileOf = new Map<RecordStream, number>(files.map((f, i) => [f.records, i]));
   const n = parts.list.length;
   const steps = [...parts.traces.values()].flatMap((t) => t.steps);
@@ -93,7 +101,6 @@ export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: F
   const traces = [...parts.traces.values()].map((t) => ({ ...t, steps: t.steps.map((s) => ({ ...s, patchIds: null })) }));
   const value = encodeBinaryJson({
     v: FORMAT,
-    name,
     files: files.map((f) => [path.basename(f.path), f.sum, f.size]),
     patches: n,
     steps: steps.length,
@@ -101,10 +108,11 @@ export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: F
     unattributed,
     traces,
   });
-  const columnsAt = (4 + value.length + 3) & ~3;
+  const columnsAt = (VALUE_AT + value.length + 3) & ~3;
   const bytes = sealInPlace(MAGIC, columnsAt + ints.byteLength, (body) => {
-    body.writeUInt32LE(value.length, 0);
-    value.copy(body, 4);
+    body.write(name, 0, 'latin1');
+    body.writeUInt32LE(value.length, NAME_LENGTH);
+    value.copy(body, VALUE_AT);
     Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength).copy(body, columnsAt);
   });
   try {
@@ -117,13 +125,38 @@ export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: F
 
 interface FoldHead {
   v: number;
-  name: string;
   files: [string, number, number][];
   patches: number;
   steps: number;
   placed: number;
   unattributed: [number, string][];
   traces: Trace[];
+}
+
+/** The bytes of a fold file of the events named `name` (its name read first, the rest only then); null when absent or of others. */
+function readIfNamed(file: string, name: string): Buffer | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const head = Buffer.alloc(SEALED_HEAD + NAME_LENGTH);
+    if (fs.readSync(fd, head, 0, head.length, 0) !== head.length) return null;
+    if (head.toString('latin1', 0, 4) !== MAGIC || head.toString('latin1', SEALED_HEAD) !== name) return null;
+    const size = fs.fstatSync(fd).size;
+    const bytes = Buffer.allocUnsafe(size);
+    let got = 0;
+    while (got < size) {
+      const n = fs.readSync(fd, bytes, got, size - got, got);
+      if (n === 0) return null;
+      got += n;
+    }
+    return bytes;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** The fold kept for the events named `name`; null when there is none, or none that checks out against its events files. */
@@ -136,20 +169,15 @@ export function loadFold(repo: Repo, name: string): KeptFold | null {
 }
 
 function readFold(repo: Repo, name: string): KeptFold | null {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(foldFile(repo));
-  } catch {
-    return null;
-  }
-  const body = unseal(MAGIC, bytes);
-  if (!body || body.length < 4) return null;
-  const valueLength = body.readUInt32LE(0);
-  if (valueLength > body.length - 4) return null;
-  const head = decodeBinaryJson(body.subarray(4, 4 + valueLength)) as FoldHead;
-  if (head?.v !== FORMAT || head.name !== name) return null;
+  const bytes = readIfNamed(foldFile(repo), name);
+  const body = bytes && unseal(MAGIC, bytes);
+  if (!body || body.length < VALUE_AT) return null;
+  const valueLength = body.readUInt32LE(NAME_LENGTH);
+  if (valueLength > body.length - VALUE_AT) return null;
+  const head = decodeBinaryJson(body.subarray(VALUE_AT, VALUE_AT + valueLength)) as FoldHead;
+  if (head?.v !== FORMAT) return null;
   const { patches: n, steps: stepCount, placed } = head;
-  const columnsAt = (4 + valueLength + 3) & ~3;
+  const columnsAt = (VALUE_AT + valueLength + 3) & ~3;
   if (body.length - columnsAt !== 4 * (5 * n + stepCount + placed)) return null;
   // Aligned: the body starts at byte 8 of a buffer of its own.
   const copy = body.byteOffset % 4 === 0 ? body : Buffer.from(body);

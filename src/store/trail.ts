@@ -197,15 +197,17 @@ function applyEvent(
       // looked up in a set of the step's places (one step can hold thousands of patches).
       let listed: Set<number> | null = null;
       for (const p of event.patches) {
+        // Read once: a stored patch's id is read from its file's stream.
+        const id = p.patchId;
         const placed = f.index!.size;
-        const at = f.index!.place(p.patchId);
+        const at = f.index!.place(id);
         if (at === placed) {
           f.list[at] = p;
-          if (early.size) f.anchorOf[at] = early.get(p.patchId);
+          if (early.size) f.anchorOf[at] = early.get(id);
         } else if ((listed ??= new Set(places.slice(0, k))).has(at)) continue;
         listed?.add(at);
         places[k] = at;
-        ids[k++] = p.patchId;
+        ids[k++] = id;
       }
       places.length = ids.length = k;
       f.stepPlaces.set(step, places);

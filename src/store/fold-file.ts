@@ -5,7 +5,7 @@ import { otDataDir } from '../git/repo.js';
 import { overwriteFileSync } from '../git/fs.js';
 import type { Anchor, Patch } from '../model/events.js';
 import { decodeBinaryJson, encodeBinaryJson, type RecordStream } from './binary-json.js';
-import { openEventsFile, type EventsFile } from './log.js';
+import { openEventsFileAt, type EventsFile } from './log.js';
 import { SEALED_HEAD, sealInPlace, unseal } from './sealed.js';
 import { StoredAnchor } from './stored-anchor.js';
 import { StoredPatch, withUnattributed } from './stored-patch.js';
@@ -44,18 +44,15 @@ export interface FoldParts {
   order: ArrayLike<number>;
 }
 
-/** A fold read back: its parts, and the events files it was read from, in the order of their events. */
+/** A fold read back: its parts (its order read in place), and the events files it was read from, in the order of their events. */
 export interface KeptFold extends FoldParts {
+  order: Int32Array;
   files: EventsFile[];
 }
 
 export function foldFile(repo: Repo): string {
   return path.join(otDataDir(repo), 'events', `fold.v${FORMAT}.bin`);
 }
-
-/** The kinds of events file a fold names, by the magic its name ends in. */
-const KINDS: Record<string, string> = { '.bin': 'OTEV', '.tail.bin': 'OTET' };
-const magicOf = (file: string) => (file.endsWith('.tail.bin') ? KINDS['.tail.bin']! : KINDS['.bin']!);
 
 /**
  * Keeps the fold of the events named `name`, read from `files`; nothing when a patch or an anchor
@@ -64,7 +61,7 @@ const magicOf = (file: string) => (file.endsWith('.tail.bin') ? KINDS['.tail.bin
  */
 export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: FoldParts): void {
   if (name.length !== NAME_LENGTH || !/^[0-9a-f]+$/.test(name)) return;
-  const fileOf = new Map<RecordStream, number>(files.map((f, i) => [f.records, i]));
+  const fileOf = new Map<RecordStream | null, number>(files.map((f, i) => [f.records, i]));
   const n = parts.list.length;
   const steps = [...parts.traces.values()].flatMap((t) => t.steps);
   let placed = 0;
@@ -74,7 +71,7 @@ export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: F
   const unattributed: [number, string][] = [];
   for (let at = 0; at < n; at++) {
     const p = parts.list[at]!;
-    const file = fileOf.get(StoredPatch.streamOf(p)!);
+    const file = fileOf.get(StoredPatch.streamOf(p));
     if (file === undefined) return;
     ints[at] = file;
     ints[n + at] = StoredPatch.placeOf(p as StoredPatch);
@@ -84,7 +81,7 @@ export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: F
       ints[2 * n + at] = -1;
       continue;
     }
-    const anchorFile = fileOf.get(StoredAnchor.streamOf(a)!);
+    const anchorFile = fileOf.get(StoredAnchor.streamOf(a));
     if (anchorFile === undefined) return;
     ints[2 * n + at] = anchorFile;
     ints[3 * n + at] = StoredAnchor.placeOf(a as StoredAnchor);
@@ -186,7 +183,7 @@ function readFold(repo: Repo, name: string): KeptFold | null {
   const files: EventsFile[] = [];
   for (const [file, sum, size] of head.files) {
     if (path.basename(file) !== file) return null;
-    const opened = openEventsFile(path.join(events, file), magicOf(file));
+    const opened = openEventsFileAt(path.join(events, file));
     if (!opened || opened.sum !== sum || opened.size !== size) return null;
     files.push(opened);
   }

@@ -208,8 +208,13 @@ export interface EventsFile {
   recordAt(at: number): unknown;
 }
 
+/** An events file opened by its name alone: a chain cache's tail, or the cache, as its name says. */
+export function openEventsFileAt(file: string): EventsFile | null {
+  return openEventsFile(file, file.endsWith(TAIL_SUFFIX) ? TAIL_MAGIC : CACHE_MAGIC);
+}
+
 /** An events file (`encodeEventsFile`) of `magic`, opened; null when absent, unreadable or not one whose seal checks out. */
-export function openEventsFile(file: string, magic: string): EventsFile | null {
+function openEventsFile(file: string, magic: string): EventsFile | null {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');

@@ -355,11 +355,15 @@ function sortPatches(trail: Trail): Order {
   return orderFrom(f, places);
 }
 
-/** The order of the fold's places given (each once). */
-function orderFrom(f: Folded, order: ArrayLike<number>): Order {
-  // A loop, not Array.from: that walks a typed array by its iterator, an object per element.
-  const places: number[] = new Array(order.length);
-  for (let i = 0; i < order.length; i++) places[i] = order[i]!;
+/** The order of the fold's places given (each once; a kept fold's are copied from its file). */
+function orderFrom(f: Folded, order: number[] | Int32Array): Order {
+  let places: number[];
+  if (Array.isArray(order)) places = order;
+  else {
+    // A loop, not Array.from: that walks a typed array by its iterator, an object per element.
+    places = new Array(order.length);
+    for (let i = 0; i < order.length; i++) places[i] = order[i]!;
+  }
   const rank = new Int32Array(places.length);
   places.forEach((at, i) => (rank[at] = i));
   return { patches: places.map((at) => f.list[at]!), places, rank };

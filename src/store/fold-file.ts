@@ -212,7 +212,8 @@ function readFold(repo: Repo, name: string): KeptFold | null {
   // The order: every place once.
   const order = ints.subarray(4 * n, 5 * n);
   const seen = new Uint8Array(n);
-  for (const at of order) {
+  for (let i = 0; i < n; i++) {
+    const at = order[i]!;
     if (!(at >= 0 && at < n) || seen[at]) return null;
     seen[at] = 1;
   }

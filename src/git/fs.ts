@@ -56,6 +56,27 @@ export function atomicWriteFileSync(file: string, data: string | Uint8Array): vo
   }
 }
 
+/** An open file descriptor to read `file`; null when it cannot be opened (absent, unreadable). */
+export function openToRead(file: string): number | null {
+  try {
+    return fs.openSync(file, 'r');
+  } catch {
+    return null;
+  }
+}
+
+/** Reads `length` bytes at `position` of an open file; throws where the file ends before. */
+export function readAt(fd: number, length: number, position: number): Buffer {
+  const out = Buffer.allocUnsafeSlow(length);
+  let got = 0;
+  while (got < length) {
+    const n = fs.readSync(fd, out, got, length - got, position + got);
+    if (n === 0) throw new Error('the file ends early');
+    got += n;
+  }
+  return out;
+}
+
 /**
  * Writes a small sealed cache file over the one there, in place: no temp file, no rename. A file
  * made anew and renamed over the old costs a new inode and (ext4's replace-by-rename heuristic) a

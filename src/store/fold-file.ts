@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Repo } from '../git/repo.js';
 import { otDataDir } from '../git/repo.js';
-import { overwriteFileSync } from '../git/fs.js';
+import { openToRead, overwriteFileSync, readAt } from '../git/fs.js';
 import type { Anchor, Patch } from '../model/events.js';
 import { decodeBinaryJson, encodeBinaryJson, type RecordStream } from './binary-json.js';
 import { openEventsFileAt, type EventsFile } from './log.js';
@@ -130,27 +130,14 @@ interface FoldHead {
   traces: Trace[];
 }
 
-/** The bytes of a fold file of the events named `name` (its name read first, the rest only then); null when absent or of others. */
+/** The bytes of a fold file of the events named `name` (its name read first, the rest only then); null when absent or of others; throws when it ends early. */
 function readIfNamed(file: string, name: string): Buffer | null {
-  let fd: number;
+  const fd = openToRead(file);
+  if (fd === null) return null;
   try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const head = Buffer.alloc(SEALED_HEAD + NAME_LENGTH);
-    if (fs.readSync(fd, head, 0, head.length, 0) !== head.length) return null;
+    const head = readAt(fd, SEALED_HEAD + NAME_LENGTH, 0);
     if (head.toString('latin1', 0, 4) !== MAGIC || head.toString('latin1', SEALED_HEAD) !== name) return null;
-    const size = fs.fstatSync(fd).size;
-    const bytes = Buffer.allocUnsafe(size);
-    let got = 0;
-    while (got < size) {
-      const n = fs.readSync(fd, bytes, got, size - got, got);
-      if (n === 0) return null;
-      got += n;
-    }
-    return bytes;
+    return readAt(fd, fs.fstatSync(fd).size, 0);
   } finally {
     fs.closeSync(fd);
   }

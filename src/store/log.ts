@@ -5,7 +5,7 @@ import type { Repo } from '../git/repo.js';
 import { otDataDir } from '../git/repo.js';
 import { ensureEmptyTree, readCommit, writeCommit, type Person } from '../git/objects.js';
 import { compareAndSwapRef, listRefs, RefConflict, resolveRef } from '../git/refs.js';
-import { atomicWriteFile, overwriteFileSync } from '../git/fs.js';
+import { atomicWriteFile, openToRead, overwriteFileSync, readAt } from '../git/fs.js';
 import { crc32, readSealedValue, SEALED_HEAD, sealInPlace, sealValue, unseal } from './sealed.js';
 import { encodeBinaryJson, openBinaryJson, openStringLists, type RecordStream, type StringLists } from './binary-json.js';
 import { LineSource, storedForm, storedPatchMaker } from './stored-patch.js';
@@ -177,17 +177,6 @@ const unreadLines = new FinalizationRegistry<number>((fd) => {
   }
 });
 
-/** Reads `length` bytes at `position` of an open file; throws where the file ends before. */
-function readAt(fd: number, length: number, position: number): Buffer {
-  const out = Buffer.allocUnsafeSlow(length);
-  let got = 0;
-  while (got < length) {
-    const n = fs.readSync(fd, out, got, length - got, position + got);
-    if (n === 0) throw new Error('the file ends early');
-    got += n;
-  }
-  return out;
-}
 
 /**
  * An events file opened (`openEventsFile`): its head and value checked against the seal, the value
@@ -215,12 +204,8 @@ export function openEventsFileAt(file: string): EventsFile | null {
 
 /** An events file (`encodeEventsFile`) of `magic`, opened; null when absent, unreadable or not one whose seal checks out. */
 function openEventsFile(file: string, magic: string): EventsFile | null {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return null;
-  }
+  const fd = openToRead(file);
+  if (fd === null) return null;
   // Kept open while the lines are unread.
   let keep = false;
   try {

@@ -4,9 +4,9 @@ import type { Repo } from '../git/repo.js';
 import { otDataDir } from '../git/repo.js';
 import { openToRead, overwriteFileSync, readAt } from '../git/fs.js';
 import type { Anchor, Patch } from '../model/events.js';
-import { decodeBinaryJson, encodeBinaryJson, type RecordStream } from './binary-json.js';
+import type { RecordStream } from './binary-json.js';
 import { openEventsFileAt, type EventsFile } from './log.js';
-import { SEALED_HEAD, sealInPlace, unseal } from './sealed.js';
+import { SEALED_HEAD, sealValueAndInts, unsealValueAndInts } from './sealed.js';
 import { StoredAnchor } from './stored-anchor.js';
 import { StoredPatch, withUnattributed } from './stored-patch.js';
 import type { Places, Step, Trace } from './trail.js';
@@ -27,12 +27,11 @@ import type { Places, Step, Trace } from './trail.js';
 const MAGIC = 'OTFD';
 const FORMAT = 1;
 /**
- * The body: the name of the events folded (40 characters, first: a fold of other events is told
- * without reading the rest), the value's length, the value in binary JSON, then (4-aligned) the
- * columns of integers.
+ * A sealed value and integers (`sealValueAndInts`): the head below, then the columns. Its lead is
+ * the name of the events folded (40 characters: a fold of other events is told without reading
+ * the rest).
  */
 const NAME_LENGTH = 40;
-const VALUE_AT = NAME_LENGTH + 4;
 
 /** What the fold keeps beside the traces: each patch and its anchor by the fold's place, the places each step lists, and the order of `orderedPatches`. */
 export interface FoldParts {
@@ -96,7 +95,7 @@ export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: F
   }
   // Steps without their ids (the places say which patches), the key kept where it is.
   const traces = [...parts.traces.values()].map((t) => ({ ...t, steps: t.steps.map((s) => ({ ...s, patchIds: null })) }));
-  const value = encodeBinaryJson({
+  const head = {
     v: FORMAT,
     files: files.map((f) => [path.basename(f.path), f.sum, f.size]),
     patches: n,
@@ -104,17 +103,10 @@ export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: F
     placed,
     unattributed,
     traces,
-  });
-  const columnsAt = (VALUE_AT + value.length + 3) & ~3;
-  const bytes = sealInPlace(MAGIC, columnsAt + ints.byteLength, (body) => {
-    body.write(name, 0, 'latin1');
-    body.writeUInt32LE(value.length, NAME_LENGTH);
-    value.copy(body, VALUE_AT);
-    Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength).copy(body, columnsAt);
-  });
+  };
   try {
     // In place: a reader that catches it half written refuses it by its sum, and folds the events.
-    overwriteFileSync(foldFile(repo), bytes);
+    overwriteFileSync(foldFile(repo), sealValueAndInts(MAGIC, head, ints, Buffer.from(name, 'latin1')));
   } catch {
     /* the fold is optional */
   }
@@ -154,18 +146,13 @@ export function loadFold(repo: Repo, name: string): KeptFold | null {
 
 function readFold(repo: Repo, name: string): KeptFold | null {
   const bytes = readIfNamed(foldFile(repo), name);
-  const body = bytes && unseal(MAGIC, bytes);
-  if (!body || body.length < VALUE_AT) return null;
-  const valueLength = body.readUInt32LE(NAME_LENGTH);
-  if (valueLength > body.length - VALUE_AT) return null;
-  const head = decodeBinaryJson(body.subarray(VALUE_AT, VALUE_AT + valueLength)) as FoldHead;
+  const read = bytes && unsealValueAndInts(MAGIC, bytes, NAME_LENGTH);
+  if (!read) return null;
+  const head = read.value as FoldHead;
   if (head?.v !== FORMAT) return null;
   const { patches: n, steps: stepCount, placed } = head;
-  const columnsAt = (VALUE_AT + valueLength + 3) & ~3;
-  if (body.length - columnsAt !== 4 * (5 * n + stepCount + placed)) return null;
-  // Aligned: the body starts at byte 8 of a buffer of its own.
-  const copy = body.byteOffset % 4 === 0 ? body : Buffer.from(body);
-  const ints = new Int32Array(copy.buffer, copy.byteOffset + columnsAt, 5 * n + stepCount + placed);
+  const { ints } = read;
+  if (ints.length !== 5 * n + stepCount + placed) return null;
   const events = path.join(otDataDir(repo), 'events');
   const files: EventsFile[] = [];
   for (const [file, sum, size] of head.files) {

@@ -52,6 +52,44 @@ export function readSealedValue(file: string, magic: string): unknown {
   }
 }
 
+/** The next multiple of 4 from `n`. */
+const align4 = (n: number) => (n + 3) & ~3;
+
+/**
+ * A sealed file of a value in binary JSON followed by 32-bit integers: `lead` (bytes a reader can
+ * check before the rest, such as the name of what the file holds), the value's length, the value,
+ * then, from the next multiple of 4 bytes, the integers (read in place: a fresh read buffer, and
+ * the body after its 8 bytes, are aligned).
+ */
+export function sealValueAndInts(magic: string, value: unknown, ints: Int32Array, lead?: Buffer): Buffer {
+  const bin = encodeBinaryJson(value);
+  const leadLength = lead?.length ?? 0;
+  const intsAt = align4(leadLength + 4 + bin.length);
+  return sealInPlace(magic, intsAt + ints.byteLength, (body) => {
+    lead?.copy(body, 0);
+    body.writeUInt32LE(bin.length, leadLength);
+    bin.copy(body, leadLength + 4);
+    Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength).copy(body, intsAt);
+  });
+}
+
+/**
+ * The value and integers of a file of `sealValueAndInts` whose lead is `leadLength` bytes; null
+ * when it is not one of `magic`, its sum does not match, or its lengths do not add up. Throws on a
+ * value that is not binary JSON.
+ */
+export function unsealValueAndInts(magic: string, bytes: Buffer, leadLength = 0): { value: unknown; ints: Int32Array } | null {
+  const body = unseal(magic, bytes);
+  if (!body || body.length < leadLength + 4) return null;
+  const n = body.readUInt32LE(leadLength);
+  if (leadLength + 4 + n > body.length) return null;
+  const value = decodeBinaryJson(body.subarray(leadLength + 4, leadLength + 4 + n));
+  const rest = body.subarray(align4(leadLength + 4 + n));
+  if (rest.length % 4 !== 0) return null;
+  const aligned = rest.byteOffset % 4 === 0 ? rest : Buffer.from(rest);
+  return { value, ints: new Int32Array(aligned.buffer, aligned.byteOffset, aligned.length >> 2) };
+}
+
 /** CRC-32 (zlib's): node's own where it has one (20.15 and later), else computed here, alike. */
 export const crc32: (data: Uint8Array) => number = (zlib as { crc32?: (data: Uint8Array) => number }).crc32 ?? crc32Portable;
 

@@ -3,8 +3,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { otDataDir, type Repo } from '../git/repo.js';
 import { atomicWriteFileSync, overwriteFileSync } from '../git/fs.js';
-import { decodeBinaryJson, encodeBinaryJson } from '../store/binary-json.js';
-import { readSealedValue, seal, sealInPlace, sealValue, unseal } from '../store/sealed.js';
+import { readSealedValue, seal, sealValue, sealValueAndInts, unseal, unsealValueAndInts } from '../store/sealed.js';
 import type { Anchor, Patch } from '../model/events.js';
 import { ancestorsIn, firstParentChain, joinAtTip, type HistCommit, type History, type KnownHistory } from './history.js';
 import type { AnchorsAt, FileState, ForwardPass, LineState, Owner } from './forward.js';
@@ -160,13 +159,7 @@ const BYTE_ORDER_MARK = 0x01020304;
 
 /** Writes a checkpoint file (`writeOver`: over `spare`, the name of an old one that goes, when given). */
 function writeCheckpointFile(file: string, head: CheckpointHead, ints: Int32Array, spare?: string): void {
-  const bin = encodeBinaryJson(head);
-  const pad = (4 - ((4 + bin.length) % 4)) % 4;
-  const sealed = sealInPlace(MAGIC, 4 + bin.length + pad + ints.byteLength, (body) => {
-    body.writeUInt32LE(bin.length, 0);
-    bin.copy(body, 4);
-    Buffer.from(ints.buffer, ints.byteOffset, ints.byteLength).copy(body, 4 + bin.length + pad);
-  });
+  const sealed = sealValueAndInts(MAGIC, head, ints);
   writeOver(file, sealed, spare);
 }
 
@@ -192,23 +185,14 @@ function writeOver(file: string, sealed: Buffer, spare?: string): void {
 }
 
 function readCheckpointFile(file: string): CheckpointFile | null {
-  let body: Buffer | null;
+  let read: ReturnType<typeof unsealValueAndInts>;
   try {
-    body = unseal(MAGIC, fs.readFileSync(file));
+    read = unsealValueAndInts(MAGIC, fs.readFileSync(file));
   } catch {
     return null;
   }
-  if (!body || body.length < 4) return null;
-  const n = body.readUInt32LE(0);
-  if (4 + n > body.length) return null;
-  // A fresh read buffer is aligned, and so is the body (after 8 bytes): the binary JSON and the
-  // integers are read in place.
-  const head = decodeBinaryJson(body.subarray(4, 4 + n)) as CheckpointHead;
-  const at = 4 + n + ((4 - ((4 + n) % 4)) % 4);
-  const bytes = body.subarray(at);
-  const ints = (bytes.byteOffset % 4 === 0 ? bytes : Buffer.from(bytes)) as Buffer;
-  const view = new Int32Array(ints.buffer, ints.byteOffset, ints.byteLength >> 2);
-  return view[0] === BYTE_ORDER_MARK ? { head, ints: view } : null;
+  if (!read) return null;
+  return read.ints[0] === BYTE_ORDER_MARK ? { head: read.value as CheckpointHead, ints: read.ints } : null;
 }
 
 /** The history of the last walk (commits never change: an update reads only the new ones). */

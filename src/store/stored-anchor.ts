@@ -88,6 +88,8 @@ export const storedAnchorMaker: MakerFor = (keys, stream) => {
     const n = stream.listLength(at + LINES);
     return n < 0 ? -1 : at + LINES + 2 + 2 * n;
   };
+  // The place of the index list, or -1 for an anchor of none.
+  const indexAtOf = (at: number): number => (indexed ? afterLines(at) : -1);
   const maker: RecordMaker = {
     width(at) {
       const next = afterLines(at);
@@ -96,7 +98,7 @@ export const storedAnchorMaker: MakerFor = (keys, stream) => {
       return m < 0 ? -1 : next + 2 + 2 * m - at;
     },
     make(at) {
-      const indexAt = indexed ? afterLines(at) : -1;
+      const indexAt = indexAtOf(at);
       const fits =
         stream.isString(at + PATCH_ID) &&
         stream.isString(at + COMMIT) &&
@@ -107,7 +109,7 @@ export const storedAnchorMaker: MakerFor = (keys, stream) => {
       if (!fits) throw new Error('a cached anchor does not hold the kinds of its fields');
       return new StoredAnchor(stream, at, indexAt);
     },
-    again: (at) => new StoredAnchor(stream, at, indexed ? afterLines(at) : -1),
+    again: (at) => new StoredAnchor(stream, at, indexAtOf(at)),
   };
   return maker;
 };

@@ -226,6 +226,8 @@ export function storedPatchMaker(source: LineSource): MakerFor {
     const withReason = shape === STORED_SHAPE_UNATTRIBUTED;
     const file: PatchFile = { stream, source };
     const width = withReason ? F.unattributed + 1 : F.unattributed;
+    // The patch at a checked place.
+    const again = (at: number) => new StoredPatch(file, at, withReason ? stream.string(at + F.unattributed) : undefined);
     return {
       width: () => width,
       make(at) {
@@ -250,9 +252,9 @@ export function storedPatchMaker(source: LineSource): MakerFor {
         if (!fits) throw new Error('a cached patch does not hold the kinds of its fields');
         const lines = stream.int(at + F.lines);
         if (!source.holds(lines)) throw new Error(`a cached patch names lines ${lines} the file does not hold`);
-        return new StoredPatch(file, at, withReason ? stream.string(at + F.unattributed) : undefined);
+        return again(at);
       },
-      again: (at) => new StoredPatch(file, at, withReason ? stream.string(at + F.unattributed) : undefined),
+      again,
     };
   };
 }

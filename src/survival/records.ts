@@ -68,6 +68,10 @@ export class PatchRecords {
   #at(x: number): string | null {
     return x < 0 ? null : this.#commits[x]!;
   }
+  /** The index of a commit, -1 for none (`#at`'s inverse). */
+  #indexOf(commit: string | null): number {
+    return commit === null ? -1 : this.commitIndex(commit);
+  }
 
   /** The commit of the patch's last removal (null: none). */
   removalCommit(p: number): string | null {
@@ -96,17 +100,17 @@ export class PatchRecords {
 
   /** Sets patch p's removal (a null commit: none). */
   setRemoval(p: number, commit: string | null, fileDeleted = false, revert = false): void {
-    this.#removal[p] = commit === null ? -1 : this.commitIndex(commit);
+    this.#removal[p] = this.#indexOf(commit);
     this.#flags[p] = commit === null ? 0 : (fileDeleted ? FILE_DELETED : 0) | (revert ? REVERT : 0);
   }
   setChange(p: number, commit: string | null): void {
-    this.#change[p] = commit === null ? -1 : this.commitIndex(commit);
+    this.#change[p] = this.#indexOf(commit);
   }
   setRevived(p: number, commit: string | null): void {
-    this.#revived[p] = commit === null ? -1 : this.commitIndex(commit);
+    this.#revived[p] = this.#indexOf(commit);
   }
   setComeback(p: number, commit: string | null): void {
-    this.#comeback[p] = commit === null ? -1 : this.commitIndex(commit);
+    this.#comeback[p] = this.#indexOf(commit);
   }
   /** Marks a patch as one that cannot be judged, for `reason`, unless it already is (the first reason stays). */
   noteUnknown(p: number, reason: string): void {

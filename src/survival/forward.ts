@@ -631,10 +631,11 @@ export class ForwardPass {
     if (first && first.src === srcs[0] && first.src.fs) {
       const so = first.src.fs.owners;
       for (const h of first.hunks) {
-        const added = text.lines.slice(h.newStart, h.newStart + h.newCount);
+        // The hunk's added lines, copied once for all its removed lines, and only for a hunk that removed owned lines.
+        let added: string[] | null = null;
         for (let i = h.oldStart; i < h.oldStart + h.oldCount; i++) {
           const o = so[i];
-          if (o && !first.kept[i]) removed.push({ o, text: first.old.lines[i]!, from: first.src.path, i, lineage: t, hunkAdded: added, fileDeleted: false });
+          if (o && !first.kept[i]) removed.push({ o, text: first.old.lines[i]!, from: first.src.path, i, lineage: t, hunkAdded: (added ??= text.lines.slice(h.newStart, h.newStart + h.newCount)), fileDeleted: false });
         }
       }
     }

@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { events, scenario, tempDir, trail } from './helpers.js';
 import { appendEvent, encodeChainCache, encodeChainTail, loadChainCache, loadChainTail, readAllEventsNamed, readEventsOfStepsEndedAfter, TAIL_EVENTS, TRACE_REF_PREFIX, type StoredEvent } from '../src/store/log.js';
 import { verifyStore } from '../src/store/maintenance.js';
-import { foldTrail, orderedIndexOf, orderedPatches, orderedSteps, recordedAnchors, stepOf, type Trail } from '../src/store/trail.js';
+import { allAnchors, foldTrail, orderedIndexOf, orderedPatches, orderedSteps, recordedAnchors, stepOf, type Trail } from '../src/store/trail.js';
 import { foldFile, loadFold } from '../src/store/fold-file.js';
 import { addedCount, plainPatch, removedCount, StoredPatch, withUnattributed } from '../src/store/stored-patch.js';
 import { StoredAnchor } from '../src/store/stored-anchor.js';
@@ -480,6 +480,7 @@ describe('the kept fold of a trail', () => {
       counts: ordered.map((p) => [addedCount(p), removedCount(p)]),
       byId: [...t.patches],
       anchorsById: [...t.anchors],
+      everyAnchor: allAnchors(t),
       events: t.events,
     });
   };
@@ -488,7 +489,8 @@ describe('the kept fold of a trail', () => {
     const s = await recorded();
     const repo = await s.repo();
     // A second trace: a step listing a patch of t1 again and a new one, a patch made unattributed,
-    // an anchor recorded before the step that lists its patch, a step restarted and one never ended.
+    // an anchor recorded before the step that lists its patch, a step restarted and one never ended,
+    // a patch of t1 anchored again (a rewrite) and an anchor of a patch no step lists.
     const t1 = await events(s, 't1');
     const end = firstOf(t1, 'step_end').event;
     const start = firstOf(t1, 'step_start').event;
@@ -504,12 +506,18 @@ describe('the kept fold of a trail', () => {
     await appendEvent(repo, 't2', { ...endInput, at: at(3), stepId: 'u1', patches: [theirs, fresh] });
     await appendEvent(repo, 't2', { type: 'unattribute', at: at(4), patchIds: [theirs.patchId], reason: 'also in another trace' });
     await appendEvent(repo, 't2', { ...startInput, stepId: 'u2', at: at(5) });
+    const moved = { ...plain(anchor.anchors[0]!), commit: 'c'.repeat(40) };
+    await appendEvent(repo, 't2', { type: 'anchor', at: at(6), source: 'post-rewrite', anchors: [moved, { ...moved, patchId: 'e'.repeat(40) }] });
     const folded = async () => {
       const read = await readAllEventsNamed(await s.repo());
       return reading(foldTrail(read.events, read.name));
     };
     const want = await folded();
     expect(want.unattributed).toContain('also in another trace');
+    // Both anchors of the patch anchored twice, in order; its current one the latest.
+    expect(want.everyAnchor.filter((a) => a.patchId === moved.patchId).map((a) => a.commit)).toEqual([anchor.anchors[0]!.commit, moved.commit]);
+    expect(want.anchorsById.find(([id]) => id === moved.patchId)![1].commit).toBe(moved.commit);
+    expect(want.anchorsById.some(([id]) => id === 'e'.repeat(40))).toBe(true);
     expect(want.traces.find((t) => t.traceId === 't2')!.steps.map((x) => [x.stepId, x.endedAt === null])).toEqual([
       ['u1', false],
       ['u2', true],
@@ -526,7 +534,7 @@ describe('the kept fold of a trail', () => {
     const keptTrail = await trail(s);
     expect(Object.keys(keptTrail.traces.get('t1')!.steps[0]!)).toEqual(Object.keys(foldTrail(t1).traces.get('t1')!.steps[0]!).filter((k) => k in keptTrail.traces.get('t1')!.steps[0]!));
     // A new event: another name, so the fold is not that trail's; the trail is folded again, and kept.
-    await appendEvent(repo, 't2', { type: 'unattribute', at: at(6), patchIds: [fresh.patchId], reason: 'a second reason' });
+    await appendEvent(repo, 't2', { type: 'unattribute', at: at(7), patchIds: [fresh.patchId], reason: 'a second reason' });
     const after = await folded();
     expect(after.name).not.toBe(name);
     expect(loadFold(await s.repo(), after.name!)).toBeNull();

@@ -8,6 +8,7 @@ import type { RecordStream } from './binary-json.js';
 import { openEventsFileAt, type EventsFile } from './log.js';
 import { SEALED_HEAD, sealValueAndInts, unsealValueAndInts } from './sealed.js';
 import { StoredAnchor } from './stored-anchor.js';
+import { corruptError } from '../errors.js';
 import { StoredPatch, withUnattributed } from './stored-patch.js';
 import type { Places, Step, Trace } from './trail.js';
 
@@ -15,8 +16,9 @@ import type { Places, Step, Trace } from './trail.js';
  * The trail as folded, kept for the next command while its events stay the same: a long trail is
  * then not decoded and folded again, event by event, by every command that reads it (jsdiff's
  * replayed history: 1,500 events, 9,000 patches and as many anchors, on every `ot trail track`).
- * It holds no event: the traces and their steps, and, for each patch and anchor, its place in the
- * events file it was read from. Those files are opened as they are now, and each patch and anchor
+ * It holds no event: the traces and their steps, and, for each patch and anchor (every anchor
+ * recorded, in event order, besides each patch's current one), its place in the events file it was
+ * read from. Those files are opened as they are now, and each patch and anchor
  * is made from its place there, as the decode made it (`recordAt`).
  *
  * Derived data, never the only copy: a fold is used only under the name of the events it folded
@@ -25,7 +27,7 @@ import type { Places, Step, Trace } from './trail.js';
  * trail is read and folded from its events.
  */
 const MAGIC = 'OTFD';
-const FORMAT = 1;
+const FORMAT = 2;
 /**
  * A sealed value and integers (`sealValueAndInts`): the head below, then the columns. Its lead is
  * the name of the events folded (40 characters: a fold of other events is told without reading
@@ -41,12 +43,16 @@ export interface FoldParts {
   stepPlaces: Map<Step, Places>;
   /** The fold's places in the order of `orderedPatches`. */
   order: ArrayLike<number>;
+  /** Every anchor recorded, in event order. */
+  anchors: readonly Anchor[];
 }
 
 /** A fold read back: its parts (its order read in place), and the events files it was read from, in the order of their events. */
-export interface KeptFold extends FoldParts {
+export interface KeptFold extends Omit<FoldParts, 'anchors'> {
   order: Int32Array;
   files: EventsFile[];
+  /** Every anchor recorded, made from their places when called. */
+  anchors: () => Anchor[];
 }
 
 export function foldFile(repo: Repo): string {
@@ -65,8 +71,10 @@ export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: F
   const steps = [...parts.traces.values()].flatMap((t) => t.steps);
   let placed = 0;
   for (const s of steps) placed += parts.stepPlaces.get(s)?.length ?? 0;
-  // The columns: each patch's file and place, its anchor's (-1: none), the order, each step's count of places (-1: none listed), the places.
-  const ints = new Int32Array(5 * n + steps.length + placed);
+  // The columns: each patch's file and place, its anchor's (-1: none), the order, each step's count
+  // of places (-1: none listed), the places, every anchor's file and place.
+  const m = parts.anchors.length;
+  const ints = new Int32Array(5 * n + steps.length + placed + 2 * m);
   const unattributed: [number, string][] = [];
   for (let at = 0; at < n; at++) {
     const p = parts.list[at]!;
@@ -93,6 +101,12 @@ export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: F
     ints[x++] = places ? places.length : -1;
     if (places) for (let i = 0; i < places.length; i++) ints[y++] = places[i]!;
   }
+  for (const a of parts.anchors) {
+    const anchorFile = fileOf.get(StoredAnchor.streamOf(a));
+    if (anchorFile === undefined) return;
+    ints[y++] = anchorFile;
+    ints[y++] = StoredAnchor.placeOf(a as StoredAnchor);
+  }
   // Steps without their ids (the places say which patches), the key kept where it is.
   const traces = [...parts.traces.values()].map((t) => ({ ...t, steps: t.steps.map((s) => ({ ...s, patchIds: null })) }));
   const head = {
@@ -101,12 +115,15 @@ export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: F
     patches: n,
     steps: steps.length,
     placed,
+    anchors: m,
     unattributed,
     traces,
   };
   try {
     // In place: a reader that catches it half written refuses it by its sum, and folds the events.
     overwriteFileSync(foldFile(repo), sealValueAndInts(MAGIC, head, ints, Buffer.from(name, 'latin1')));
+    // The fold of the format before (without every anchor) goes.
+    fs.rmSync(path.join(path.dirname(foldFile(repo)), `fold.v${FORMAT - 1}.bin`), { force: true });
   } catch {
     /* the fold is optional */
   }
@@ -118,6 +135,7 @@ interface FoldHead {
   patches: number;
   steps: number;
   placed: number;
+  anchors: number;
   unattributed: [number, string][];
   traces: Trace[];
 }
@@ -150,9 +168,9 @@ function readFold(repo: Repo, name: string): KeptFold | null {
   if (!read) return null;
   const head = read.value as FoldHead;
   if (head?.v !== FORMAT) return null;
-  const { patches: n, steps: stepCount, placed } = head;
+  const { patches: n, steps: stepCount, placed, anchors: m } = head;
   const { ints } = read;
-  if (ints.length !== 5 * n + stepCount + placed) return null;
+  if (!Number.isInteger(m) || m < 0 || ints.length !== 5 * n + stepCount + placed + 2 * m) return null;
   const events = path.join(otDataDir(repo), 'events');
   const files: EventsFile[] = [];
   for (const [file, sum, size] of head.files) {
@@ -215,6 +233,18 @@ function readFold(repo: Repo, name: string): KeptFold | null {
       stepPlaces.set(step, places);
     }
   }
-  if (x !== 5 * n + stepCount || y !== ints.length) return null;
-  return { traces, list, anchorOf, stepPlaces, order, files };
+  if (x !== 5 * n + stepCount || y !== 5 * n + stepCount + placed) return null;
+  // Every anchor's file checked now; each is made from its place when first asked for.
+  const anchorPlaces = ints.subarray(y);
+  for (let k = 0; k < anchorPlaces.length; k += 2) fileAt(anchorPlaces[k]!);
+  const anchors = (): Anchor[] => {
+    const out: Anchor[] = new Array(m);
+    for (let k = 0; k < m; k++) {
+      const a = fileAt(anchorPlaces[2 * k]!).recordAt(anchorPlaces[2 * k + 1]!);
+      if (!(a instanceof StoredAnchor)) throw corruptError(`the trail's fold ${foldFile(repo)} names an anchor its events file does not hold; remove it and run the command again`);
+      out[k] = a;
+    }
+    return out;
+  };
+  return { traces, list, anchorOf, stepPlaces, order, files, anchors };
 }

@@ -64,6 +64,8 @@ interface Folded {
   index: IdIndex | null;
   anchorOf: (Anchor | undefined)[];
   stepPlaces: Map<Step, Places>;
+  /** Every anchor recorded, in event order (a trail read from its kept fold makes them on the first read). */
+  anchors: Anchor[] | (() => Anchor[]);
 }
 /** The places a step lists (a kept fold's are read in place). */
 export type Places = ArrayLike<number> & Iterable<number>;
@@ -75,7 +77,7 @@ export function foldTrail(events: StoredEvent[], name: string | null = null): Tr
   // time (a trail of thousands of patches), and cut to the patches placed at the end.
   let listed = 0;
   for (const { event } of events) if (event.type === 'step_end') listed += event.patches.length;
-  const f: Folded = { list: new Array(listed), index: new IdIndex(listed), anchorOf: new Array(listed), stepPlaces: new Map() };
+  const f: Folded = { list: new Array(listed), index: new IdIndex(listed), anchorOf: new Array(listed), stepPlaces: new Map(), anchors: [] };
   const openTurn = new Map<string, { turnId: string; intent: string }>();
   // The last step of each id, per trace (a restart replaces it while it is open; an end ends it).
   const stepsById = new Map<Trace, Map<string, Step>>();
@@ -110,10 +112,10 @@ function trailOf(traces: Map<string, Trace>, f: Folded, events: () => StoredEven
       return (patches ??= new Map(f.list.map((p) => [p.patchId, p])));
     },
     get anchors() {
-      // Every anchor event in order, the latest for each patch winning (a patch of no step included).
+      // Every anchor in event order, the latest for each patch winning (a patch of no step included).
       if (!anchors) {
         anchors = new Map();
-        for (const { event } of this.events) if (event.type === 'anchor') for (const a of event.anchors) anchors.set(a.patchId, a);
+        for (const a of allAnchors(this)) anchors.set(a.patchId, a);
       }
       return anchors;
     },
@@ -216,6 +218,7 @@ function applyEvent(
     }
     case 'anchor':
       for (const a of event.anchors) {
+        (f.anchors as Anchor[]).push(a);
         const at = f.index!.placeOf(a.patchId);
         if (at >= 0) f.anchorOf[at] = a;
         else early.set(a.patchId, a);
@@ -238,7 +241,7 @@ export async function loadTrail(repo: Repo): Promise<Trail> {
   const current = await currentTrailName(repo);
   const kept = loadFold(repo, current);
   if (kept) {
-    const f: Folded = { list: kept.list, index: null, anchorOf: kept.anchorOf, stepPlaces: kept.stepPlaces };
+    const f: Folded = { list: kept.list, index: null, anchorOf: kept.anchorOf, stepPlaces: kept.stepPlaces, anchors: kept.anchors };
     const trail = trailOf(kept.traces, f, () => keptEvents(kept.files), current);
     ordered.set(trail, orderFrom(f, kept.order));
     return trail;
@@ -247,7 +250,7 @@ export async function loadTrail(repo: Repo): Promise<Trail> {
   const trail = foldTrail(events, name);
   if (files) {
     const f = foldOf(trail);
-    saveFold(repo, name, files, { traces: trail.traces, list: f.list, anchorOf: f.anchorOf, stepPlaces: f.stepPlaces, order: orderOf(trail).places });
+    saveFold(repo, name, files, { traces: trail.traces, list: f.list, anchorOf: f.anchorOf, stepPlaces: f.stepPlaces, order: orderOf(trail).places, anchors: allAnchors(trail) });
   }
   return trail;
 }
@@ -288,6 +291,17 @@ const ordered = new WeakMap<Trail, Order>();
  */
 export function orderedPatches(trail: Trail): Patch[] {
   return orderOf(trail).patches;
+}
+
+/**
+ * Every anchor recorded, in the order of their events: a patch's earlier anchors too (a revert of
+ * any commit it was anchored to reverts it), and anchors of patches no step lists. A trail read
+ * from its kept fold makes them from their places, without decoding its events.
+ */
+export function allAnchors(trail: Trail): readonly Anchor[] {
+  const f = foldOf(trail);
+  if (typeof f.anchors === 'function') f.anchors = f.anchors();
+  return f.anchors;
 }
 
 /** Each patch's current anchor (the latest anchor event's), in the order of `orderedPatches`; null for a patch never anchored. */

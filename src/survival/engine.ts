@@ -1,7 +1,7 @@
 import type { Repo } from '../git/repo.js';
 import { entryAtPath, readCommit } from '../git/objects.js';
 import { resolveRef, resolveRevision } from '../git/refs.js';
-import { orderedIndexOf, orderedPatches, recordedAnchors, stepOf, type Trail } from '../store/trail.js';
+import { allAnchors, orderedIndexOf, orderedPatches, recordedAnchors, stepOf, type Trail } from '../store/trail.js';
 import type { Anchor, Patch } from '../model/events.js';
 import type { LostKind, Survival, SurvivalState, TimelinePoint } from '../model/survival.js';
 import { refindAnchors, type RefindItem } from '../anchor/refind.js';
@@ -67,12 +67,9 @@ export async function computeSurvival(repo: Repo, trail: Trail, options: EngineO
       const anchoredTo = (i: number, commit: string) => {
         if (!h[i]!.includes(commit)) h[i]!.push(commit);
       };
-      for (const { event } of trail.events) {
-        if (event.type !== 'anchor') continue;
-        for (const a of event.anchors) {
-          const i = indexOf(a.patchId);
-          if (i !== undefined) anchoredTo(i, a.commit);
-        }
+      for (const a of allAnchors(trail)) {
+        const i = indexOf(a.patchId);
+        if (i !== undefined) anchoredTo(i, a.commit);
       }
       for (const i of refound) anchoredTo(i, effective[i]!.commit);
       anchorHistory = h;

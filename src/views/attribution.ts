@@ -2,7 +2,7 @@ import type { Repo } from '../git/repo.js';
 import { commitFileDiffs, matchPatches } from '../anchor/match.js';
 import type { Anchor, Firmness, Patch } from '../model/events.js';
 import type { BlameHunk } from '../model/views.js';
-import { orderedPatches, stepOf, type Trail } from '../store/trail.js';
+import { allAnchors, orderedPatches, stepOf, type Trail } from '../store/trail.js';
 import type { SurvivalReport } from '../survival/types.js';
 
 /**
@@ -30,7 +30,7 @@ export function buildAnchorIndex(trail: Trail, report: SurvivalReport | null): A
     if (override || !m.has(a.patchId)) m.set(a.patchId, a);
   };
   // Recorded anchors in event order: a later anchor to the same commit replaces an earlier one.
-  for (const { event } of trail.events) if (event.type === 'anchor') for (const a of event.anchors) add(a, true);
+  for (const a of allAnchors(trail)) add(a, true);
   // The engine's effective anchors win over what was recorded.
   const anchored = new Set<string>(trail.anchors.keys());
   for (const m of byCommit.values()) for (const id of m.keys()) anchored.add(id);

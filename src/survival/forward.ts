@@ -565,13 +565,14 @@ export class ForwardPass {
         // A hunk that restores a patch's before-content undoes it: its lines are removed, not edited.
         const undone = new Set<number>();
         const checked = new Set<number>();
-        const hunkNew = text.lines.slice(h.newStart, h.newStart + h.newCount);
+        // The hunk's new lines, copied for the first patch with before-content to look for.
+        let hunkNew: string[] | null = null;
         for (let i = h.oldStart; i < h.oldStart + h.oldCount; i++) {
           const o = so[i];
           if (!o || checked.has(o.p)) continue;
           checked.add(o.p);
           const before = this.input.patches[o.p]!.removed;
-          if (before.length && containsRun(hunkNew, before) >= 0) undone.add(o.p);
+          if (before.length && containsRun((hunkNew ??= text.lines.slice(h.newStart, h.newStart + h.newCount)), before) >= 0) undone.add(o.p);
         }
         const rem: number[] = [];
         for (let i = h.oldStart; i < h.oldStart + h.oldCount; i++) if (so[i] && !side.kept[i] && !undone.has(so[i]!.p)) rem.push(i);
@@ -596,6 +597,8 @@ export class ForwardPass {
         // Each line's bigrams once, for every line it is compared with.
         const removedBigrams: BigramProfile[] = [];
         for (const j of add) {
+          // Every removed line is behind the last pairing: no later added line can pair.
+          if (lo >= rem.length) break;
           let best = -1;
           let bs = EDIT_SIMILARITY;
           const added = bigramProfile(text.lines[j]!);

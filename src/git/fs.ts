@@ -65,6 +65,26 @@ export function openToRead(file: string): number | null {
   }
 }
 
+/** Closes the files their holders kept open, once a holder is collected (`keepOpenWith`). */
+const heldOpen = new FinalizationRegistry<number>((fd) => {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    /* already closed */
+  }
+});
+
+/** Keeps `fd` open while `holder` lives: it is closed when the holder is collected, unless `closeHeld` closed it first. */
+export function keepOpenWith(holder: object, fd: number): void {
+  heldOpen.register(holder, fd, holder);
+}
+
+/** Closes the file `holder` kept open (`keepOpenWith`), now. */
+export function closeHeld(holder: object, fd: number): void {
+  heldOpen.unregister(holder);
+  fs.closeSync(fd);
+}
+
 /** Reads `length` bytes at `position` of an open file; throws where the file ends before. */
 export function readAt(fd: number, length: number, position: number): Buffer {
   const out = Buffer.allocUnsafeSlow(length);

@@ -5,7 +5,7 @@ import type { Repo } from '../git/repo.js';
 import { otDataDir } from '../git/repo.js';
 import { ensureEmptyTree, readCommit, writeCommit, type Person } from '../git/objects.js';
 import { compareAndSwapRef, listRefs, RefConflict, resolveRef } from '../git/refs.js';
-import { atomicWriteFile, openToRead, overwriteFileSync, readAt } from '../git/fs.js';
+import { atomicWriteFile, closeHeld, keepOpenWith, openToRead, overwriteFileSync, readAt } from '../git/fs.js';
 import { crc32, readSealedValue, SEALED_HEAD, sealInPlace, sealValue, unseal } from './sealed.js';
 import { encodeBinaryJson, openBinaryJson, openStringLists, type RecordStream, type StringLists } from './binary-json.js';
 import { LineSource, storedForm, storedPatchMaker } from './stored-patch.js';
@@ -168,14 +168,6 @@ function encodeEventsFile(magic: string, head: Record<string, unknown>, events: 
 /** Where an events file's lines start, after a value of `n` bytes. */
 const linesAt = (n: number) => (EVENTS_HEAD + n + 3) & ~3;
 
-/** Closes the file of a trail's lines never read (the file stays open until they are, or the patches go). */
-const unreadLines = new FinalizationRegistry<number>((fd) => {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    /* already closed */
-  }
-});
 
 
 /**
@@ -223,7 +215,8 @@ function openEventsFile(file: string, magic: string): EventsFile | null {
     const patches = storedPatchMaker(lines);
     const opened = openBinaryJson(body.subarray(EVENTS_HEAD - SEAL), (keys, stream) => patches(keys, stream) ?? storedAnchorMaker(keys, stream));
     if (lines.count > 0) {
-      unreadLines.register(lines, fd, lines);
+      // The file stays open until the lines are read, or the patches go.
+      keepOpenWith(lines, fd);
       keep = true;
     }
     let value: Record<string, unknown> | null | undefined;
@@ -258,7 +251,6 @@ function openEventsFile(file: string, magic: string): EventsFile | null {
  * error that names the file, and the file goes: the next command reads the chain.
  */
 function readLines(fd: number, file: string, position: number, length: number, sum: number, owner: LineSource): StringLists {
-  unreadLines.unregister(owner);
   try {
     const bytes = readAt(fd, length, position);
     if (crc32(bytes) !== sum) throw new Error('its sum does not match');
@@ -267,7 +259,7 @@ function readLines(fd: number, file: string, position: number, length: number, s
     fs.rmSync(file, { force: true });
     throw corruptError(`the trail's cache file ${file} is damaged (the patches' lines: ${(err as Error).message}); it was removed, and the next command reads the trail from its refs: run this one again`);
   } finally {
-    fs.closeSync(fd);
+    closeHeld(owner, fd);
   }
 }
 

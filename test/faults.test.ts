@@ -9,6 +9,9 @@ import { stepStart } from '../src/capture/step.js';
 import { appendEvent, traceRef } from '../src/store/log.js';
 import { verifyStore } from '../src/store/maintenance.js';
 import type { StepEndEvent, StepStartEvent } from '../src/model/events.js';
+import { packWindows, readBlob } from '../src/git/objects.js';
+import { loadTrail } from '../src/store/trail.js';
+import { computeSurvival } from '../src/survival/engine.js';
 
 /** Runs an ot command and checks the user's index, HEAD, branches and stash did not move. */
 function ot(s: Scenario, ...args: string[]) {
@@ -100,6 +103,60 @@ describe('unusual repositories', () => {
     const sha = await s.commit('on top of the shallow root');
     expect([...(await trail(s)).anchors.values()]).toEqual([expect.objectContaining({ commit: sha, firmness: 'exact', lines: [2] })]);
     expect(ot(s, 'trail', 'verify').code).toBe(0);
+  });
+
+  it('a packed repository: an object is read from its pack alone, the pack whole only once a command has read many; a damaged object is an error, not its bytes', async () => {
+    const s = scenario();
+    // 600 small files, and a large one in an earlier commit: the pack is much larger than one file.
+    s.write('large.txt', Array.from({ length: 40_000 }, (_, i) => `line ${i} ${(i * 2654435761) % 1000003}`).join('\n') + '\n');
+    await s.commit('large');
+    for (let i = 0; i < 600; i++) s.write(`many/f${i}.txt`, `file ${i}\n`);
+    s.write('small.txt', 'small\n');
+    await s.commit('many');
+    await s.agentStep({ trace: 't', step: 'edit' }, () => s.write('small.txt', 'small\nedited by the agent\n'));
+    await s.commit('agent edit');
+    const loose = await computeSurvival(await s.repo(), await loadTrail(await s.repo()), { cache: false });
+    s.git('gc', '-q');
+    const packs = fs.readdirSync(path.join(s.dir, '.git', 'objects', 'pack')).filter((n) => n.endsWith('.pack'));
+    expect(packs).toHaveLength(1);
+    const packSize = fs.statSync(path.join(s.dir, '.git', 'objects', 'pack', packs[0]!)).size;
+    const blobOf = (p: string) => s.git('rev-parse', `HEAD:${p}`).trim();
+
+    // One blob: read from the pack alone, and the same bytes as git's.
+    let repo = await s.repo();
+    expect((await readBlob(repo, blobOf('small.txt'))).toString()).toBe('small\nedited by the agent\n');
+    let [window] = packWindows(repo);
+    expect(window).toBeDefined();
+    expect(window!.reads).toBeGreaterThan(0);
+    expect(window!.bytesRead).toBeLessThan(packSize / 20);
+    // The survival answer of the packed repository is the loose one's.
+    repo = await s.repo();
+    const packed = await computeSurvival(repo, await loadTrail(repo), { cache: false });
+    expect(packed.inTrailOrder).toEqual(loose.inTrailOrder);
+    expect(packed.inTrailOrder.some((ps) => ps?.survival.state === 'alive_on_path')).toBe(true);
+
+    // Many objects: the window reads 512 of them, then the pack whole; every one as git has it.
+    repo = await s.repo();
+    const names = Array.from({ length: 600 }, (_, i) => `many/f${i}.txt`);
+    const oids = s.git('rev-parse', ...names.map((n) => `HEAD:${n}`)).trim().split('\n');
+    for (let i = 0; i < names.length; i++) expect((await readBlob(repo, oids[i]!)).toString()).toBe(`file ${i}\n`);
+    [window] = packWindows(repo);
+    expect(window!.reads).toBe(512);
+
+    // A byte of the small blob's deflated data flipped: reading it fails; no other bytes come back.
+    const pack = path.join(s.dir, '.git', 'objects', 'pack', packs[0]!);
+    const offset = Number(
+      s
+        .git('verify-pack', '-v', pack.replace(/pack$/, 'idx'))
+        .split('\n')
+        .find((l) => l.startsWith(blobOf('small.txt')))!
+        .split(/\s+/)[4],
+    );
+    const bytes = fs.readFileSync(pack);
+    bytes[offset + 4] ^= 0xff;
+    fs.chmodSync(pack, 0o644);
+    fs.writeFileSync(pack, bytes);
+    await expect(readBlob(await s.repo(), blobOf('small.txt'))).rejects.toThrow();
   });
 
   it('a detached HEAD', async () => {

@@ -3,7 +3,7 @@ import * as nodeFs from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
 import { gitArgs, type Repo } from './repo.js';
-import { atomicWriteFileSync, gitFs, sync } from './fs.js';
+import { atomicWriteFileSync, closeHeld, gitFs, keepOpenWith, openToRead, readAt, sync } from './fs.js';
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -155,7 +155,11 @@ function readClient(repo: Repo): ReadClient {
             readdir: async (p: unknown, ...rest: unknown[]) => {
               if (typeof p !== 'string' || !p.endsWith('objects/pack') || rest.length) return readdir(p, ...rest);
               let hit = packs.get(p);
-              if (!hit) packs.set(p, (hit = await readdir(p)));
+              if (!hit) {
+                packs.set(p, (hit = await readdir(p)));
+                // The first look into the packs: a window on each before any object is read (`windowPacks`).
+                if (hit.some((n) => n.endsWith('.idx'))) await windowPacks(repo, fs);
+              }
               return hit;
             },
           },
@@ -181,6 +185,136 @@ async function withReadClient<T>(repo: Repo, f: (args: ReturnType<typeof gitArgs
   }
 }
 
+/** An object id no object has: looking it up loads every pack index, and reads no pack. */
+const NO_OBJECT = '0'.repeat(40);
+/** Objects read through a window before its pack is read whole (a command that reads this many reads many more). */
+const WINDOW_READS = 512;
+
+interface PackIndexInternals {
+  offsets: Map<string, number>;
+  packfileSha: string;
+  readSlice: unknown;
+  /** Unset until an object is read from the pack: isomorphic-git then reads the pack whole into it. */
+  pack?: Promise<unknown> | null;
+  _checksumVerification?: Promise<void>;
+}
+
+/**
+ * isomorphic-git reads a pack whole the first time a command reads an object from it, copies it, and
+ * hashes all of it to check it: on a clone's 200 MB pack that was half a second added to an update
+ * that reads a blob or two of it. Each pack of this command's cache is given a window instead, before
+ * the first object is read: its indexes are loaded (a lookup of an object no pack has), and each
+ * index's pack is a `PackWindow`. The pack's trailer is checked against its index, as isomorphic-git
+ * checks it first; the hash of its every byte is not (git does not check it on reads either: each
+ * object's deflated stream carries a sum, and isomorphic-git checks each object's size). When the
+ * internals are not as expected nothing is changed (packs are read whole).
+ */
+async function windowPacks(repo: Repo, fs: Repo['fs']): Promise<void> {
+  await git.readObject({ ...gitArgs(repo), fs, oid: NO_OBJECT }).catch(() => {});
+  const indexes = packIndexes(repo);
+  if (!indexes) return;
+  for (const [file, pending] of indexes) {
+    const p = (await Promise.resolve(pending).catch(() => null)) as Partial<PackIndexInternals> | null;
+    if (typeof file !== 'string' || !file.endsWith('.idx') || !p || typeof p !== 'object') continue;
+    if (!(p.offsets instanceof Map) || typeof p.packfileSha !== 'string' || typeof p.readSlice !== 'function' || p.pack) continue;
+    const window = PackWindow.open(file.replace(/idx$/, 'pack'), p.offsets, p.packfileSha);
+    if (!window) continue;
+    p.pack = Promise.resolve(window);
+    p._checksumVerification = Promise.resolve();
+    windows.set(repo.cache, [...packWindows(repo), window]);
+  }
+}
+
+/**
+ * A pack as isomorphic-git reads it (`slice(start)`: the bytes from an object's offset), read from
+ * its file an object at a time: from the object's offset to the next object's, by the offsets of its
+ * index. After WINDOW_READS objects the pack is read whole, once (a command reading that many, a full
+ * survival pass, reads most of the pack). The file is read through one descriptor (a repack that
+ * removes the pack meanwhile does not take its bytes away), closed when the pack is read whole or
+ * the command's cache goes.
+ */
+export class PackWindow {
+  #fd: number | null;
+  #whole: Buffer | null = null;
+  /** The objects' offsets, sorted: an object ends where the next begins (the last, at the trailer). */
+  #starts: Uint32Array | null = null;
+  readonly #offsets: Map<string, number>;
+  readonly size: number;
+  /** Objects read through the window, and their bytes (for the bench and tests). */
+  reads = 0;
+  bytesRead = 0;
+
+  private constructor(fd: number, size: number, offsets: Map<string, number>) {
+    this.#fd = fd;
+    this.size = size;
+    this.#offsets = offsets;
+    keepOpenWith(this, fd);
+  }
+
+  /** The window on the pack `file`, or null when it cannot be opened or its trailer is not `sha` (isomorphic-git reads it then, and says what is wrong). */
+  static open(file: string, offsets: Map<string, number>, sha: string): PackWindow | null {
+    const fd = openToRead(file);
+    if (fd === null) return null;
+    try {
+      const size = nodeFs.fstatSync(fd).size;
+      if (size < 32 || readAt(fd, 20, size - 20).toString('hex') !== sha) {
+        nodeFs.closeSync(fd);
+        return null;
+      }
+      return new PackWindow(fd, size, offsets);
+    } catch {
+      nodeFs.closeSync(fd);
+      return null;
+    }
+  }
+
+  /** The pack's bytes from `start`: to the end of the object there (through the window), or to the end of the pack (once read whole). */
+  slice(start: number): Buffer {
+    if (this.#whole) return this.#whole.subarray(start);
+    const fd = this.#fd!;
+    if (this.reads >= WINDOW_READS) {
+      this.#whole = readAt(fd, this.size, 0);
+      this.#fd = null;
+      closeHeld(this, fd);
+      return this.#whole.subarray(start);
+    }
+    const end = this.#endOf(start);
+    const bytes = readAt(fd, end - start, start);
+    this.reads++;
+    this.bytesRead += bytes.length;
+    return bytes;
+  }
+
+  /** Where the object at `start` ends: the next offset of the index, or the trailer. */
+  #endOf(start: number): number {
+    const starts = (this.#starts ??= Uint32Array.from(this.#offsets.values()).sort());
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid]! <= start) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < starts.length ? starts[lo]! : this.size - 20;
+  }
+}
+
+/** The windows given to the packs of each command's cache. */
+const windows = new WeakMap<object, PackWindow[]>();
+
+/** The windows on the packs of this repository's command (`PackWindow`), for the bench and tests. */
+export function packWindows(repo: Repo): readonly PackWindow[] {
+  return windows.get(repo.cache) ?? [];
+}
+
+/** isomorphic-git's pack indexes in the command's cache (index file to a promise of the index), once it has loaded one. */
+function packIndexes(repo: Repo): Map<unknown, unknown> | null {
+  const cache = repo.cache as Record<symbol, unknown>;
+  const sym = Object.getOwnPropertySymbols(cache).find((x) => x.description === 'PackfileCache');
+  const found = sym ? cache[sym] : null;
+  return found instanceof Map ? found : null;
+}
+
 /**
  * isomorphic-git keeps the objects it un-deltifies from a pack (`offsetCache`) only for a pack index
  * it built itself (`readDepth`, which an index read from a `.idx` file lacks), so every read of a
@@ -191,10 +325,8 @@ async function withReadClient<T>(repo: Repo, f: (args: ReturnType<typeof gitArgs
 const PACK_CACHE_BYTES = 64 * 1024 * 1024;
 async function tunePacks(repo: Repo, c: ReadClient): Promise<void> {
   if (!c.packIndexes) {
-    const cache = repo.cache as Record<symbol, unknown>;
-    const sym = Object.getOwnPropertySymbols(cache).find((x) => x.description === 'PackfileCache');
-    const found = sym ? cache[sym] : null;
-    if (!(found instanceof Map)) return;
+    const found = packIndexes(repo);
+    if (!found) return;
     c.packIndexes = found;
   }
   const packs = c.packIndexes;
@@ -350,11 +482,16 @@ function formatPerson(p: Person): string {
 export async function hasObject(repo: Repo, oid: string): Promise<boolean> {
   if (repo.fs === gitFs && nodeFs.existsSync(`${repo.commonDir}/objects/${oid.slice(0, 2)}/${oid.slice(2)}`)) return true;
   try {
-    await git.readObject({ ...gitArgs(repo), oid, format: 'deflated' });
+    await withReadClient(repo, (a) => git.readObject({ ...a, oid, format: 'deflated' }));
     return true;
   } catch {
     return false;
   }
+}
+
+/** Any object, parsed (a commit, a tag, a tree, a blob), read as the command's other objects are; throws when it is not in the repository. */
+export async function readParsedObject(repo: Repo, oid: string): Promise<{ type: string; object: unknown }> {
+  return withReadClient(repo, (a) => git.readObject({ ...a, oid, format: 'parsed' }));
 }
 
 /** Ensures the empty tree exists (git knows it virtually; isomorphic-git needs it stored). */

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import git from 'isomorphic-git';
 import { gitArgs, type Repo } from './repo.js';
-import { readCommit } from './objects.js';
+import { readCommit, readParsedObject } from './objects.js';
 import { OtError, usageError } from '../errors.js';
 
 /** The id a ref points at (peeled to a commit for annotated tags), or null when absent. */
@@ -251,7 +251,7 @@ async function peelToCommit(repo: Repo, oid: string, rev: string): Promise<strin
   for (let i = 0; i < 10; i++) {
     let obj;
     try {
-      obj = await git.readObject({ ...gitArgs(repo), oid, format: 'parsed' });
+      obj = await readParsedObject(repo, oid);
     } catch {
       throw usageError(`unknown revision '${rev}': object ${oid} is not in the repository`, 'unknown_revision');
     }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { OT_BIN, Scenario } from '../fixtures/scenario.js';
 import { generateHistory, recordHistoryAsTrail } from '../fixtures/histories.js';
 import { openRepo } from '../src/git/repo.js';
+import { packWindows } from '../src/git/objects.js';
 import { loadTrail } from '../src/store/trail.js';
 import { computeSurvival, lastPassStats } from '../src/survival/engine.js';
 import type { SurvivalReport } from '../src/survival/types.js';
@@ -34,14 +35,16 @@ function blameAll(dir: string): { ms: number; files: number } {
  * engine. Its answer is kept as a digest only: a report held on would be live data the next timed
  * pass's garbage collections copy, which a command never has.
  */
-async function pass(dir: string, cache: boolean): Promise<{ ms: number; engineMs: number; digest: string; patches: number }> {
+async function pass(dir: string, cache: boolean): Promise<{ ms: number; engineMs: number; digest: string; patches: number; packBytes: number }> {
   const t0 = process.hrtime.bigint();
   const repo = await openRepo(dir);
   const trail = await loadTrail(repo);
   const t1 = process.hrtime.bigint();
   const report = await computeSurvival(repo, trail, cache ? {} : { cache: false });
   const t2 = process.hrtime.bigint();
-  return { ms: ms(t2 - t0), engineMs: ms(t2 - t1), digest: digest(report), patches: report.patches.size };
+  // The bytes of packs the pass read: through their windows, or whole.
+  const packBytes = packWindows(repo).reduce((n, w) => n + (w.readWhole ? w.size : w.bytesRead), 0);
+  return { ms: ms(t2 - t0), engineMs: ms(t2 - t1), digest: digest(report), patches: report.patches.size, packBytes };
 }
 
 const WARMUP = 3;
@@ -174,6 +177,23 @@ export async function benchSurvival(commits = Number(process.env.OT_BENCH_COMMIT
       await agent.commit(`agent step ${i}`);
     });
     out.push(`survival: ${updateLine('an agent step and its commit (anchored by the post-commit hook)', agentRounds)}`);
+
+    // An update whose commit edits a file last changed before the repository was packed: its old
+    // blob is read from the pack (isomorphic-git alone reads the whole pack, copies and hashes it).
+    const packDir = path.join(dir, '.git', 'objects', 'pack');
+    const packSize = fs.readdirSync(packDir).reduce((n, p) => n + (p.endsWith('.pack') ? fs.statSync(path.join(packDir, p)).size : 0), 0);
+    const untouched = tracked.filter((x) => x !== f && /\.[jt]s$/.test(x)).slice(0, 3);
+    const packedUpdates: number[] = [];
+    const packedBytes: number[] = [];
+    for (const [i, g] of untouched.entries()) {
+      fs.appendFileSync(path.join(dir, g), `export const benchPacked${i} = ${i};\n`);
+      s.git('add', '-A');
+      s.git('commit', '-q', '-m', `edit a packed file (${i})`);
+      const u = await pass(dir, true);
+      packedUpdates.push(u.ms);
+      packedBytes.push(u.packBytes);
+    }
+    if (untouched.length) out.push(`survival: update after editing a file last changed before the repository was packed ${median(packedUpdates).toFixed(0)} ms (${list(packedUpdates)}); it read ${packedBytes.map((b) => (b / 1024).toFixed(1)).join(', ')} KB of the ${(packSize / 1024 / 1024).toFixed(1)} MB pack (read alone, isomorphic-git reads a pack whole, copies it and hashes it)`);
 
     // End to end, the real command: warm cache (after one more commit), and cold (no cache).
     const warm: number[] = [];

@@ -244,6 +244,11 @@ export class PackWindow {
   reads = 0;
   bytesRead = 0;
 
+  /** Whether the pack has been read whole. */
+  get readWhole(): boolean {
+    return this.#whole !== null;
+  }
+
   private constructor(fd: number, size: number, offsets: Map<string, number>) {
     this.#fd = fd;
     this.size = size;

@@ -9,7 +9,7 @@ import { stepStart } from '../src/capture/step.js';
 import { appendEvent, traceRef } from '../src/store/log.js';
 import { verifyStore } from '../src/store/maintenance.js';
 import type { StepEndEvent, StepStartEvent } from '../src/model/events.js';
-import { packWindows, readBlob } from '../src/git/objects.js';
+import { IndexInPlace, packWindows, readBlob } from '../src/git/objects.js';
 import { loadTrail } from '../src/store/trail.js';
 import { computeSurvival } from '../src/survival/engine.js';
 
@@ -129,6 +129,19 @@ describe('unusual repositories', () => {
     expect(window).toBeDefined();
     expect(window!.reads).toBeGreaterThan(0);
     expect(window!.bytesRead).toBeLessThan(packSize / 20);
+    expect(window!.indexInPlace).toBe(true);
+    // The pack's index, read in place: every object at the offset git gives it, and no other.
+    const idxFile = path.join(s.dir, '.git', 'objects', 'pack', packs[0]!.replace(/pack$/, 'idx'));
+    const index = IndexInPlace.of(fs.readFileSync(idxFile))!;
+    const shown = execFileSync('git', ['show-index'], { input: fs.readFileSync(idxFile), encoding: 'utf8' }).trim().split('\n');
+    expect(index.size).toBe(shown.length);
+    for (const line of shown) {
+      const [offset, oid] = line.split(' ');
+      expect(index.get(oid!)).toBe(Number(offset));
+    }
+    expect([...index.keys()].sort()).toEqual(shown.map((l) => l.split(' ')[1]).sort());
+    expect(index.has('f'.repeat(40))).toBe(false);
+    expect(index.get('0'.repeat(40))).toBeUndefined();
     // The survival answer of the packed repository is the loose one's.
     repo = await s.repo();
     const packed = await computeSurvival(repo, await loadTrail(repo), { cache: false });
@@ -157,6 +170,31 @@ describe('unusual repositories', () => {
     fs.chmodSync(pack, 0o644);
     fs.writeFileSync(pack, bytes);
     await expect(readBlob(await s.repo(), blobOf('small.txt'))).rejects.toThrow();
+  });
+
+  it('a pack index read in place finds an offset past 4 GiB in its table of large offsets, and refuses an index cut short', () => {
+    // Three objects: ids 0a.., 0b.., f0..; the second at 5 GiB (an entry of the large-offset table).
+    const ids = ['0a', '0b', 'f0'].map((b) => Buffer.from(b.repeat(20), 'hex'));
+    const fanout = Buffer.alloc(1024);
+    for (let b = 0; b < 256; b++) fanout.writeUInt32BE(ids.filter((id) => id[0]! <= b).length, 4 * b);
+    const offsets = Buffer.alloc(12);
+    offsets.writeUInt32BE(12, 0);
+    offsets.writeUInt32BE(0x80000000, 4);
+    offsets.writeUInt32BE(4096, 8);
+    const large = Buffer.alloc(8);
+    large.writeBigUInt64BE(5n * 2n ** 30n);
+    const head = Buffer.from([0xff, 0x74, 0x4f, 0x63, 0, 0, 0, 2]);
+    const idx = Buffer.concat([head, fanout, ...ids, Buffer.alloc(12), offsets, large, Buffer.alloc(20, 0xab), Buffer.alloc(20)]);
+    const index = IndexInPlace.of(idx)!;
+    expect(index.size).toBe(3);
+    expect(index.get('0a'.repeat(20))).toBe(12);
+    expect(index.get('0b'.repeat(20))).toBe(5 * 2 ** 30);
+    expect(index.get('f0'.repeat(20))).toBe(4096);
+    expect(index.get('0c'.repeat(20))).toBeUndefined();
+    expect(index.packSha).toBe('ab'.repeat(20));
+    expect([...index.values()]).toEqual([12, 5 * 2 ** 30, 4096]);
+    expect(IndexInPlace.of(idx.subarray(0, idx.length - 1))).toBeNull();
+    expect(IndexInPlace.of(Buffer.concat([head.subarray(0, 4), Buffer.from([0, 0, 0, 1]), idx.subarray(8)]))).toBeNull();
   });
 
   it('a detached HEAD', async () => {

@@ -191,7 +191,7 @@ const NO_OBJECT = '0'.repeat(40);
 const WINDOW_READS = 512;
 
 interface PackIndexInternals {
-  offsets: Map<string, number>;
+  offsets: PackOffsets;
   packfileSha: string;
   readSlice: unknown;
   /** Unset until an object is read from the pack: isomorphic-git then reads the pack whole into it. */
@@ -210,14 +210,16 @@ interface PackIndexInternals {
  * internals are not as expected nothing is changed (packs are read whole).
  */
 async function windowPacks(repo: Repo, fs: Repo['fs']): Promise<void> {
+  await indexesReadInPlace();
   await git.readObject({ ...gitArgs(repo), fs, oid: NO_OBJECT }).catch(() => {});
   const indexes = packIndexes(repo);
   if (!indexes) return;
   for (const [file, pending] of indexes) {
     const p = (await Promise.resolve(pending).catch(() => null)) as Partial<PackIndexInternals> | null;
     if (typeof file !== 'string' || !file.endsWith('.idx') || !p || typeof p !== 'object') continue;
-    if (!(p.offsets instanceof Map) || typeof p.packfileSha !== 'string' || typeof p.readSlice !== 'function' || p.pack) continue;
-    const window = PackWindow.open(file.replace(/idx$/, 'pack'), p.offsets, p.packfileSha);
+    const offsets = p.offsets;
+    if (typeof offsets?.get !== 'function' || typeof offsets.values !== 'function' || typeof p.packfileSha !== 'string' || typeof p.readSlice !== 'function' || p.pack) continue;
+    const window = PackWindow.open(file.replace(/idx$/, 'pack'), offsets, p.packfileSha);
     if (!window) continue;
     p.pack = Promise.resolve(window);
     p._checksumVerification = Promise.resolve();
@@ -237,19 +239,24 @@ export class PackWindow {
   #fd: number | null;
   #whole: Buffer | null = null;
   /** The objects' offsets, sorted: an object ends where the next begins (the last, at the trailer). */
-  #starts: Uint32Array | null = null;
-  readonly #offsets: Map<string, number>;
+  #starts: Float64Array | null = null;
+  readonly #offsets: PackOffsets;
   readonly size: number;
   /** Objects read through the window, and their bytes (for the bench and tests). */
   reads = 0;
   bytesRead = 0;
+
+  /** Whether its index is read in place (`IndexInPlace`), not parsed whole by isomorphic-git. */
+  get indexInPlace(): boolean {
+    return this.#offsets instanceof IndexInPlace;
+  }
 
   /** Whether the pack has been read whole. */
   get readWhole(): boolean {
     return this.#whole !== null;
   }
 
-  private constructor(fd: number, size: number, offsets: Map<string, number>) {
+  private constructor(fd: number, size: number, offsets: PackOffsets) {
     this.#fd = fd;
     this.size = size;
     this.#offsets = offsets;
@@ -257,7 +264,7 @@ export class PackWindow {
   }
 
   /** The window on the pack `file`, or null when it cannot be opened or its trailer is not `sha` (isomorphic-git reads it then, and says what is wrong). */
-  static open(file: string, offsets: Map<string, number>, sha: string): PackWindow | null {
+  static open(file: string, offsets: PackOffsets, sha: string): PackWindow | null {
     const fd = openToRead(file);
     if (fd === null) return null;
     try {
@@ -292,7 +299,7 @@ export class PackWindow {
 
   /** Where the object at `start` ends: the next offset of the index, or the trailer. */
   #endOf(start: number): number {
-    const starts = (this.#starts ??= Uint32Array.from(this.#offsets.values()).sort());
+    const starts = (this.#starts ??= Float64Array.from(this.#offsets.values()).sort());
     let lo = 0;
     let hi = starts.length;
     while (lo < hi) {
@@ -302,6 +309,157 @@ export class PackWindow {
     }
     return lo < starts.length ? starts[lo]! : this.size - 20;
   }
+}
+
+/** A pack index's objects by id: their offsets in the pack (as isomorphic-git reads them: `has`, `get`, `keys`, `values`). */
+interface PackOffsets {
+  has(oid: string): boolean;
+  get(oid: string): number | undefined;
+  keys(): Iterable<string>;
+  values(): Iterable<number>;
+}
+
+/**
+ * A version 2 pack index read in place: an object's offset found by its id's first byte (the fanout
+ * table) and a binary search of the sorted ids, as git finds it. isomorphic-git parses an index whole,
+ * a hex string and a map entry for each object, on every command that reads a packed object (a
+ * third of a second for 500,000 objects); this reads two or three dozen ids per object looked up.
+ * Offsets past 2 GiB are read from the index's table of large offsets.
+ */
+export class IndexInPlace implements PackOffsets {
+  readonly size: number;
+  readonly packSha: string;
+  readonly #idx: Buffer;
+  readonly #ids: number;
+  readonly #offsets: number;
+  readonly #large: number;
+  #lastId: string | null = null;
+  #lastAt = -1;
+
+  private constructor(idx: Buffer, size: number, large: number) {
+    this.#idx = idx;
+    this.size = size;
+    this.#ids = 8 + 256 * 4;
+    // After the ids (20 bytes each) and their CRCs (4 each).
+    this.#offsets = this.#ids + 24 * size;
+    this.#large = this.#offsets + 4 * size;
+    this.packSha = idx.toString('hex', this.#large + 8 * large, this.#large + 8 * large + 20);
+  }
+
+  /** The index in `idx`, or null when it is not a whole version 2 index. */
+  static of(idx: Uint8Array): IndexInPlace | null {
+    const b = Buffer.from(idx.buffer, idx.byteOffset, idx.byteLength);
+    if (b.length < 8 + 1024 + 40 || b.readUInt32BE(0) !== 0xff744f63 || b.readUInt32BE(4) !== 2) return null;
+    const size = b.readUInt32BE(8 + 255 * 4);
+    const offsets = 8 + 1024 + 24 * size;
+    if (b.length < offsets + 4 * size + 40) return null;
+    let large = 0;
+    for (let i = 0; i < size; i++) if (b.readUInt32BE(offsets + 4 * i) & 0x80000000) large++;
+    if (b.length !== offsets + 4 * size + 8 * large + 40) return null;
+    return new IndexInPlace(b, size, large);
+  }
+
+  has(oid: string): boolean {
+    return this.#find(oid) >= 0;
+  }
+
+  get(oid: string): number | undefined {
+    const i = this.#find(oid);
+    return i < 0 ? undefined : this.#offsetAt(i);
+  }
+
+  *keys(): Iterable<string> {
+    for (let i = 0; i < this.size; i++) yield this.#idx.toString('hex', this.#ids + 20 * i, this.#ids + 20 * i + 20);
+  }
+
+  *values(): Iterable<number> {
+    for (let i = 0; i < this.size; i++) yield this.#offsetAt(i);
+  }
+
+  #offsetAt(i: number): number {
+    const x = this.#idx.readUInt32BE(this.#offsets + 4 * i);
+    return x & 0x80000000 ? Number(this.#idx.readBigUInt64BE(this.#large + 8 * (x & 0x7fffffff))) : x;
+  }
+
+  /**
+   * The index of `oid` among the sorted ids, or -1. Ids are compared by their first four bytes, the
+   * rest only where those are equal. isomorphic-git looks an object up three times to read it: the
+   * last lookup is kept.
+   */
+  #find(oid: string): number {
+    if (oid === this.#lastId) return this.#lastAt;
+    if (typeof oid !== 'string' || oid.length !== 40) return -1;
+    const head = Number.parseInt(oid.slice(0, 8), 16);
+    if (!(head >= 0)) return -1;
+    const idx = this.#idx;
+    const first = head >>> 24;
+    let lo = first === 0 ? 0 : idx.readUInt32BE(8 + 4 * (first - 1));
+    let hi = idx.readUInt32BE(8 + 4 * first);
+    let rest: Buffer | null = null;
+    let found = -1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = this.#ids + 20 * mid;
+      const x = idx.readUInt32BE(at);
+      let c = x < head ? -1 : x > head ? 1 : 0;
+      if (c === 0) {
+        if (!rest) {
+          if (!/^[0-9a-f]{40}$/.test(oid)) return -1;
+          rest = Buffer.from(oid.slice(8), 'hex');
+        }
+        c = idx.compare(rest, 0, 16, at + 4, at + 20);
+      }
+      if (c === 0) {
+        found = mid;
+        break;
+      }
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    this.#lastId = oid;
+    this.#lastAt = found;
+    return found;
+  }
+}
+
+/**
+ * isomorphic-git's pack index class made to read version 2 indexes in place (`IndexInPlace`), once
+ * a process: the class is taken from an index isomorphic-git makes of a minimal index file (an empty
+ * repository of one empty pack index, read through a client of its own), and its `fromIdx` is
+ * given the index in place. When the internals are not as expected nothing is changed.
+ */
+let readInPlace: Promise<void> | null = null;
+function indexesReadInPlace(): Promise<void> {
+  return (readInPlace ??= (async () => {
+    const gitdir = '/ot-pack-index-probe';
+    const empty = Buffer.alloc(8 + 1024 + 40);
+    empty.writeUInt32BE(0xff744f63, 0);
+    empty.writeUInt32BE(2, 4);
+    const missing = () => Promise.reject(Object.assign(new Error('no such file'), { code: 'ENOENT' }));
+    const promises = {
+      ...gitFs.promises,
+      readFile: (p: unknown) => (p === `${gitdir}/objects/pack/probe.idx` ? Promise.resolve(empty) : missing()),
+      readdir: (p: unknown) => (p === `${gitdir}/objects/pack` ? Promise.resolve(['probe.idx']) : missing()),
+      stat: (p: unknown) => (p === gitdir ? Promise.resolve({ isDirectory: () => true, isFile: () => false }) : missing()),
+      lstat: missing,
+    };
+    const cache = {};
+    await git.readObject({ fs: { promises } as unknown as Repo['fs'], gitdir, cache, oid: NO_OBJECT }).catch(() => {});
+    const probe = { cache } as unknown as Repo;
+    const pending = packIndexes(probe)?.get(`${gitdir}/objects/pack/probe.idx`);
+    const p = (await Promise.resolve(pending).catch(() => null)) as object | null;
+    const cls = p?.constructor as { fromIdx?: unknown; new (stuff: object): object } | undefined;
+    if (typeof cls?.fromIdx !== 'function') return;
+    const original = cls.fromIdx as (this: unknown, a: { idx: Uint8Array; getExternalRefDelta?: unknown }) => Promise<unknown>;
+    cls.fromIdx = async function (this: unknown, a: { idx: Uint8Array; getExternalRefDelta?: unknown }) {
+      const offsets = IndexInPlace.of(a.idx);
+      if (!offsets) return original.call(this, a);
+      const index = new cls({ crcs: {}, offsets, packfileSha: offsets.packSha, getExternalRefDelta: a.getExternalRefDelta });
+      // Every id, made when asked for (isomorphic-git's writing of packs and indexes asks; reads do not).
+      Object.defineProperty(index, 'hashes', { get: () => [...offsets.keys()], configurable: true, enumerable: true });
+      return index;
+    };
+  })().catch(() => {}));
 }
 
 /** The windows given to the packs of each command's cache. */

@@ -98,9 +98,10 @@ function trackCli(dir: string): number {
  * merges), every first-parent commit recorded as one step with its patches and anchor, then packed
  * (`git gc`, as real repositories are; both sides read the same packed repository). In the same run,
  * medians of several rounds: the full survival pass (no cache) vs `git blame --porcelain` of every
- * file at HEAD, paired round by round; the update after one new commit on top (from the cache) vs a full pass at the same
- * commit, paired round by round and checked to give the same answer, and the same after an agent
- * step and its commit anchored by the hook; `ot trail track --json` end to end; peak memory.
+ * file at HEAD, paired round by round; the update after one new commit on top (from the cache) vs a
+ * full pass at the same commit, paired round by round and checked to give the same answer, and the
+ * same after an agent step and its commit anchored by the hook; the update after editing a file the
+ * pack holds; `ot trail track --json` end to end; peak memory.
  *
  * `OT_BENCH_COMMITS` sets the size (default 1000); `OT_BENCH_ROUNDS` the rounds (default 3).
  * `OT_BENCH_SURVIVAL_REPO=<dir>` starts from a copy of an already generated and recorded repository.

@@ -18,8 +18,8 @@ import type { Places, Step, Trace } from './trail.js';
  * replayed history: 1,500 events, 9,000 patches and as many anchors, on every `ot trail track`).
  * It holds no event: the traces and their steps, and, for each patch and anchor (every anchor
  * recorded, in event order, besides each patch's current one), its place in the events file it was
- * read from. Those files are opened as they are now, and each patch and anchor
- * is made from its place there, as the decode made it (`recordAt`).
+ * read from. Those files are opened as they are now, and each patch and anchor is made from its
+ * place there, as the decode made it (`recordAt`).
  *
  * Derived data, never the only copy: a fold is used only under the name of the events it folded
  * (the trace refs and their tips: new events, a new name) and while each events file it names has

@@ -168,8 +168,6 @@ function encodeEventsFile(magic: string, head: Record<string, unknown>, events: 
 /** Where an events file's lines start, after a value of `n` bytes. */
 const linesAt = (n: number) => (EVENTS_HEAD + n + 3) & ~3;
 
-
-
 /**
  * An events file opened (`openEventsFile`): its head and value checked against the seal, the value
  * decoded when first asked for. The fold cache (`fold-file.ts`) keeps the places of its patches and

@@ -17,6 +17,7 @@ import { AnchorKey } from '../src/survival/cache.js';
 import { crc32, crc32Portable, seal, unseal } from '../src/store/sealed.js';
 import { decodeBinaryJson, encodeBinaryJson, openStringLists } from '../src/store/binary-json.js';
 import { OtError } from '../src/errors.js';
+import { refTips, resolveRef } from '../src/git/refs.js';
 import type { Scenario } from '../fixtures/scenario.js';
 import { rng } from '../fixtures/histories.js';
 
@@ -765,6 +766,11 @@ describe('ot trail export', () => {
 });
 
 describe('ot trail gc', () => {
+  async function turnStartOf(repo: Awaited<ReturnType<Scenario['repo']>>, traceId: string, at: string): Promise<void> {
+    const { turnStart } = await import('../src/capture/step.js');
+    await turnStart(repo, { traceId, turnId: `t-${at}`, intent: 'later on', at });
+  }
+
   async function threeTraces(): Promise<Scenario> {
     const s = scenario();
     s.write('f.txt', 'f\n');
@@ -808,6 +814,32 @@ describe('ot trail gc', () => {
     expect(after).toBe(packed.split('\n').filter((l) => !l.endsWith(' refs/ot/traces/old-2')).join('\n'));
     expect(s.userState()).toBe(state);
     execFileSync('git', ['fsck', '--no-dangling'], { cwd: s.dir, stdio: 'ignore' });
+  });
+
+  it('reads the tips of the trace refs as git resolves them, loose or packed, in one read of packed-refs', async () => {
+    const s = await threeTraces();
+    s.git('tag', '-a', 'v1', '-m', 'annotated');
+    s.git('pack-refs', '--all');
+    // One trace moves on after packing (its loose file wins over its packed line); one more is new, loose only.
+    const repo = await s.repo();
+    await turnStartOf(repo, 'old-1', '2020-01-02T00:00:00.000Z');
+    await turnStartOf(repo, 'later', '2022-01-01T00:00:00.000Z');
+    const packed = fs.readFileSync(s.path('.git/packed-refs'), 'utf8');
+    expect(packed).toContain(' refs/ot/traces/old-1');
+    expect(fs.existsSync(s.path('.git/refs/ot/traces/old-1'))).toBe(true);
+    const git = s
+      .git('for-each-ref', TRACE_REF_PREFIX, '--format=%(refname) %(objectname)')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
+    const tips = await refTips(await s.repo(), TRACE_REF_PREFIX);
+    expect(tips).toEqual(git);
+    expect(tips.map(([ref]) => ref)).toEqual(['refs/ot/traces/later', 'refs/ot/traces/new', 'refs/ot/traces/old-1', 'refs/ot/traces/old-2']);
+    // The trail's name and events are those of the refs as isomorphic-git resolves them one by one.
+    const byOne = await Promise.all(tips.map(async ([ref]) => [ref, (await resolveRef(repo, ref)) ?? ''] as const));
+    expect(byOne).toEqual(git);
+    const read = new Set((await readAllEventsNamed(await s.repo())).events.map((e) => e.commit));
+    for (const [, tip] of git) expect(read.has(tip!)).toBe(true);
   });
 
   it('refuses an unknown trace or no criterion, dropping nothing (exit 2)', async () => {

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Repo } from '../git/repo.js';
 import { otDataDir } from '../git/repo.js';
 import { ensureEmptyTree, readCommit, writeCommit, type Person } from '../git/objects.js';
-import { compareAndSwapRef, listRefs, RefConflict, resolveRef } from '../git/refs.js';
+import { compareAndSwapRef, listRefs, RefConflict, refTips, resolveRef } from '../git/refs.js';
 import { atomicWriteFile, closeHeld, keepOpenWith, openToRead, overwriteFileSync, readAt } from '../git/fs.js';
 import { crc32, readSealedValue, SEALED_HEAD, sealInPlace, sealValue, unseal } from './sealed.js';
 import { encodeBinaryJson, openBinaryJson, openStringLists, type RecordStream, type StringLists } from './binary-json.js';
@@ -391,9 +391,7 @@ function trailName(tips: [ref: string, tip: string][]): string {
 
 /** The name `readAllEventsNamed` would give the trail now, read from the refs alone. */
 export async function currentTrailName(repo: Repo): Promise<string> {
-  const tips: [string, string][] = [];
-  for (const ref of await listTraceRefs(repo)) tips.push([ref, (await resolveRef(repo, ref)) ?? '']);
-  return trailName(tips);
+  return trailName((await refTips(repo, TRACE_REF_PREFIX)).map(([ref, tip]) => [ref, tip ?? '']));
 }
 
 /**
@@ -468,10 +466,9 @@ async function readIndexedEvents(
   // The cache files every event was read from, in order, while they all were.
   let files: EventsFile[] | null = [];
   const index = loadWindowIndex(repo);
-  const refs = await listTraceRefs(repo);
+  const traceTips = await refTips(repo, TRACE_REF_PREFIX);
   let changed = false;
-  for (const ref of refs) {
-    const tip = await resolveRef(repo, ref);
+  for (const [ref, tip] of traceTips) {
     if (wanted && !wanted(tip, index.refs[ref])) continue;
     const read = have?.ref === ref && have.events.at(-1)?.commit === tip ? { events: have.events, files: null } : await readTrace(repo, ref, tip);
     const events = read.events;
@@ -481,7 +478,7 @@ async function readIndexedEvents(
     for (const e of events) out.push(e);
     tips.push([ref, tip ?? '']);
   }
-  const listed = new Set(refs);
+  const listed = new Set(traceTips.map(([ref]) => ref));
   for (const ref of Object.keys(index.refs)) {
     if (!listed.has(ref)) {
       delete index.refs[ref];

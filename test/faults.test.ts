@@ -197,6 +197,37 @@ describe('unusual repositories', () => {
     expect(IndexInPlace.of(Buffer.concat([head.subarray(0, 4), Buffer.from([0, 0, 0, 1]), idx.subarray(8)]))).toBeNull();
   });
 
+  it('a linked worktree (git worktree add): capture, anchoring and track work there, its branch loose or packed', async () => {
+    const main = scenario();
+    main.write('f.txt', 'one\n');
+    await main.commit('base');
+    const dir = path.join(tempDir(), 'linked');
+    main.git('worktree', 'add', '-q', '-b', 'side', dir);
+    const s = scenario({ dir, init: false });
+    expect(ot(s, 'trail', 'step', 'start', '--trace', 'w', '--step', '1').code).toBe(0);
+    s.write('f.txt', 'one\nfrom the worktree\n');
+    expect(ot(s, 'trail', 'step', 'end', '--trace', 'w', '--step', '1').code).toBe(0);
+    const sha = await s.commit('in the worktree');
+    // The post-commit hook (the common dir's) anchored it already.
+    expect(ot(s, 'trail', 'anchor', 'HEAD').stdout).toMatch(/^0 patches anchored to /);
+    // HEAD is the worktree's branch, not the main worktree's.
+    expect(s.head()).toBe(sha);
+    expect(main.head()).not.toBe(sha);
+    for (const packed of [false, true]) {
+      if (packed) main.git('pack-refs', '--all');
+      expect(fs.existsSync(path.join(main.dir, '.git', 'refs', 'heads', 'side'))).toBe(!packed);
+      const r = s.ot('trail', 'track', '--json');
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.stdout);
+      expect(j.at).toBe(sha);
+      expect(j.patches).toEqual([expect.objectContaining({ traceId: 'w', anchor: expect.objectContaining({ commit: sha }), survival: expect.objectContaining({ state: 'alive_on_path' }) })]);
+    }
+    // From the main worktree the trail is the same, and the patch is off its branch.
+    const fromMain = JSON.parse(main.ot('trail', 'track', '--json').stdout);
+    expect(fromMain.patches).toEqual([expect.objectContaining({ traceId: 'w', survival: expect.objectContaining({ state: 'lost', lostKind: 'off_path' }) })]);
+    expect(ot(s, 'trail', 'verify').code).toBe(0);
+  });
+
   it('a detached HEAD', async () => {
     const s = scenario();
     s.write('a.txt', 'a\n');

@@ -11,6 +11,11 @@ export async function resolveRef(repo: Repo, ref: string): Promise<string | null
   const loose = looseRef(repo, ref);
   if (loose) return loose;
   try {
+    if (ref === 'HEAD' && repo.gitdir !== repo.commonDir) {
+      // A linked worktree's HEAD is its own; the branch it names is the common dir's.
+      const target = await git.resolveRef({ fs: repo.fs, dir: repo.dir, gitdir: repo.gitdir, ref, depth: 1 });
+      return /^[0-9a-f]{40}$/.test(target) ? target : await git.resolveRef({ fs: repo.fs, dir: repo.dir, gitdir: repo.commonDir, ref: target });
+    }
     const gitdir = ref === 'HEAD' ? repo.gitdir : repo.commonDir;
     return await git.resolveRef({ fs: repo.fs, dir: repo.dir, gitdir, ref });
   } catch {

@@ -34,8 +34,16 @@ function readGitFile(file: string): string | null {
   return m ? path.resolve(path.dirname(file), m[1]!) : null;
 }
 
+/** The directory holding a git dir's objects and refs: itself, or (a linked worktree's) the one its `commondir` file names. */
+function commonDirOf(gitdir: string): string {
+  const commonFile = path.join(gitdir, 'commondir');
+  return fs.existsSync(commonFile) ? path.resolve(gitdir, fs.readFileSync(commonFile, 'utf8').trim()) : gitdir;
+}
+
 function isGitDir(dir: string): boolean {
-  return fs.existsSync(path.join(dir, 'HEAD')) && fs.existsSync(path.join(dir, 'objects')) && fs.existsSync(path.join(dir, 'refs'));
+  if (!fs.existsSync(path.join(dir, 'HEAD'))) return false;
+  const common = commonDirOf(dir);
+  return fs.existsSync(path.join(common, 'objects')) && fs.existsSync(path.join(common, 'refs'));
 }
 
 /** Locates the repository containing `cwd` the way git does (walking up), and validates it. */
@@ -77,10 +85,7 @@ export async function openRepo(cwd: string, options: OpenOptions = {}): Promise<
   if (!dir || !gitdir) {
     throw usageError(`not a git repository (or any parent up to /): ${start}`, 'not_a_repository');
   }
-  const commonFile = path.join(gitdir, 'commondir');
-  const commonDir = fs.existsSync(commonFile)
-    ? path.resolve(gitdir, fs.readFileSync(commonFile, 'utf8').trim())
-    : gitdir;
+  const commonDir = commonDirOf(gitdir);
   const repo: Repo = {
     fs: gitFs,
     dir,

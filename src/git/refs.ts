@@ -76,6 +76,8 @@ export async function listRefs(repo: Repo, prefix: string): Promise<string[]> {
  * does not hold an id (a symbolic ref) is left to isomorphic-git.
  */
 export async function refTips(repo: Repo, prefix: string): Promise<[ref: string, tip: string | null][]> {
+  // Another file-system client (tests inject faults through one) is read through isomorphic-git.
+  if (repo.fs !== gitFs) return Promise.all((await listRefs(repo, prefix)).map(async (ref) => [ref, await resolveRef(repo, ref)] as [string, string | null]));
   const within = `${prefix}/`;
   // The packed lines below the prefix: "<id> <name>"; comments and peeled lines ("^<id>") are not refs.
   const packed = new Map<string, string>();

@@ -4,9 +4,10 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { Repo } from '../git/repo.js';
 import { hasObject, readTree } from '../git/objects.js';
+import { refTips } from '../git/refs.js';
 import { TrailEvent } from '../model/events.js';
 import { EVENT_VERSION } from '../model/formats.js';
-import { deleteTraceRef, listTraceRefs, readChainUncached, readTraceEvents, traceRef } from './log.js';
+import { deleteTraceRef, listTraceRefs, readChainUncached, readTraceEvents, TRACE_REF_PREFIX, traceRef } from './log.js';
 import { foldTrail, loadTraceTrail } from './trail.js';
 import { usageError } from '../errors.js';
 
@@ -155,8 +156,8 @@ export async function gcTrails(repo: Repo, options: { olderThan?: number; traceI
   const result: GcResult = { dropped: [], kept: 0, dryRun: Boolean(options.dryRun) };
   const wanted = new Set(options.traceIds ?? []);
   const found = new Map<string, { ref: string; events: number; endedAt: string }>();
-  for (const ref of await listTraceRefs(repo)) {
-    const events = await readTraceEvents(repo, ref);
+  for (const [ref, tip] of await refTips(repo, TRACE_REF_PREFIX)) {
+    const events = await readTraceEvents(repo, ref, tip);
     const trace = foldTrail(events).traces.values().next().value;
     if (trace) found.set(trace.traceId, { ref, events: events.length, endedAt: trace.endedAt });
   }

@@ -72,8 +72,7 @@ export async function listRefs(repo: Repo, prefix: string): Promise<string[]> {
  * traces whose refs `git gc` packed cost 1,000 parses of a 1,000-line file, a third of a second on
  * every command, growing with the square of the traces. Here the refs are listed and resolved at
  * once, as git resolves a full ref name: its loose file first, then its packed line (the packed
- * lines below the prefix are found by a text search, not a parse of every line). A loose file that
- * does not hold an id (a symbolic ref) is left to isomorphic-git.
+ * lines below the prefix are found by a text search, not a parse of every line).
  */
 export async function refTips(repo: Repo, prefix: string): Promise<[ref: string, tip: string | null][]> {
   // Another file-system client (tests inject faults through one) is read through isomorphic-git.
@@ -94,7 +93,7 @@ export async function refTips(repo: Repo, prefix: string): Promise<[ref: string,
     if (m && m[2]!.startsWith(within)) packed.set(m[2]!, m[1]!);
   }
   // The loose files below it (lock and temp files, `*.lock`, are never refs).
-  const loose = new Map<string, string>();
+  const loose = new Set<string>();
   const walk = (dir: string, name: string) => {
     let entries: fs.Dirent[];
     try {
@@ -105,23 +104,13 @@ export async function refTips(repo: Repo, prefix: string): Promise<[ref: string,
     for (const e of entries) {
       const ref = `${name}/${e.name}`;
       if (e.isDirectory()) walk(path.join(dir, e.name), ref);
-      else if (!e.name.endsWith('.lock')) {
-        try {
-          loose.set(ref, fs.readFileSync(path.join(dir, e.name), 'utf8').trim());
-        } catch {
-          /* gone meanwhile */
-        }
-      }
+      else if (!e.name.endsWith('.lock')) loose.add(ref);
     }
   };
   walk(path.join(repo.commonDir, prefix), prefix);
   const out: [string, string | null][] = [];
-  for (const ref of [...new Set([...loose.keys(), ...packed.keys()])].sort()) {
-    const file = loose.get(ref);
-    if (file !== undefined && /^[0-9a-f]{40}$/.test(file)) out.push([ref, file]);
-    else if (file === undefined) out.push([ref, packed.get(ref)!]);
-    else out.push([ref, await resolveRef(repo, ref)]);
-  }
+  // A loose ref is resolved from its file (`resolveRef` reads it before anything else); only a packed one from its line.
+  for (const ref of [...new Set([...loose, ...packed.keys()])].sort()) out.push([ref, loose.has(ref) ? await resolveRef(repo, ref) : packed.get(ref)!]);
   return out;
 }
 

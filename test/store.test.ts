@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -840,6 +840,37 @@ describe('ot trail gc', () => {
     expect(byOne).toEqual(git);
     const read = new Set((await readAllEventsNamed(await s.repo())).events.map((e) => e.commit));
     for (const [, tip] of git) expect(read.has(tip!)).toBe(true);
+  });
+
+  it('resolves HEAD and refs that git packed from their packed lines, as git rev-parse does, without isomorphic-git', async () => {
+    const s = scenario();
+    s.write('f.txt', 'f\n');
+    await s.commit('base');
+    s.git('branch', 'main2');
+    s.write('f.txt', 'g\n');
+    await s.commit('second');
+    s.git('tag', '-a', 'v1', '-m', 'annotated', 'HEAD~1');
+    s.git('pack-refs', '--all');
+    expect(fs.existsSync(s.path('.git/refs/heads/main'))).toBe(false);
+    const { default: git } = await import('isomorphic-git');
+    const spy = vi.spyOn(git, 'resolveRef');
+    try {
+      const repo = await s.repo();
+      const revParse = (ref: string) => s.git('rev-parse', '--verify', '-q', ref).trim();
+      // A branch whose name starts another's, an annotated tag (its tag object, as git gives the ref), HEAD through its packed branch.
+      for (const ref of ['HEAD', 'refs/heads/main', 'refs/heads/main2', 'refs/tags/v1']) expect(await resolveRef(repo, ref)).toBe(revParse(ref));
+      expect(await resolveRef(repo, 'refs/heads/mai')).toBeNull();
+      expect(await resolveRef(repo, 'refs/heads/nope')).toBeNull();
+      // A commit makes the branch loose again: its file wins over its stale packed line.
+      s.write('f.txt', 'h\n');
+      await s.commit('third');
+      expect(fs.readFileSync(s.path('.git/packed-refs'), 'utf8')).toContain(' refs/heads/main\n');
+      expect(await resolveRef(repo, 'HEAD')).toBe(revParse('HEAD'));
+      expect(await resolveRef(repo, 'refs/heads/main')).toBe(revParse('refs/heads/main'));
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('refuses an unknown trace or no criterion, dropping nothing (exit 2)', async () => {

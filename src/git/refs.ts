@@ -8,8 +8,8 @@ import { OtError, usageError } from '../errors.js';
 
 /** The id a ref points at (peeled to a commit for annotated tags), or null when absent. */
 export async function resolveRef(repo: Repo, ref: string): Promise<string | null> {
-  const loose = looseRef(repo, ref);
-  if (loose) return loose;
+  const found = refFromFiles(repo, ref);
+  if (found !== undefined) return found;
   try {
     if (ref === 'HEAD' && repo.gitdir !== repo.commonDir) {
       // A linked worktree's HEAD is its own; the branch it names is the common dir's.
@@ -24,23 +24,43 @@ export async function resolveRef(repo: Repo, ref: string): Promise<string | null
 }
 
 /**
- * HEAD or a full ref name resolved from loose files alone (through up to five symbolic refs, as
- * `ref: refs/heads/main` in HEAD), or null for isomorphic-git to resolve: a packed ref, anything
- * unexpected, another file-system client. isomorphic-git parses `packed-refs` whole at each step
- * of a resolution, before it looks at the loose file: with 50,000 packed tags, HEAD alone cost two
- * parses of 2.9 MB on every command.
+ * HEAD or a full ref name resolved as git does (its loose file, else its line in `packed-refs`,
+ * through up to five symbolic refs, as `ref: refs/heads/main` in HEAD); null when it is in neither
+ * (an unborn branch); undefined for isomorphic-git to resolve: anything unexpected, another
+ * file-system client. isomorphic-git parses `packed-refs`
+ * whole at each step of a resolution, before it looks at the loose file: with 50,000 packed tags,
+ * HEAD alone cost two parses of 2.9 MB on every command, and a clone's branches are all packed.
  */
-function looseRef(repo: Repo, ref: string, depth = 0): string | null {
-  if (repo.fs !== gitFs || depth > 5 || !(ref === 'HEAD' || ref.startsWith('refs/')) || ref.includes('..') || ref.includes('\\')) return null;
+function refFromFiles(repo: Repo, ref: string, depth = 0): string | null | undefined {
+  if (repo.fs !== gitFs || depth > 5 || !(ref === 'HEAD' || ref.startsWith('refs/')) || ref.includes('..') || ref.includes('\\')) return undefined;
   let text: string;
   try {
     // HEAD is the worktree's own; the refs it names are shared by every worktree.
     text = fs.readFileSync(path.join(ref === 'HEAD' ? repo.gitdir : repo.commonDir, ref), 'utf8').trim();
-  } catch {
-    return null;
+  } catch (err) {
+    return ref !== 'HEAD' && (err as NodeJS.ErrnoException).code === 'ENOENT' ? packedRef(repo, ref) : undefined;
   }
   if (/^[0-9a-f]{40}$/.test(text)) return text;
-  return text.startsWith('ref: ') ? looseRef(repo, text.slice(5).trim(), depth + 1) : null;
+  return text.startsWith('ref: ') ? refFromFiles(repo, text.slice(5).trim(), depth + 1) : undefined;
+}
+
+/** The id on a ref's line in `packed-refs` ("<id> <name>"), found by a text search; null when it has none (or there is no such file). */
+function packedRef(repo: Repo, ref: string): string | null | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(repo.commonDir, 'packed-refs'), 'utf8');
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
+  }
+  for (let at = text.indexOf(` ${ref}`); at >= 0; at = text.indexOf(` ${ref}`, at + 1)) {
+    const end = at + 1 + ref.length;
+    // The whole name (not the start of a longer one), at the end of its line.
+    if (end < text.length && text[end] !== '\n' && text[end] !== '\r') continue;
+    const start = text.lastIndexOf('\n', at) + 1;
+    const id = text.slice(start, at);
+    if (/^[0-9a-f]{40}$/.test(id)) return id;
+  }
+  return null;
 }
 
 /** HEAD as the user sees it: the branch it names (null when detached) and its commit (null when unborn). */
@@ -109,7 +129,7 @@ export async function refTips(repo: Repo, prefix: string): Promise<[ref: string,
   };
   walk(path.join(repo.commonDir, prefix), prefix);
   const out: [string, string | null][] = [];
-  // A loose ref is resolved from its file (`resolveRef` reads it before anything else); only a packed one from its line.
+  // A loose ref is resolved from its file (as `resolveRef` resolves it); a packed one from its line.
   for (const ref of [...new Set([...loose, ...packed.keys()])].sort()) out.push([ref, loose.has(ref) ? await resolveRef(repo, ref) : packed.get(ref)!]);
   return out;
 }

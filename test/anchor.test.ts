@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { scenario, trail } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { scenario, tempDir, trail } from './helpers.js';
 import { anchorCommit } from '../src/anchor/anchor.js';
-import { bigramProfile, diffIds, editDistanceWithin, lineSimilarity, profileSimilarity, similarityBound, windowSimilarities } from '../src/diff/lines.js';
-import { diffArrays } from 'diff';
+import { bigramProfile, diffIds, diffLines, splitLines, lineSimilarity, profileSimilarity, similarityBound, windowSimilarities, type LineHunk } from '../src/diff/lines.js';
 import { HUMAN, survivalByStep } from '../fixtures/scenario.js';
 import { rng } from '../fixtures/histories.js';
 import { containsRun } from '../src/survival/forward.js';
@@ -95,20 +97,121 @@ describe('window similarity in one sliding pass', () => {
   });
 });
 
-describe('large line diffs', () => {
-  it('knows when the edit distance passes a bound exactly as jsdiff does (it gives up past maxEditLength)', () => {
-    const rand = seeded(11);
-    for (let round = 0; round < 1500; round++) {
-      const alphabet = 1 + rand(6);
-      const a = Array.from({ length: rand(30) }, () => rand(alphabet));
-      const b = rand(2) ? Array.from({ length: rand(30) }, () => rand(alphabet)) : a.flatMap((x) => (rand(5) === 0 ? [] : rand(5) === 0 ? [rand(alphabet), x] : [x]));
-      const distance = diffArrays(a, b).reduce((n, c) => n + (c.added || c.removed ? c.count! : 0), 0);
-      for (const max of [1, 2, distance - 1, distance, distance + 1, 60]) {
-        if (max < 1) continue;
-        const jsdiffGivesUp = diffArrays(a, b, { maxEditLength: max }) === undefined;
-        expect(editDistanceWithin(a, b, max), JSON.stringify({ a, b, max })).toBe(!jsdiffGivesUp);
-      }
+describe('line diffs, as git aligns them', () => {
+  /** The hunks `git diff -U0` gives two texts (git's defaults: Myers, no indent heuristic, as git blame diffs), as our hunks. */
+  function gitHunks(dir: string, a: string, b: string): LineHunk[] {
+    fs.writeFileSync(path.join(dir, 'a'), a);
+    fs.writeFileSync(path.join(dir, 'b'), b);
+    const r = spawnSync('git', ['-c', 'core.autocrlf=false', 'diff', '--no-index', '--no-color', '--diff-algorithm=myers', '--no-indent-heuristic', '-U0', 'a', 'b'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (r.status !== 0 && r.status !== 1) throw new Error(r.stderr);
+    const out: LineHunk[] = [];
+    for (const l of r.stdout.split('\n')) {
+      const m = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(l);
+      if (!m) continue;
+      const oldCount = m[2] === undefined ? 1 : Number(m[2]);
+      const newCount = m[4] === undefined ? 1 : Number(m[4]);
+      // git numbers an empty side by the line before it.
+      out.push({ oldStart: Number(m[1]) - (oldCount ? 1 : 0), oldCount, newStart: Number(m[3]) - (newCount ? 1 : 0), newCount });
     }
+    return out;
+  }
+  const rebuild = (a: string[], b: string[], hunks: LineHunk[]) => {
+    const out: string[] = [];
+    let i = 0;
+    for (const h of hunks) {
+      out.push(...a.slice(i, h.oldStart), ...b.slice(h.newStart, h.newStart + h.newCount));
+      i = h.oldStart + h.oldCount;
+    }
+    return [...out, ...a.slice(i)];
+  };
+  const text = (lines: string[], noEol: boolean) => (lines.length ? `${lines.join('\n')}${noEol ? '' : '\n'}` : '');
+
+  it('gives the hunks git gives: repeated lines, lines one side lacks, long common ends, non-ASCII text, a missing last newline', () => {
+    const rand = seeded(17);
+    const dir = tempDir();
+    // Lines of code's usual repeats (blank, braces), lines of a few kinds, unique ones, and non-ASCII ones.
+    const common = ['', '', '}', '  }', 'return x;', '\t});', '// é — 中文'];
+    const line = () => (rand(3) === 0 ? common[rand(common.length)]! : rand(4) === 0 ? `line ${rand(12)}` : rand(9) === 0 ? `ünïcode ${rand(1000)} 漢字` : `const v${rand(1_000_000)} = ${rand(100)};`);
+    let differ = 0;
+    for (let round = 0; round < 160; round++) {
+      // Small files, and large ones (common tails of many 1,024-byte blocks; Myers's heuristics past 256 edits).
+      const n = round % 8 === 0 ? 600 + rand(2500) : rand(80);
+      const a = Array.from({ length: n }, line);
+      const rate = 2 + rand(12);
+      const b = rand(10) === 0 ? Array.from({ length: rand(60) }, line) : a.flatMap((x) => (rand(rate) === 0 ? [] : rand(rate) === 0 ? [line(), x] : rand(rate) === 0 ? [line()] : [x]));
+      const noEolA = rand(6) === 0;
+      const noEolB = rand(3) === 0 ? !noEolA : noEolA;
+      const ta = text(a, noEolA);
+      const tb = text(b, noEolB);
+      const la = splitLines(ta);
+      const lb = splitLines(tb);
+      const ours = diffLines(la, lb);
+      const theirs = gitHunks(dir, ta, tb);
+      if (JSON.stringify(ours) !== JSON.stringify(theirs)) differ++;
+      expect(ours, JSON.stringify({ round, n })).toEqual(theirs);
+      expect(rebuild(la.lines, lb.lines, ours)).toEqual(lb.lines);
+    }
+    expect(differ).toBe(0);
+  });
+
+  it('gives the hunks git gives where its limits show: a long common tail cut off, a large change split by its heuristics', () => {
+    const dir = tempDir();
+    const rand = seeded(29);
+    // One more of 300 equal lines: git cuts the common tail (whole 1,024-byte blocks) before it
+    // diffs, so the new line is the first past the cut, not the last of the file.
+    const same = Array.from({ length: 300 }, () => 'the same line of text');
+    const cases: [string[], string[]][] = [[['start', ...same], ['start', 'the same line of text', ...same]]];
+    // The cut's edges, to the byte: 93 lines of 11 bytes and the newline before them make 1,024
+    // (one block: all 93 cut); 64 lines of 16 bytes make 1,024 and the line holding the cut's
+    // first byte is kept (63 cut); 85 lines of 12 bytes, a newline and the last 10 bytes of the
+    // first line (alike in the line the other side has there) make 1,031 (all 85 cut).
+    for (const [first, line, n] of [
+      ['s', 'abcdefghij', 93],
+      ['s', 'abcdefghijklmno', 64],
+      [`s${'q'.repeat(11)}`, `z${'q'.repeat(10)}`, 85],
+    ] as const) {
+      const run = Array.from({ length: n }, () => line);
+      cases.push([[first, ...run], [first, line, ...run]]);
+    }
+    // Blocks of lines replaced at intervals by lines from elsewhere in the file (lines the other
+    // side has, which Myers must align), over 256 edits in all: dense (15 of every 40 lines, its
+    // cost cap, 256 below 65,536 lines in all), and sparse in a long file (10 of every 100 of
+    // 40,000: the cap is 512, and past 256 its heuristic splits after a long run of equal lines).
+    const unique = () => `unique ${rand(1_000_000_000)}`;
+    for (const [length, every, block] of [
+      [3000, 40, 15],
+      [40000, 100, 10],
+    ] as const) {
+      const a = Array.from({ length }, (_, i) => (i % 7 === 0 ? '}' : unique()));
+      const b = a.map((x, i) => (i % every < block ? a[(i * 7919 + rand(50)) % length]! : x));
+      cases.push([a, b]);
+    }
+    for (const [a, b] of cases) {
+      const ours = diffLines({ lines: a, noEol: false }, { lines: b, noEol: false });
+      expect(ours).toEqual(gitHunks(dir, text(a, false), text(b, false)));
+      expect(rebuild(a, b, ours)).toEqual(b);
+    }
+    const inserted = cases.slice(0, 4).map(([a, b]) => diffLines({ lines: a, noEol: false }, { lines: b, noEol: false })[0]!.newStart);
+    expect(inserted).toEqual([22, 1, 2, 1]);
+  });
+
+  it('sets aside a line repeated among changed lines, as git does, though a shorter diff would keep it', () => {
+    // A file rewritten but for its blank lines (one in five): git changes the whole (xdiff's
+    // discard of a line found many times among lines the other side lacks); a minimal diff would
+    // keep eight blank lines.
+    const a = Array.from({ length: 40 }, (_, i) => (i % 5 === 4 ? '' : `old ${i}`));
+    const b = Array.from({ length: 60 }, (_, i) => (i % 5 === 4 ? '' : `new ${i}`));
+    const hunks = diffLines({ lines: a, noEol: false }, { lines: b, noEol: false });
+    expect(hunks).toEqual(gitHunks(tempDir(), text(a, false), text(b, false)));
+    // (Both end with a blank line: the common last line is left out.)
+    expect(hunks).toEqual([{ oldStart: 0, oldCount: 39, newStart: 0, newCount: 59 }]);
+  });
+
+  it('lines only one side has are one replacement, the common ends left out', () => {
+    const a = Array.from({ length: 3000 }, (_, i) => i % 7);
+    const b = Array.from({ length: 3500 }, (_, i) => 100 + (i % 5));
+    expect(diffIds(a, b)).toEqual([{ oldStart: 0, oldCount: 3000, newStart: 0, newCount: 3500 }]);
+    expect(diffIds([9, ...a, 8], [9, ...b, 8])).toEqual([{ oldStart: 1, oldCount: 3000, newStart: 1, newCount: 3500 }]);
   });
 
   it('finds a run of lines first where a scan finds it, in a long array searched again and again (then indexed)', () => {
@@ -128,61 +231,6 @@ describe('large line diffs', () => {
     }
   });
 
-  it('a rewrite past the edit bound is one replacement (as jsdiff gives it up)', () => {
-    const a = Array.from({ length: 3000 }, (_, i) => i % 7);
-    const b = Array.from({ length: 3500 }, (_, i) => 100 + (i % 5));
-    expect(diffIds(a, b)).toEqual([{ oldStart: 0, oldCount: 3000, newStart: 0, newCount: 3500 }]);
-    // Common prefix and suffix stay out of it.
-    expect(diffIds([9, ...a, 8], [9, ...b, 8])).toEqual([{ oldStart: 1, oldCount: 3000, newStart: 1, newCount: 3500 }]);
-  });
-
-  it('a small diff with lines only one side has rebuilds the new side with as few changed lines as Myers on every line', () => {
-    // Below the size split at anchors: Myers runs on the lines both sides have (the others set aside).
-    const rand = seeded(11);
-    const rebuild = (a: number[], b: number[], hunks: ReturnType<typeof diffIds>) => {
-      const out: number[] = [];
-      let i = 0;
-      for (const h of hunks) {
-        out.push(...a.slice(i, h.oldStart), ...b.slice(h.newStart, h.newStart + h.newCount));
-        i = h.oldStart + h.oldCount;
-      }
-      return [...out, ...a.slice(i)];
-    };
-    for (let round = 0; round < 300; round++) {
-      // Lines from a small alphabet (repeats on both sides), and some only one side has.
-      const a = Array.from({ length: rand(60) }, () => (rand(3) === 0 ? 100 + rand(1_000_000) : rand(5)));
-      const b = a.flatMap((x) => (rand(6) === 0 ? [] : rand(5) === 0 ? [2_000_000 + rand(1_000_000), x] : rand(7) === 0 ? [rand(5)] : [x]));
-      const hunks = diffIds(a, b);
-      expect(rebuild(a, b, hunks)).toEqual(b);
-      const changed = hunks.reduce((n, h) => n + h.oldCount + h.newCount, 0);
-      expect(changed, JSON.stringify({ a, b })).toBe(diffArrays(a, b).reduce((n, c) => n + (c.added || c.removed ? (c.count ?? c.value.length) : 0), 0));
-    }
-  });
-
-  it('split at anchors, still rebuild the new side and change no more lines than Myers on the whole', () => {
-    // Seeded: a lock-file-like text (repeated boilerplate around unique lines), edited at random.
-    const rand = seeded(7);
-    const line = () => (rand(3) === 0 ? rand(6) : 1000 + rand(1_000_000));
-    for (let round = 0; round < 4; round++) {
-      const a = Array.from({ length: 1500 + rand(500) }, line);
-      const b = a.flatMap((x) => (rand(9) === 0 ? [] : rand(11) === 0 ? [line(), x] : rand(13) === 0 ? [line()] : [x]));
-      expect(a.length + b.length).toBeGreaterThan(2000);
-      const hunks = diffIds(a, b);
-      const out: number[] = [];
-      let i = 0;
-      for (const h of hunks) {
-        out.push(...a.slice(i, h.oldStart), ...b.slice(h.newStart, h.newStart + h.newCount));
-        i = h.oldStart + h.oldCount;
-      }
-      out.push(...a.slice(i));
-      expect(out).toEqual(b);
-      const changed = hunks.reduce((n, h) => n + h.oldCount + h.newCount, 0);
-      const whole = diffArrays(a, b).reduce((n, c) => n + (c.added || c.removed ? (c.count ?? c.value.length) : 0), 0);
-      // Anchors can cost a few lines over the minimum (a unique line Myers would not keep), not more.
-      expect(changed).toBeGreaterThanOrEqual(whole);
-      expect(changed).toBeLessThanOrEqual(whole * 1.02 + 4);
-    }
-  });
 });
 
 describe('anchoring at commit time', () => {

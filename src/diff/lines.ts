@@ -1,5 +1,3 @@
-import { diffArrays } from 'diff';
-
 /** A file's text as lines without terminators; `noEol` when the last line has no newline. */
 export interface Lines {
   lines: string[];
@@ -25,26 +23,37 @@ export interface LineHunk {
   newCount: number;
 }
 
-/** Bounds on Myers O(ND): past them a region is reported as one replacement (still correct, less fine). */
-const MAX_EDIT_LENGTH = 4000;
-const TIMEOUT_MS = 2000;
 /**
- * Lines (both sides, between the common prefix and suffix) past which a diff is split at anchors
- * first. Low: jsdiff's Myers costs a fresh object per step, and a rewrite of a few hundred lines
- * took tens of milliseconds whole; split, the same history (jsdiff's own, replayed) spent a third
- * of the time in its small diffs and agreed with git blame a little more (99.868% of lines, from
- * 99.859% at 2,000).
+ * git's line diff, as `git blame` runs it (xdiff: Myers, git's default, with its heuristics; no
+ * indent heuristic, no whitespace options), so that the lines a commit is said to have added are
+ * the ones git blame gives it. A minimal diff is not enough: where several alignments are equally
+ * short, or where git's heuristics give up minimality for speed, git picks one, and blame follows
+ * it. The steps and their limits are xdiff's:
+ * 1. The common tail of the two texts is cut off in whole blocks of 1,024 bytes, back to a line
+ *    end (git does this for any diff without context lines: blame's, `git diff -U0`'s).
+ * 2. The common first and last lines are set aside.
+ * 3. Of the lines between, each is counted on the other side (whole files, less the cut tail). A
+ *    line the other side lacks is changed. A line found there `bogosqrt(lines)` times or more
+ *    (at most 1,024) is changed too when it sits among changed lines (`discardable`).
+ * 4. Myers's divide and conquer on the lines left (`Splitter`): past a cost it splits at a good
+ *    enough point instead of the middle of a shortest path.
+ * 5. Each group of changed lines is slid as git slides it (`compact`).
  */
-const LARGE = 200;
+const TAIL_BLOCK = 1024;
+/** xdiff's XDL_MAX_EQLIMIT, XDL_SIMSCAN_WINDOW and XDL_KPDIS_RUN: the limits of step 3. */
+const MAX_EQ_LIMIT = 1024;
+const SIMSCAN_WINDOW = 100;
+const KPDIS_RUN = 4;
+/** xdiff's XDL_MAX_COST_MIN, XDL_HEUR_MIN_COST, XDL_SNAKE_CNT and XDL_K_HEUR: the limits of step 4. */
+const MAX_COST_MIN = 256;
+const HEUR_MIN_COST = 256;
+const SNAKE_CNT = 20;
+const K_HEUR = 4;
+const LINE_MAX = 0x7fffffff;
 
-/**
- * Line diff of `a` to `b`, as git would align it: common prefix and suffix trimmed first, Myers in
- * between (bounded; past `LARGE` lines, between anchors), then each pure insertion or deletion
- * slid down as far as equal lines allow, which is where git's xdiff places ambiguous groups. A missing final newline makes the last line
- * differ, as in git.
- */
+/** Line diff of `a` to `b`, as git blame aligns it (above). A missing final newline makes the last line differ, as in git. */
 export function diffLines(a: Lines, b: Lines): LineHunk[] {
-  return diffRecords(records(a), records(b));
+  return diffRecords(records(a), records(b), tailLines(a, b));
 }
 
 /** A file's lines as records to compare: a last line without its newline differs from the same text with one, as in git. */
@@ -55,22 +64,71 @@ function records(l: Lines): string[] {
   return out;
 }
 
-/** `diffLines` of records given as numbers (equal lines, equal numbers). */
+/** `diffLines` of records given as numbers (equal lines, equal numbers; no text, so no tail cut in bytes). */
 export function diffIds(a: number[], b: number[]): LineHunk[] {
-  return diffRecords(a, b);
+  return diffRecords(a, b, 0);
 }
 
 /**
- * The diff of `a` to `b`, records equal when `===`. Records are compared as they are (strings for a
- * file's lines); only the ones between the common prefix and suffix are numbered for Myers, densely
- * from 0 (numbering every line of a large file costs more than the diff of a small change).
+ * How many last lines git cuts off both texts before it diffs them (step 1): their common tail in
+ * bytes, rounded down to whole blocks; of that, the lines after the first line end in it.
  */
-function diffRecords<T extends string | number>(a: readonly T[], b: readonly T[]): LineHunk[] {
-  const { pre, suf } = equalEnds(a, b, 0, a.length, 0, b.length);
-  if (pre + suf === a.length && pre + suf === b.length) return [];
+function tailLines(a: Lines, b: Lines): number {
+  const la = a.lines;
+  const lb = b.lines;
+  // A last line with its newline against one without: the texts' last bytes differ.
+  if (a.noEol !== b.noEol) return 0;
+  // Whole lines alike from the end, each with its newline (but a last line without one): the
+  // bytes from each one's start to the end.
+  const upTo = tailBytes;
+  let k = 0;
+  let common = 0;
+  while (k < la.length && k < lb.length && la[la.length - 1 - k] === lb[lb.length - 1 - k]) {
+    common += Buffer.byteLength(la[la.length - 1 - k]!, 'utf8') + (k === 0 && a.noEol ? 0 : 1);
+    upTo[k++] = common;
+  }
+  // Then the common end of the first lines that differ: their newlines (unless they are the last
+  // lines, without one), and the bytes alike at their ends.
+  if (k < la.length && k < lb.length) {
+    if (k > 0 || !a.noEol) common++;
+    const x = Buffer.from(la[la.length - 1 - k]!, 'utf8');
+    const y = Buffer.from(lb[lb.length - 1 - k]!, 'utf8');
+    let n = 0;
+    while (n < x.length && n < y.length && x[x.length - 1 - n] === y[y.length - 1 - n]) n++;
+    common += n;
+  }
+  const cut = common - (common % TAIL_BLOCK);
+  // The lines that start after the cut's first byte (the line holding it is kept whole).
+  let t = 0;
+  while (t < k && upTo[t]! < cut) t++;
+  return t;
+}
+/** `tailLines`'s scratch: the bytes from each common last line's start to the end. */
+const tailBytes: number[] = [];
+
+/** xdiff's integer square root approximation (`xdl_bogosqrt`): a power of two near the root. */
+function bogosqrt(n: number): number {
+  let i = 1;
+  for (; n > 0; n = Math.floor(n / 4)) i *= 2;
+  return i;
+}
+
+/**
+ * The diff of `a` to `b` as git aligns it, records equal when `===`, with the last `tail` records
+ * of both (equal) cut off first. Only the records between the common first and last ones are
+ * numbered (numbering every line of a large file costs more than the diff of a small change).
+ */
+function diffRecords<T extends string | number>(a: readonly T[], b: readonly T[], tail: number): LineHunk[] {
+  const na = a.length - tail;
+  const nb = b.length - tail;
+  const { pre, suf } = equalEnds(a, b, 0, na, 0, nb);
+  if (pre + suf === na && pre + suf === nb) return [];
+  const endA = na - suf;
+  const endB = nb - suf;
+  // Number the records between; count each number on each side.
   const ids = new Map<T, number>();
-  const number = (from: readonly T[], end: number): number[] => {
-    const out: number[] = new Array(end - pre);
+  const number = (from: readonly T[], end: number): Int32Array => {
+    const out = new Int32Array(end - pre);
     for (let i = pre; i < end; i++) {
       let id = ids.get(from[i]!);
       if (id === undefined) ids.set(from[i]!, (id = ids.size));
@@ -78,10 +136,290 @@ function diffRecords<T extends string | number>(a: readonly T[], b: readonly T[]
     }
     return out;
   };
-  const am = number(a, a.length - suf);
-  const bm = number(b, b.length - suf);
-  const hunks = am.length + bm.length > LARGE ? anchoredHunks(am, bm, pre, ids.size) : myersHunks(am, bm, pre, pre);
-  return slideDown(hunks, a, b);
+  const am = number(a, endA);
+  const bm = number(b, endB);
+  const countA = new Int32Array(ids.size);
+  const countB = new Int32Array(ids.size);
+  for (let i = 0; i < am.length; i++) countA[am[i]!]!++;
+  for (let j = 0; j < bm.length; j++) countB[bm[j]!]!++;
+  // The set-aside first and last records are on both sides: each counts on both.
+  const both = new Int32Array(ids.size);
+  countAside(a, 0, pre, ids, both);
+  countAside(a, endA, na, ids, both);
+  // Step 3: what each record is (0 none on the other side, 1 some, 2 many), then which are kept.
+  const ca = new Uint8Array(na + 2);
+  const cb = new Uint8Array(nb + 2);
+  const keptA = keptRecords(am, countB, both, bogosqrt(na), ca, pre);
+  const keptB = keptRecords(bm, countA, both, bogosqrt(nb), cb, pre);
+  // Step 4 on the kept records; then step 5.
+  new Splitter(keptA.ids, keptB.ids).run((i) => (ca[keptA.at[i]! + 1] = 1), (j) => (cb[keptB.at[j]! + 1] = 1));
+  compact(a, na, ca, cb, nb);
+  compact(b, nb, cb, ca, na);
+  return hunksOf(ca, na, cb, nb);
+}
+
+/** Adds to `count` each numbered record of `records[from..to)` (for text, most records the numbering lacks are told by their length). */
+function countAside<T extends string | number>(records: readonly T[], from: number, to: number, ids: Map<T, number>, count: Int32Array): void {
+  if (from >= to || ids.size === 0) return;
+  // Most set-aside lines of a large file match none of the few numbered: tell most of them by
+  // length first, not by a lookup (which hashes the whole line).
+  let lengths: Uint8Array | null = null;
+  if (typeof records[from] === 'string') {
+    lengths = new Uint8Array(4096);
+    for (const k of ids.keys()) lengths[Math.min((k as string).length, 4095)] = 1;
+  }
+  for (let i = from; i < to; i++) {
+    const r = records[i]!;
+    if (lengths && !lengths[Math.min((r as string).length, 4095)]) continue;
+    const id = ids.get(r);
+    if (id !== undefined) count[id]!++;
+  }
+}
+
+/**
+ * Step 3 for one side: the records of `m` (numbers, the side's records from `offset`) kept for
+ * Myers, with their places; the others flagged changed in `ch` (1-based). `other` counts each
+ * number on the other side between, `both` in the records set aside; from `sqrt` (xdiff's root of
+ * the side's record count, at most 1,024) on, a count is "many".
+ */
+function keptRecords(m: Int32Array, other: Int32Array, both: Int32Array, sqrt: number, ch: Uint8Array, offset: number): { ids: Int32Array; at: Int32Array } {
+  const limit = Math.min(sqrt, MAX_EQ_LIMIT);
+  const kind = new Uint8Array(m.length);
+  for (let i = 0; i < m.length; i++) {
+    const n = other[m[i]!]! + both[m[i]!]!;
+    kind[i] = n === 0 ? 0 : n >= limit ? 2 : 1;
+  }
+  const ids = new Int32Array(m.length);
+  const at = new Int32Array(m.length);
+  let k = 0;
+  for (let i = 0; i < m.length; i++) {
+    if (kind[i] === 1 || (kind[i] === 2 && !discardable(kind, i))) {
+      ids[k] = m[i]!;
+      at[k++] = offset + i;
+    } else ch[offset + i + 1] = 1;
+  }
+  return { ids: ids.subarray(0, k), at: at.subarray(0, k) };
+}
+
+/**
+ * Whether a record found many times on the other side (`kind` 2) is set aside as changed: when the
+ * records around it, up to the first found a few times (within 100 each way), are records the
+ * other side lacks on both sides of it, and the ones found many times are under a quarter of the
+ * run (xdiff's `xdl_clean_mmatch`).
+ */
+function discardable(kind: Uint8Array, i: number): boolean {
+  const s = Math.max(0, i - SIMSCAN_WINDOW);
+  const e = Math.min(kind.length - 1, i + SIMSCAN_WINDOW);
+  // Each way: the records the other side lacks, and the ones it has many of (counting this one).
+  let noneBefore = 0;
+  let manyBefore = 1;
+  for (let r = i - 1; r >= s; r--) {
+    if (kind[r] === 0) noneBefore++;
+    else if (kind[r] === 2) manyBefore++;
+    else break;
+  }
+  if (noneBefore === 0) return false;
+  let noneAfter = 0;
+  let manyAfter = 1;
+  for (let r = i + 1; r <= e; r++) {
+    if (kind[r] === 0) noneAfter++;
+    else if (kind[r] === 2) manyAfter++;
+    else break;
+  }
+  if (noneAfter === 0) return false;
+  const many = manyBefore + manyAfter;
+  return many * KPDIS_RUN < many + noneBefore + noneAfter;
+}
+
+/**
+ * Myers's divide and conquer (O(ND) time, linear space) as xdiff runs it: each box of records is
+ * shrunk by its equal ends, then split where a forward and a backward furthest-reaching path meet;
+ * past `HEUR_MIN_COST` edits a split at a long enough snake far along is taken, and past `maxCost`
+ * the furthest any path got. Changed records are reported through `changedA`/`changedB`.
+ */
+class Splitter {
+  /** Furthest-reaching x of the forward and backward paths, by diagonal (x - y) + `off`. */
+  private readonly fwd: Int32Array;
+  private readonly bwd: Int32Array;
+  private readonly off: number;
+  private readonly maxCost: number;
+  /** The last split: where, and whether each half must be minimal. */
+  private x = 0;
+  private y = 0;
+  private minLow = false;
+  private minHigh = false;
+
+  constructor(
+    private readonly a: Int32Array,
+    private readonly b: Int32Array,
+  ) {
+    this.off = b.length + 2;
+    this.fwd = new Int32Array(a.length + b.length + 5);
+    this.bwd = new Int32Array(a.length + b.length + 5);
+    this.maxCost = Math.max(MAX_COST_MIN, bogosqrt(a.length + b.length + 3));
+  }
+
+  run(changedA: (i: number) => void, changedB: (j: number) => void): void {
+    // Boxes to compare: [lowA, highA, lowB, highB, minimal]; each split pushes its two halves.
+    const boxes: number[] = [0, this.a.length, 0, this.b.length, 0];
+    while (boxes.length) {
+      const minimal = boxes.pop() === 1;
+      let highB = boxes.pop()!;
+      let lowB = boxes.pop()!;
+      let highA = boxes.pop()!;
+      let lowA = boxes.pop()!;
+      const { a, b } = this;
+      while (lowA < highA && lowB < highB && a[lowA] === b[lowB]) {
+        lowA++;
+        lowB++;
+      }
+      while (lowA < highA && lowB < highB && a[highA - 1] === b[highB - 1]) {
+        highA--;
+        highB--;
+      }
+      if (lowA === highA) for (let j = lowB; j < highB; j++) changedB(j);
+      else if (lowB === highB) for (let i = lowA; i < highA; i++) changedA(i);
+      else {
+        this.split(lowA, highA, lowB, highB, minimal);
+        const { x, y } = this;
+        // The high half is pushed first: the low one is done first, as xdiff recurses.
+        boxes.push(x, highA, y, highB, this.minHigh ? 1 : 0, lowA, x, lowB, y, this.minLow ? 1 : 0);
+      }
+    }
+  }
+
+  private split(off1: number, lim1: number, off2: number, lim2: number, minimal: boolean): void {
+    const { a, b, fwd, bwd, off } = this;
+    const dmin = off1 - lim2;
+    const dmax = lim1 - off2;
+    const fmid = off1 - off2;
+    const bmid = lim1 - lim2;
+    const odd = (fmid - bmid) & 1;
+    let fmin = fmid;
+    let fmax = fmid;
+    let bmin = bmid;
+    let bmax = bmid;
+    fwd[fmid + off] = off1;
+    bwd[bmid + off] = lim1;
+    for (let cost = 1; ; cost++) {
+      let gotSnake = false;
+      // One more diagonal each way, or one less where the box ends (the range keeps its parity).
+      if (fmin > dmin) fwd[--fmin - 1 + off] = -1;
+      else ++fmin;
+      if (fmax < dmax) fwd[++fmax + 1 + off] = -1;
+      else --fmax;
+      for (let d = fmax; d >= fmin; d -= 2) {
+        let i1 = fwd[d - 1 + off]! >= fwd[d + 1 + off]! ? fwd[d - 1 + off]! + 1 : fwd[d + 1 + off]!;
+        const start = i1;
+        let i2 = i1 - d;
+        while (i1 < lim1 && i2 < lim2 && a[i1] === b[i2]) {
+          i1++;
+          i2++;
+        }
+        if (i1 - start > SNAKE_CNT) gotSnake = true;
+        fwd[d + off] = i1;
+        if (odd && bmin <= d && d <= bmax && bwd[d + off]! <= i1) return this.at(i1, i2, true, true);
+      }
+      if (bmin > dmin) bwd[--bmin - 1 + off] = LINE_MAX;
+      else ++bmin;
+      if (bmax < dmax) bwd[++bmax + 1 + off] = LINE_MAX;
+      else --bmax;
+      for (let d = bmax; d >= bmin; d -= 2) {
+        let i1 = bwd[d - 1 + off]! < bwd[d + 1 + off]! ? bwd[d - 1 + off]! : bwd[d + 1 + off]! - 1;
+        const start = i1;
+        let i2 = i1 - d;
+        while (i1 > off1 && i2 > off2 && a[i1 - 1] === b[i2 - 1]) {
+          i1--;
+          i2--;
+        }
+        if (start - i1 > SNAKE_CNT) gotSnake = true;
+        bwd[d + off] = i1;
+        if (!odd && fmin <= d && d <= fmax && i1 <= fwd[d + off]!) return this.at(i1, i2, true, true);
+      }
+      if (minimal) continue;
+      // Past the heuristic's cost, with a long snake seen: a point far along a diagonal near the
+      // middle one, just after a run of SNAKE_CNT equal records, is split at.
+      if (gotSnake && cost > HEUR_MIN_COST) {
+        let best = 0;
+        for (let d = fmax; d >= fmin; d -= 2) {
+          const dd = d > fmid ? d - fmid : fmid - d;
+          const i1 = fwd[d + off]!;
+          const i2 = i1 - d;
+          const v = i1 - off1 + (i2 - off2) - dd;
+          if (v > K_HEUR * cost && v > best && off1 + SNAKE_CNT <= i1 && i1 < lim1 && off2 + SNAKE_CNT <= i2 && i2 < lim2 && runBefore(a, b, i1, i2)) {
+            best = v;
+            this.x = i1;
+            this.y = i2;
+          }
+        }
+        if (best > 0) return this.at(this.x, this.y, true, false);
+        for (let d = bmax; d >= bmin; d -= 2) {
+          const dd = d > bmid ? d - bmid : bmid - d;
+          const i1 = bwd[d + off]!;
+          const i2 = i1 - d;
+          const v = lim1 - i1 + (lim2 - i2) - dd;
+          if (v > K_HEUR * cost && v > best && off1 < i1 && i1 <= lim1 - SNAKE_CNT && off2 < i2 && i2 <= lim2 - SNAKE_CNT && runAfter(a, b, i1, i2)) {
+            best = v;
+            this.x = i1;
+            this.y = i2;
+          }
+        }
+        if (best > 0) return this.at(this.x, this.y, false, true);
+      }
+      // Past the most cost: the point furthest along, forward or backward.
+      if (cost >= this.maxCost) {
+        let fbest = -1;
+        let fbest1 = -1;
+        for (let d = fmax; d >= fmin; d -= 2) {
+          let i1 = Math.min(fwd[d + off]!, lim1);
+          let i2 = i1 - d;
+          if (lim2 < i2) {
+            i1 = lim2 + d;
+            i2 = lim2;
+          }
+          if (fbest < i1 + i2) {
+            fbest = i1 + i2;
+            fbest1 = i1;
+          }
+        }
+        let bbest = LINE_MAX;
+        let bbest1 = LINE_MAX;
+        for (let d = bmax; d >= bmin; d -= 2) {
+          let i1 = Math.max(off1, bwd[d + off]!);
+          let i2 = i1 - d;
+          if (i2 < off2) {
+            i1 = off2 + d;
+            i2 = off2;
+          }
+          if (i1 + i2 < bbest) {
+            bbest = i1 + i2;
+            bbest1 = i1;
+          }
+        }
+        if (lim1 + lim2 - bbest < fbest - (off1 + off2)) return this.at(fbest1, fbest - fbest1, true, false);
+        return this.at(bbest1, bbest - bbest1, false, true);
+      }
+    }
+  }
+
+  private at(x: number, y: number, minLow: boolean, minHigh: boolean): void {
+    this.x = x;
+    this.y = y;
+    this.minLow = minLow;
+    this.minHigh = minHigh;
+  }
+}
+
+/** Whether the SNAKE_CNT records before (x, y) are equal on both sides. */
+function runBefore(a: Int32Array, b: Int32Array, x: number, y: number): boolean {
+  for (let k = 1; k <= SNAKE_CNT; k++) if (a[x - k] !== b[y - k]) return false;
+  return true;
+}
+
+/** Whether the SNAKE_CNT records from (x, y) are equal on both sides. */
+function runAfter(a: Int32Array, b: Int32Array, x: number, y: number): boolean {
+  for (let k = 0; k < SNAKE_CNT; k++) if (a[x + k] !== b[y + k]) return false;
+  return true;
 }
 
 /** How many records `a[a0..a1)` and `b[b0..b1)` have equal at their start, then at their end (not counting the start's again). */
@@ -94,223 +432,16 @@ function equalEnds<T>(a: readonly T[], b: readonly T[], a0: number, a1: number, 
   return { pre, suf };
 }
 
-/**
- * Myers (bounded) between `x` and `y`, as hunks at offsets `offA` and `offB`. Past the edit bound,
- * counted on every line, the whole is one replacement. Within it, a line the other side lacks is a
- * change whatever the alignment, so Myers runs on the lines both sides have, as xdiff's does: its
- * time grows with the edit distance, which for a piece rewritten in large part is then that of the
- * lines it kept. Parity with git blame is the same with it, line for line. (The bound counted on
- * the shared lines only would keep the repeated lines of a large rewrite, a lock file's, where git
- * blame does not: 88.7% parity on jsdiff's history.)
- */
-function myersHunks(x: number[], y: number[], offA: number, offB: number): LineHunk[] {
-  if (x.length === 0 && y.length === 0) return [];
-  const whole = [{ oldStart: offA, oldCount: x.length, newStart: offB, newCount: y.length }];
-  if (x.length === 0 || y.length === 0) return whole;
-  // jsdiff gives up past MAX_EDIT_LENGTH, but only after the whole search (seconds for a rewritten
-  // lock file); the distance alone, on integers, says so in milliseconds, with the same answer.
-  if (x.length + y.length > MAX_EDIT_LENGTH && !editDistanceWithin(x, y, MAX_EDIT_LENGTH)) return whole;
-  const keptX = linesIn(x, new Set(y));
-  const keptY = linesIn(y, new Set(x));
-  if (keptX.length === 0) return whole;
-  const xs = keptX.length === x.length ? x : Array.from(keptX, (i) => x[i]!);
-  const ys = keptY.length === y.length ? y : Array.from(keptY, (j) => y[j]!);
-  const changes = diffArrays(xs, ys, { maxEditLength: MAX_EDIT_LENGTH, timeout: TIMEOUT_MS });
-  if (!changes) return whole;
-  // Each line the two keep in common closes the hunk of the lines since the one before.
-  const hunks: LineHunk[] = [];
-  let nextA = 0;
-  let nextB = 0;
-  const upTo = (a: number, b: number) => {
-    if (a > nextA || b > nextB) hunks.push({ oldStart: offA + nextA, oldCount: a - nextA, newStart: offB + nextB, newCount: b - nextB });
-  };
-  let i = 0;
-  let j = 0;
-  for (const c of changes) {
-    const n = c.count ?? c.value.length;
-    if (c.added) j += n;
-    else if (c.removed) i += n;
-    else {
-      for (const end = i + n; i < end; i++, j++) {
-        upTo(keptX[i]!, keptY[j]!);
-        nextA = keptX[i]! + 1;
-        nextB = keptY[j]! + 1;
-      }
-    }
-  }
-  upTo(x.length, y.length);
-  return hunks;
-}
-
-/** The indexes of the lines of `lines` that `other` holds. */
-function linesIn(lines: number[], other: Set<number>): Int32Array {
-  let n = 0;
-  for (const l of lines) if (other.has(l)) n++;
-  const out = new Int32Array(n);
-  for (let i = 0, k = 0; i < lines.length; i++) if (other.has(lines[i]!)) out[k++] = i;
-  return out;
-}
-
-/**
- * Whether `x` becomes `y` with at most `max` lines removed or added: Myers's forward search for the
- * edit distance (the furthest point reached on each diagonal, no path kept), bounded to the grid.
- */
-export function editDistanceWithin(x: readonly number[], y: readonly number[], max: number): boolean {
-  const n = x.length;
-  const m = y.length;
-  if (Math.abs(n - m) > max) return false;
-  // Every line kept is one both sides have: at least n + m - 2 * (lines in common) are removed or
-  // added. Two versions sharing few lines (a file rewritten, its line endings changed) are told
-  // apart in O(n + m) instead of the O(max²) search.
-  if (n + m - 2 * sharedLines(x, y, one) > max) return false;
-  // Diagonal k = i - j; furthest[k + off] is the furthest i reached on it, -1 when not reached.
-  const off = max + 1;
-  const furthest = new Int32Array(2 * max + 3).fill(-1);
-  furthest[off + 1] = 0;
-  for (let d = 0; d <= max; d++) {
-    for (let k = -d; k <= d; k += 2) {
-      if (k < -m || k > n) continue;
-      // Lines of x and y skipped so far must stay within the grid: a line added from diagonal
-      // k + 1 (i kept), or removed from diagonal k - 1 (i + 1); the one reaching further wins.
-      const fromAdd = furthest[off + k + 1]!;
-      const added = fromAdd >= 0 && fromAdd - k <= m ? fromAdd : -1;
-      const fromRemove = furthest[off + k - 1]!;
-      const removed = fromRemove >= 0 && fromRemove + 1 <= n ? fromRemove + 1 : -1;
-      let i = Math.max(added, removed);
-      if (i < 0) {
-        furthest[off + k] = -1;
-        continue;
-      }
-      let j = i - k;
-      while (i < n && j < m && x[i] === y[j]) {
-        i++;
-        j++;
-      }
-      furthest[off + k] = i;
-      if (i >= n && j >= m) return true;
-    }
-  }
-  return false;
-}
-
-/** What two texts' lines have in common, counted with repeats (their multiset intersection), each line weighed by `weight`. */
-function sharedLines<T>(a: readonly T[], b: readonly T[], weight: (line: T) => number): number {
-  const left = new Map<T, number>();
-  for (const l of a) left.set(l, (left.get(l) ?? 0) + 1);
-  let shared = 0;
-  for (const l of b) {
-    const k = left.get(l);
-    if (k) {
-      left.set(l, k - 1);
-      shared += weight(l);
-    }
-  }
-  return shared;
-}
-const one = () => 1;
-
-/**
- * A large diff (a lock file, a generated file, a rewrite): split first at the lines found exactly
- * once on each side, the longest run of them in the same order on both (patience diff's anchors),
- * then Myers between anchors. Myers on the whole is O(ND), seconds for a rewritten lock file;
- * between anchors the pieces are small.
- */
-function anchoredHunks(am: number[], bm: number[], pre: number, distinct: number): LineHunk[] {
-  // Ids are dense (0 to distinct - 1): counts and positions by id in flat arrays.
-  const countA = new Int32Array(distinct);
-  const countB = new Int32Array(distinct);
-  const atB = new Int32Array(distinct);
-  for (const x of am) countA[x]!++;
-  for (let j = 0; j < bm.length; j++) {
-    countB[bm[j]!]!++;
-    atB[bm[j]!] = j;
-  }
-  // Lines once on each side, in the old order (pairA), with their new position (pairB).
-  let pairs = 0;
-  for (const x of am) if (countA[x] === 1 && countB[x] === 1) pairs++;
-  const pairA = new Int32Array(pairs);
-  const pairB = new Int32Array(pairs);
-  for (let i = 0, k = 0; i < am.length; i++) {
-    const x = am[i]!;
-    if (countA[x] === 1 && countB[x] === 1) {
-      pairA[k] = i;
-      pairB[k++] = atB[x]!;
-    }
-  }
-  // The longest run increasing in the new position too (patience sorting).
-  const tails = new Int32Array(pairs);
-  const prev = new Int32Array(pairs).fill(-1);
-  let longest = 0;
-  for (let k = 0; k < pairs; k++) {
-    const j = pairB[k]!;
-    let lo = 0;
-    let hi = longest;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (pairB[tails[mid]!]! < j) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo > 0) prev[k] = tails[lo - 1]!;
-    tails[lo] = k;
-    if (lo === longest) longest++;
-  }
-  // The run's pairs, last first, then the ends of both sides (after the last anchor).
-  const anchorA = new Int32Array(longest + 1);
-  const anchorB = new Int32Array(longest + 1);
-  anchorA[longest] = am.length;
-  anchorB[longest] = bm.length;
-  for (let k = longest ? tails[longest - 1]! : -1, n = longest - 1; k >= 0; k = prev[k]!, n--) {
-    anchorA[n] = pairA[k]!;
-    anchorB[n] = pairB[k]!;
-  }
-  const hunks: LineHunk[] = [];
-  let i = 0;
-  let j = 0;
-  for (let n = 0; n <= longest; n++) {
-    const ai = anchorA[n]!;
-    const bj = anchorB[n]!;
-    // Most pieces between anchors are empty or one changed line: their equal ends are trimmed
-    // here (as for the whole file), and jsdiff, at microseconds a call, is left what remains on
-    // both sides (a lock file's update made 70,000 calls a pass).
-    const ends = equalEnds(am, bm, i, ai, j, bj);
-    const a0 = i + ends.pre;
-    const b0 = j + ends.pre;
-    const a1 = ai - ends.suf;
-    const b1 = bj - ends.suf;
-    if (a1 - a0 <= 1 && b1 - b0 <= 1) {
-      if (a1 > a0 || b1 > b0) hunks.push({ oldStart: pre + a0, oldCount: a1 - a0, newStart: pre + b0, newCount: b1 - b0 });
-    } else hunks.push(...myersHunks(am.slice(a0, a1), bm.slice(b0, b1), pre + a0, pre + b0));
-    i = ai + 1;
-    j = bj + 1;
-  }
-  return hunks;
-}
-
-/**
- * git's change compaction (xdiff's xdl_change_compact, without the indent heuristic, which
- * `git blame` does not use): each group of changed lines of one file is slid up as far as equal
- * lines allow (merging with the groups it meets), then down as far as possible, then back up to
- * line up with a change of the other file when one was passed. Done for the old file, then the
- * new one, then the hunks are rebuilt from the two change maps.
- */
-function slideDown<T>(hunks: LineHunk[], a: readonly T[], b: readonly T[]): LineHunk[] {
-  // Change flags with a sentinel 0 on each side: index i of the file is ch[i + 1].
-  const ca = new Uint8Array(a.length + 2);
-  const cb = new Uint8Array(b.length + 2);
-  for (const h of hunks) {
-    for (let i = 0; i < h.oldCount; i++) ca[h.oldStart + i + 1] = 1;
-    for (let j = 0; j < h.newCount; j++) cb[h.newStart + j + 1] = 1;
-  }
-  compact(a, ca, cb);
-  compact(b, cb, ca);
+/** The hunks of two change maps (1-based, with sentinels) over `na` and `nb` records. */
+function hunksOf(ca: Uint8Array, na: number, cb: Uint8Array, nb: number): LineHunk[] {
   const out: LineHunk[] = [];
   let i = 0;
   let j = 0;
-  while (i < a.length || j < b.length) {
+  while (i < na || j < nb) {
     if (ca[i + 1] || cb[j + 1]) {
       const h: LineHunk = { oldStart: i, oldCount: 0, newStart: j, newCount: 0 };
-      while (i < a.length && ca[i + 1]) i++;
-      while (j < b.length && cb[j + 1]) j++;
+      while (i < na && ca[i + 1]) i++;
+      while (j < nb && cb[j + 1]) j++;
       h.oldCount = i - h.oldStart;
       h.newCount = j - h.newStart;
       out.push(h);
@@ -322,10 +453,8 @@ function slideDown<T>(hunks: LineHunk[], a: readonly T[], b: readonly T[]): Line
   return out;
 }
 
-/** xdl_change_compact on one file's records `r` and flags `ch` (1-based with sentinels), `o` the other file's flags. */
-function compact<T>(r: readonly T[], ch: Uint8Array, o: Uint8Array): void {
-  const n = r.length;
-  const no = o.length - 2;
+/** xdl_change_compact on one file's first `n` records `r` and flags `ch` (1-based with sentinels), `o` the other file's flags over `no` records. */
+function compact<T>(r: readonly T[], n: number, ch: Uint8Array, o: Uint8Array, no: number): void {
   // Groups: [start, end) in 0-based record indexes; flags at index + 1.
   const g = { start: 0, end: 0 };
   const go = { start: 0, end: 0 };
@@ -399,6 +528,20 @@ function compact<T>(r: readonly T[], ch: Uint8Array, o: Uint8Array): void {
   }
 }
 
+/** What two texts' lines have in common, counted with repeats (their multiset intersection), each line weighed by `weight`. */
+function sharedLines<T>(a: readonly T[], b: readonly T[], weight: (line: T) => number): number {
+  const left = new Map<T, number>();
+  for (const l of a) left.set(l, (left.get(l) ?? 0) + 1);
+  let shared = 0;
+  for (const l of b) {
+    const k = left.get(l);
+    if (k) {
+      left.set(l, k - 1);
+      shared += weight(l);
+    }
+  }
+  return shared;
+}
 /** White space folded: every run of it one space, none at the ends (how lines are compared loosely). */
 export const foldSpace = (s: string): string => {
   // Trimmed first: most lines of code are then folded already (their white space inside is single

@@ -98,11 +98,11 @@ describe('window similarity in one sliding pass', () => {
 });
 
 describe('line diffs, as git aligns them', () => {
-  /** The hunks `git diff -U0` gives two texts (git's defaults: Myers, no indent heuristic, as git blame diffs), as our hunks. */
+  /** The hunks `git diff -U0` gives two texts (git's defaults, as git blame diffs: Myers, the indent heuristic), as our hunks. */
   function gitHunks(dir: string, a: string, b: string): LineHunk[] {
     fs.writeFileSync(path.join(dir, 'a'), a);
     fs.writeFileSync(path.join(dir, 'b'), b);
-    const r = spawnSync('git', ['-c', 'core.autocrlf=false', 'diff', '--no-index', '--no-color', '--diff-algorithm=myers', '--no-indent-heuristic', '-U0', 'a', 'b'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 26 });
+    const r = spawnSync('git', ['-c', 'core.autocrlf=false', 'diff', '--no-index', '--no-color', '--diff-algorithm=myers', '--indent-heuristic', '-U0', 'a', 'b'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 26 });
     if (r.status !== 0 && r.status !== 1) throw new Error(r.stderr);
     const out: LineHunk[] = [];
     for (const l of r.stdout.split('\n')) {
@@ -152,6 +152,27 @@ describe('line diffs, as git aligns them', () => {
       expect(rebuild(la.lines, lb.lines, ours)).toEqual(lb.lines);
     }
     expect(differ).toBe(0);
+  });
+
+  it("slides a group of added or removed lines where git's indent heuristic puts it (code: blocks copied, dropped, blank lines, tabs, CRs)", () => {
+    const rand = seeded(41);
+    const dir = tempDir();
+    const pad = () => [' '.repeat(rand(3) * 2), '\t', '  \t', ''][rand(4)]!;
+    // A small program of blocks that share most of their lines: where one is copied next to an
+    // equal one or dropped, the group can slide, and its place is the heuristic's choice.
+    const block = (): string[] => {
+      const k = rand(3);
+      const body = [`${pad()}if (x${k}) {`, `${pad()}  return ${k};`, `${pad()}}`];
+      return [...(rand(2) ? [''] : []), `function f${k}() {`, ...body.slice(0, 1 + rand(3)), ...(rand(4) === 0 ? ['', '   '] : []), rand(6) === 0 ? '}\r' : '}', ...(rand(3) ? [''] : [])];
+    };
+    for (let round = 0; round < 500; round++) {
+      const blocks = Array.from({ length: 2 + rand(8) }, block);
+      const a = blocks.flat();
+      const edited = blocks.flatMap((b) => (rand(4) === 0 ? [] : rand(3) === 0 ? [b, rand(2) ? b : block()] : rand(5) === 0 ? [b, [''.padEnd(rand(3), ' ')]] : [b]));
+      const b = edited.flat();
+      const ours = diffLines({ lines: a, noEol: false }, { lines: b, noEol: false });
+      expect(ours, JSON.stringify({ round, a, b })).toEqual(gitHunks(dir, text(a, false), text(b, false)));
+    }
   });
 
   it('gives the hunks git gives where its limits show: a long common tail cut off, a large change split by its heuristics', () => {

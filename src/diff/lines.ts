@@ -24,8 +24,8 @@ export interface LineHunk {
 }
 
 /**
- * git's line diff, as `git blame` runs it (xdiff: Myers, git's default, with its heuristics; no
- * indent heuristic, no whitespace options), so that the lines a commit is said to have added are
+ * git's line diff, as `git blame` runs it (xdiff: Myers, git's default, with its heuristics and
+ * its indent heuristic; no whitespace options), so that the lines a commit is said to have added are
  * the ones git blame gives it. A minimal diff is not enough: where several alignments are equally
  * short, or where git's heuristics give up minimality for speed, git picks one, and blame follows
  * it. The steps and their limits are xdiff's:
@@ -37,7 +37,8 @@ export interface LineHunk {
  *    (at most 1,024) is changed too when it sits among changed lines (`discardable`).
  * 4. Myers's divide and conquer on the lines left (`Splitter`): past a cost it splits at a good
  *    enough point instead of the middle of a shortest path.
- * 5. Each group of changed lines is slid as git slides it (`compact`).
+ * 5. Each group of changed lines is slid as git slides it (`compact`), where it could go several
+ *    places by git's indent heuristic (`git blame` uses it, as `git diff` does by default).
  */
 const TAIL_BLOCK = 1024;
 /** xdiff's XDL_MAX_EQLIMIT, XDL_SIMSCAN_WINDOW and XDL_KPDIS_RUN: the limits of step 3. */
@@ -56,11 +57,14 @@ export function diffLines(a: Lines, b: Lines): LineHunk[] {
   return diffRecords(records(a), records(b), tailLines(a, b));
 }
 
+/** Marks a last line without its newline (no line of text holds a NUL: such a file is binary). */
+const NO_EOL = '\0noeol';
+
 /** A file's lines as records to compare: a last line without its newline differs from the same text with one, as in git. */
 function records(l: Lines): string[] {
   if (!l.noEol || l.lines.length === 0) return l.lines;
   const out = l.lines.slice();
-  out[out.length - 1] = `${out[out.length - 1]}\0noeol`;
+  out[out.length - 1] = `${out[out.length - 1]}${NO_EOL}`;
   return out;
 }
 
@@ -521,11 +525,119 @@ function compact<T>(r: readonly T[], n: number, ch: Uint8Array, o: Uint8Array, n
           slideUp();
           previous(go, o);
         }
+      } else if (g.end !== earliestEnd && typeof r[0] === 'string') {
+        // No change of the other file to line up with: the place whose two splits (before the
+        // group and after it) score best by the indent heuristic, the last of equals.
+        const indent = indents(r as readonly string[], n);
+        let bestShift = -1;
+        const best: SplitScore = { indent: 0, penalty: 0 };
+        for (let shift = Math.max(earliestEnd, g.end - groupsize - 1, g.end - INDENT_MAX_SLIDING); shift <= g.end; shift++) {
+          const score: SplitScore = { indent: 0, penalty: 0 };
+          scoreSplit(indent, n, shift, score);
+          scoreSplit(indent, n, shift - groupsize, score);
+          const cmp = INDENT_WEIGHT * Math.sign(score.indent - best.indent) + (score.penalty - best.penalty);
+          if (bestShift === -1 || cmp <= 0) {
+            best.indent = score.indent;
+            best.penalty = score.penalty;
+            bestShift = shift;
+          }
+        }
+        while (g.end > bestShift) {
+          slideUp();
+          previous(go, o);
+        }
       }
     }
     if (!next(g, ch, n)) break;
     next(go, o, no);
   }
+}
+
+/**
+ * git's indent heuristic (xdiff's, its weights and limits): a group of added or removed lines that
+ * can slide makes two splits, above it and below it, each scored by the blank lines around it and
+ * the indents of the lines at it; the lower sum wins.
+ */
+const INDENT_MAX_SLIDING = 100;
+const MAX_INDENT = 200;
+const MAX_BLANKS = 20;
+const INDENT_WEIGHT = 60;
+const START_OF_FILE_PENALTY = 1;
+const END_OF_FILE_PENALTY = 21;
+const TOTAL_BLANK_WEIGHT = -30;
+const POST_BLANK_WEIGHT = 6;
+const RELATIVE_INDENT_PENALTY = -4;
+const RELATIVE_INDENT_WITH_BLANK_PENALTY = 10;
+const RELATIVE_OUTDENT_PENALTY = 24;
+const RELATIVE_OUTDENT_WITH_BLANK_PENALTY = 17;
+const RELATIVE_DEDENT_PENALTY = 23;
+const RELATIVE_DEDENT_WITH_BLANK_PENALTY = 17;
+
+interface SplitScore {
+  indent: number;
+  penalty: number;
+}
+
+/** Each record's indent (a tab to the next multiple of 8; at most MAX_INDENT), -1 for a blank line; found when first asked. */
+function indents(r: readonly string[], n: number): (i: number) => number {
+  const known = new Int16Array(n).fill(-2);
+  return (i) => {
+    let v = known[i]!;
+    if (v === -2) known[i] = v = indentOf(r[i]!);
+    return v;
+  };
+}
+
+/** git's `get_indent`: white space is a space, a tab or a carriage return (git's own isspace). */
+function indentOf(record: string): number {
+  const line = record.endsWith(NO_EOL) ? record.slice(0, -NO_EOL.length) : record;
+  let indent = 0;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 32) indent++;
+    else if (c === 9) indent += 8 - (indent % 8);
+    else if (c !== 13) return indent;
+    if (indent >= MAX_INDENT) return MAX_INDENT;
+  }
+  return -1;
+}
+
+/** Adds to `score` the split before record `split` (git's `measure_split`, then `score_add_split`). */
+function scoreSplit(indentAt: (i: number) => number, n: number, split: number, score: SplitScore): void {
+  const endOfFile = split >= n;
+  const indent0 = endOfFile ? -1 : indentAt(split);
+  let preBlank = 0;
+  let preIndent = -1;
+  for (let i = split - 1; i >= 0; i--) {
+    preIndent = indentAt(i);
+    if (preIndent !== -1) break;
+    if (++preBlank === MAX_BLANKS) {
+      preIndent = 0;
+      break;
+    }
+  }
+  let postBlankAfter = 0;
+  let postIndent = -1;
+  for (let i = split + 1; i < n; i++) {
+    postIndent = indentAt(i);
+    if (postIndent !== -1) break;
+    if (++postBlankAfter === MAX_BLANKS) {
+      postIndent = 0;
+      break;
+    }
+  }
+  if (preIndent === -1 && preBlank === 0) score.penalty += START_OF_FILE_PENALTY;
+  if (endOfFile) score.penalty += END_OF_FILE_PENALTY;
+  const postBlank = indent0 === -1 ? 1 + postBlankAfter : 0;
+  const totalBlank = preBlank + postBlank;
+  score.penalty += TOTAL_BLANK_WEIGHT * totalBlank + POST_BLANK_WEIGHT * postBlank;
+  const indent = indent0 !== -1 ? indent0 : postIndent;
+  const anyBlanks = totalBlank !== 0;
+  score.indent += indent;
+  if (indent === -1 || preIndent === -1 || indent === preIndent) return;
+  if (indent > preIndent) score.penalty += anyBlanks ? RELATIVE_INDENT_WITH_BLANK_PENALTY : RELATIVE_INDENT_PENALTY;
+  else if (postIndent !== -1 && postIndent > indent) score.penalty += anyBlanks ? RELATIVE_OUTDENT_WITH_BLANK_PENALTY : RELATIVE_OUTDENT_PENALTY;
+  else score.penalty += anyBlanks ? RELATIVE_DEDENT_WITH_BLANK_PENALTY : RELATIVE_DEDENT_PENALTY;
 }
 
 /** What two texts' lines have in common, counted with repeats (their multiset intersection), each line weighed by `weight`. */

@@ -96,6 +96,41 @@ describe('survival states', () => {
     expect(r.report.lines.get('c.ts')!.filter((o) => o).length).toBe(4);
   });
 
+  it('a new file follows the deleted file git blame finds for it alone, even one another path was renamed from', async () => {
+    // git blame looks for each new path's source on its own: here one deleted file is the source
+    // of its exact rename and of two new files like it (a commit-wide pairing gives it to the
+    // rename alone, and the two would be new).
+    const s = make();
+    const shared = (tag: string) => `#!/usr/bin/env node\nconsole.log('${tag} install');\nconsole.log('${tag} done');\n`;
+    await s.agentStep({ trace: 't1', step: 'write' }, () => {
+      s.write('old/ts/pm.ts', `#!/usr/bin/env node\n\n${shared('pm').split('\n').slice(1).join('\n')}`);
+      s.write('old/pm', 'echo other\necho other too\nexit 0\n');
+    });
+    const first = await s.commit('fixtures');
+    await s.agentStep({ trace: 't1', step: 'move' }, () => {
+      const moved = s.read('old/ts/pm.ts');
+      s.git('rm', '-q', 'old/ts/pm.ts', 'old/pm');
+      s.write('new/ts/pm.ts', moved);
+      s.write('new/pm', shared('pm'));
+      s.write('new/pmlink', shared('pm'));
+    });
+    await s.commit('move fixtures');
+    const r = await survival(s);
+    for (const file of ['new/ts/pm.ts', 'new/pm', 'new/pmlink']) {
+      const blamed = s
+        .git('blame', '--porcelain', 'HEAD', '--', file)
+        .split('\n')
+        .filter((l) => /^[0-9a-f]{40} \d+ \d+/.test(l))
+        .map((l) => l.slice(0, 40));
+      expect(blamed.every((c) => c === first), file).toBe(true);
+      const owners = r.report.lines.get(file) ?? [];
+      expect(owners.map((o) => o?.anchorCommit ?? null), file).toEqual(blamed);
+    }
+    // A patch's line copied to two more files counts once: its counts never pass its own lines.
+    const written = [...r.report.patches.values()].find((ps) => r.trail.patches.get(ps.patchId)!.path === 'old/ts/pm.ts')!;
+    expect(written.survival).toMatchObject({ state: 'alive_on_path', aliveLines: 4, totalLines: 4 });
+  });
+
   it('pending, never_committed, off_path, pure deletions, and the timeline', async () => {
     const s = make();
     const anchor = await base(s);

@@ -24,6 +24,64 @@ export const RENAME_SIMILARITY = 0.5;
 /** Past this many deleted × added pairs, only exact renames are looked for (git's rename limit idea). */
 const RENAME_PAIR_LIMIT = 250_000;
 
+const isRegular = (mode: string | null) => mode === MODE.file || mode === MODE.exec;
+const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+
+/**
+ * The file each added path came from, as git blame finds it for that path alone: among the deleted
+ * files, one with the same content (and a mode git pairs with it), else the most similar text, if
+ * at least 50% alike (`textSimilarity`); among equals, one with the same file name, then the first
+ * by path. Each added path is looked up on its own, so one deleted file can be the source of
+ * several (git blame follows each of them to it). `linesOf` gives a side's lines (null: binary).
+ */
+export async function renameSources(
+  added: readonly TreeDelta[],
+  deleted: readonly TreeDelta[],
+  linesOf: (d: TreeDelta, side: 'old' | 'new') => Promise<string[] | null>,
+): Promise<Map<TreeDelta, TreeDelta>> {
+  const out = new Map<TreeDelta, TreeDelta>();
+  if (!added.length || !deleted.length) return out;
+  const sources = [...deleted].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+  // Of two equally good sources, `x` wins over the one found first when only it has the target's file name.
+  const sameName = (to: TreeDelta, x: TreeDelta) => baseName(x.path) === baseName(to.path);
+  const rest: TreeDelta[] = [];
+  for (const n of added) {
+    let best: TreeDelta | undefined;
+    for (const x of sources) {
+      if (x.oldOid !== n.newOid || !(x.oldMode === n.newMode || (isRegular(x.oldMode) && isRegular(n.newMode)))) continue;
+      if (!best || (sameName(n, x) && !sameName(n, best))) best = x;
+    }
+    if (best) out.set(n, best);
+    else rest.push(n);
+  }
+  if (!rest.length || rest.length * sources.length > RENAME_PAIR_LIMIT) return out;
+  const size = (ls: string[]) => ls.reduce((k, l) => k + l.length + 1, 0);
+  const old: { x: TreeDelta; lines: string[]; size: number }[] = [];
+  for (const x of sources) {
+    const lines = await linesOf(x, 'old');
+    if (lines) old.push({ x, lines, size: size(lines) });
+  }
+  for (const n of rest) {
+    const b = await linesOf(n, 'new');
+    if (!b) continue;
+    const sb = size(b);
+    let best: TreeDelta | undefined;
+    let bestScore = 0;
+    for (const { x, lines, size: sa } of old) {
+      // What two texts share is at most the smaller: under half the larger, no rename.
+      if (Math.min(sa, sb) < RENAME_SIMILARITY * Math.max(sa, sb)) continue;
+      const score = textSimilarity(lines, b);
+      if (score < RENAME_SIMILARITY || score < bestScore) continue;
+      if (score > bestScore || (sameName(n, x) && !sameName(n, best!))) {
+        best = x;
+        bestScore = score;
+      }
+    }
+    if (best) out.set(n, best);
+  }
+  return out;
+}
+
 interface Side {
   oid: string;
   mode: string;
@@ -89,44 +147,14 @@ export async function diffDeltas(repo: Repo, deltas: TreeDelta[], renames: boole
     } else if (d.oldOid) deleted.push(d);
     else added.push(d);
   }
-  const pairedOld = new Set<TreeDelta>();
-  const pairedNew = new Set<TreeDelta>();
-  if (renames && deleted.length && added.length) {
-    // Exact renames first: same blob id.
-    const byOid = new Map<string, TreeDelta[]>();
-    for (const d of deleted) byOid.set(d.oldOid!, [...(byOid.get(d.oldOid!) ?? []), d]);
-    for (const n of added) {
-      const src = byOid.get(n.newOid!)?.find((d) => !pairedOld.has(d));
-      if (src) {
-        pairedOld.add(src);
-        pairedNew.add(n);
-        out.push(build(n.path, src.path, 'renamed', await loadSide(repo, src.oldOid, src.oldMode, blobs), await loadSide(repo, n.newOid, n.newMode, blobs)));
-      }
-    }
-    const restOld = deleted.filter((d) => !pairedOld.has(d));
-    const restNew = added.filter((d) => !pairedNew.has(d));
-    if (restOld.length && restNew.length && restOld.length * restNew.length <= RENAME_PAIR_LIMIT) {
-      const scored: { s: number; d: TreeDelta; n: TreeDelta }[] = [];
-      for (const d of restOld) {
-        const a = await loadSide(repo, d.oldOid, d.oldMode, blobs);
-        if (!a?.lines) continue;
-        for (const n of restNew) {
-          const b = await loadSide(repo, n.newOid, n.newMode, blobs);
-          if (!b?.lines) continue;
-          const s = textSimilarity(a.lines.lines, b.lines.lines);
-          if (s >= RENAME_SIMILARITY) scored.push({ s, d, n });
-        }
-      }
-      scored.sort((x, y) => y.s - x.s || x.n.path.localeCompare(y.n.path));
-      for (const { d, n } of scored) {
-        if (pairedOld.has(d) || pairedNew.has(n)) continue;
-        pairedOld.add(d);
-        pairedNew.add(n);
-        out.push(build(n.path, d.path, 'renamed', await loadSide(repo, d.oldOid, d.oldMode, blobs), await loadSide(repo, n.newOid, n.newMode, blobs)));
-      }
-    }
+  const linesOf = async (d: TreeDelta, side: 'old' | 'new') => (await loadSide(repo, side === 'old' ? d.oldOid : d.newOid, side === 'old' ? d.oldMode : d.newMode, blobs))?.lines?.lines ?? null;
+  const source = renames ? await renameSources(added, deleted, linesOf) : new Map<TreeDelta, TreeDelta>();
+  const used = new Set(source.values());
+  for (const n of added) {
+    const from = source.get(n);
+    const b = await loadSide(repo, n.newOid, n.newMode, blobs);
+    out.push(from ? build(n.path, from.path, 'renamed', await loadSide(repo, from.oldOid, from.oldMode, blobs), b) : build(n.path, null, 'added', null, b));
   }
-  for (const d of deleted) if (!pairedOld.has(d)) out.push(build(d.path, null, 'deleted', await loadSide(repo, d.oldOid, d.oldMode, blobs), null));
-  for (const n of added) if (!pairedNew.has(n)) out.push(build(n.path, null, 'added', null, await loadSide(repo, n.newOid, n.newMode, blobs)));
+  for (const d of deleted) if (!used.has(d)) out.push(build(d.path, null, 'deleted', await loadSide(repo, d.oldOid, d.oldMode, blobs), null));
   return out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
 }

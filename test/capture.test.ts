@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { age, events, git, gitTree, lsTree, scenario, tempDir, trail } from './helpers.js';
 import { loadTrail } from '../src/store/trail.js';
+import { renameSources } from '../src/diff/file-changes.js';
 import { takeSnapshot } from '../src/capture/snapshot.js';
 import { stepEnd, stepStart } from '../src/capture/step.js';
 import { OT_BIN } from '../fixtures/scenario.js';
@@ -201,6 +202,16 @@ describe('snapshots', () => {
 });
 
 describe('patches', () => {
+  it('take the source git blame finds for each new file: the same content first (the same file name before the first by path), else the most similar', async () => {
+    const d = (path: string, oldOid: string | null, newOid: string | null, text: string) => ({ path, oldOid, newOid, oldMode: oldOid ? '100644' : null, newMode: newOid ? '100644' : null, text });
+    const deleted = [d('a/z/lib.js', 'o1', null, 'x\ny\n'), d('b/lib.ts', 'o1', null, 'x\ny\n'), d('c/other.js', 'o2', null, 'one\ntwo\nthree\nfour\n')];
+    const added = [d('n/lib.ts', null, 'o1', 'x\ny\n'), d('n/copy.js', null, 'o1', 'x\ny\n'), d('n/near.js', null, 'o3', 'one\ntwo\nthree\nfive\n'), d('n/far.js', null, 'o4', 'unlike\nanything\n')];
+    const texts = new Map([...deleted, ...added].map((x) => [x.path, x.text]));
+    const lines = async (x: { path: string }) => texts.get(x.path)!.split('\n').slice(0, -1);
+    const found = await renameSources(added, deleted, lines);
+    expect(Object.fromEntries([...found].map(([to, from]) => [to.path, from.path]))).toEqual({ 'n/lib.ts': 'b/lib.ts', 'n/copy.js': 'a/z/lib.js', 'n/near.js': 'c/other.js' });
+  });
+
   it('are one per hunk (zero context), with the hunks git diff -U0 shows for the same trees', async () => {
     const s = scenario();
     const lines = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`);

@@ -27,9 +27,9 @@ export async function resolveRef(repo: Repo, ref: string): Promise<string | null
  * HEAD or a full ref name resolved as git does (its loose file, else its line in `packed-refs`,
  * through up to five symbolic refs, as `ref: refs/heads/main` in HEAD); null when it is in neither
  * (an unborn branch); undefined for isomorphic-git to resolve: anything unexpected, another
- * file-system client. isomorphic-git parses `packed-refs`
- * whole at each step of a resolution, before it looks at the loose file: with 50,000 packed tags,
- * HEAD alone cost two parses of 2.9 MB on every command, and a clone's branches are all packed.
+ * file-system client. isomorphic-git parses `packed-refs` whole at each step of a resolution,
+ * before it looks at the loose file: with 50,000 packed tags, HEAD alone cost two parses of 2.9 MB
+ * on every command, and a clone's branches are all packed.
  */
 function refFromFiles(repo: Repo, ref: string, depth = 0): string | null | undefined {
   if (repo.fs !== gitFs || depth > 5 || !(ref === 'HEAD' || ref.startsWith('refs/')) || ref.includes('..') || ref.includes('\\')) return undefined;

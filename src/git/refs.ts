@@ -38,29 +38,34 @@ function refFromFiles(repo: Repo, ref: string, depth = 0): string | null | undef
     // HEAD is the worktree's own; the refs it names are shared by every worktree.
     text = fs.readFileSync(path.join(ref === 'HEAD' ? repo.gitdir : repo.commonDir, ref), 'utf8').trim();
   } catch (err) {
-    return ref !== 'HEAD' && (err as NodeJS.ErrnoException).code === 'ENOENT' ? packedRef(repo, ref) : undefined;
+    if (ref === 'HEAD' || (err as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+    const packed = packedLines(repo, ref, true);
+    return packed === undefined ? undefined : (packed?.get(ref) ?? null);
   }
   if (/^[0-9a-f]{40}$/.test(text)) return text;
   return text.startsWith('ref: ') ? refFromFiles(repo, text.slice(5).trim(), depth + 1) : undefined;
 }
 
-/** The id on a ref's line in `packed-refs` ("<id> <name>"), found by a text search; null when it has none (or there is no such file). */
-function packedRef(repo: Repo, ref: string): string | null | undefined {
+/**
+ * The lines of `packed-refs` ("<id> <name>") whose name is `name` (`whole`) or starts with it, by
+ * name, found by a text search, not a parse of every line (comments and peeled lines, "^<id>", are
+ * not refs); null when there is no such file, undefined when it cannot be read.
+ */
+function packedLines(repo: Repo, name: string, whole: boolean): Map<string, string> | null | undefined {
   let text: string;
   try {
     text = fs.readFileSync(path.join(repo.commonDir, 'packed-refs'), 'utf8');
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
   }
-  for (let at = text.indexOf(` ${ref}`); at >= 0; at = text.indexOf(` ${ref}`, at + 1)) {
-    const end = at + 1 + ref.length;
-    // The whole name (not the start of a longer one), at the end of its line.
-    if (end < text.length && text[end] !== '\n' && text[end] !== '\r') continue;
+  const out = new Map<string, string>();
+  for (let at = text.indexOf(` ${name}`); at >= 0; at = text.indexOf(` ${name}`, at + 1)) {
     const start = text.lastIndexOf('\n', at) + 1;
-    const id = text.slice(start, at);
-    if (/^[0-9a-f]{40}$/.test(id)) return id;
+    const end = text.indexOf('\n', at);
+    const m = /^([0-9a-f]{40}) (\S+)$/.exec(text.slice(start, end < 0 ? undefined : end).trimEnd());
+    if (m && (whole ? m[2] === name : m[2]!.startsWith(name))) out.set(m[2]!, m[1]!);
   }
-  return null;
+  return out;
 }
 
 /** HEAD as the user sees it: the branch it names (null when detached) and its commit (null when unborn). */
@@ -91,27 +96,13 @@ export async function listRefs(repo: Repo, prefix: string): Promise<string[]> {
  * isomorphic-git resolves a ref at a time and parses `packed-refs` whole for each: a trail of 1,000
  * traces whose refs `git gc` packed cost 1,000 parses of a 1,000-line file, a third of a second on
  * every command, growing with the square of the traces. Here the refs are listed and resolved at
- * once, as git resolves a full ref name: its loose file first, then its packed line (the packed
- * lines below the prefix are found by a text search, not a parse of every line).
+ * once, as git resolves a full ref name: its loose file first, then its packed line (`packedLines`).
  */
 export async function refTips(repo: Repo, prefix: string): Promise<[ref: string, tip: string | null][]> {
   // Another file-system client (tests inject faults through one) is read through isomorphic-git.
   if (repo.fs !== gitFs) return Promise.all((await listRefs(repo, prefix)).map(async (ref) => [ref, await resolveRef(repo, ref)] as [string, string | null]));
   const within = `${prefix}/`;
-  // The packed lines below the prefix: "<id> <name>"; comments and peeled lines ("^<id>") are not refs.
-  const packed = new Map<string, string>();
-  let text = '';
-  try {
-    text = fs.readFileSync(path.join(repo.commonDir, 'packed-refs'), 'utf8');
-  } catch {
-    /* none */
-  }
-  for (let at = text.indexOf(` ${within}`); at >= 0; at = text.indexOf(` ${within}`, at + 1)) {
-    const start = text.lastIndexOf('\n', at) + 1;
-    const end = text.indexOf('\n', at);
-    const m = /^([0-9a-f]{40}) (\S+)$/.exec(text.slice(start, end < 0 ? undefined : end).trimEnd());
-    if (m && m[2]!.startsWith(within)) packed.set(m[2]!, m[1]!);
-  }
+  const packed = packedLines(repo, within, false) ?? new Map<string, string>();
   // The loose files below it (lock and temp files, `*.lock`, are never refs).
   const loose = new Set<string>();
   const walk = (dir: string, name: string) => {

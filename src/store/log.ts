@@ -6,7 +6,7 @@ import { otDataDir } from '../git/repo.js';
 import { ensureEmptyTree, readCommit, writeCommit, type Person } from '../git/objects.js';
 import { compareAndSwapRef, listRefs, RefConflict, refTips, resolveRef } from '../git/refs.js';
 import { atomicWriteFile, closeHeld, keepOpenWith, openToRead, overwriteFileSync, readAt } from '../git/fs.js';
-import { crc32, readSealedValue, SEALED_HEAD, sealInPlace, sealValue, unseal } from './sealed.js';
+import { align4, crc32, readSealedValue, SEALED_HEAD, sealInPlace, sealValue, unseal } from './sealed.js';
 import { encodeBinaryJson, openBinaryJson, openStringLists, type RecordStream, type StringLists } from './binary-json.js';
 import { LineSource, storedForm, storedPatchMaker } from './stored-patch.js';
 import { storedAnchorMaker } from './stored-anchor.js';
@@ -166,7 +166,7 @@ function encodeEventsFile(magic: string, head: Record<string, unknown>, events: 
 }
 
 /** Where an events file's lines start, after a value of `n` bytes. */
-const linesAt = (n: number) => (EVENTS_HEAD + n + 3) & ~3;
+const linesAt = (n: number) => align4(EVENTS_HEAD + n);
 
 /**
  * An events file opened (`openEventsFile`): its head and value checked against the seal, the value

@@ -53,7 +53,7 @@ export function readSealedValue(file: string, magic: string): unknown {
 }
 
 /** The next multiple of 4 from `n`. */
-const align4 = (n: number) => (n + 3) & ~3;
+export const align4 = (n: number) => (n + 3) & ~3;
 
 /**
  * A sealed file of a value in binary JSON followed by 32-bit integers: `lead` (bytes a reader can

@@ -76,6 +76,14 @@ export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: F
   const m = parts.anchors.length;
   const ints = new Int32Array(5 * n + steps.length + placed + 2 * m);
   const unattributed: [number, string][] = [];
+  // An anchor's file and place, at ints[i] and ints[j]; false when it was not read from one of the files.
+  const putAnchor = (a: Anchor, i: number, j: number): boolean => {
+    const file = fileOf.get(StoredAnchor.streamOf(a));
+    if (file === undefined) return false;
+    ints[i] = file;
+    ints[j] = StoredAnchor.placeOf(a as StoredAnchor);
+    return true;
+  };
   for (let at = 0; at < n; at++) {
     const p = parts.list[at]!;
     const file = fileOf.get(StoredPatch.streamOf(p));
@@ -84,14 +92,8 @@ export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: F
     ints[n + at] = StoredPatch.placeOf(p as StoredPatch);
     if (p.unattributed !== undefined) unattributed.push([at, p.unattributed]);
     const a = parts.anchorOf[at];
-    if (!a) {
-      ints[2 * n + at] = -1;
-      continue;
-    }
-    const anchorFile = fileOf.get(StoredAnchor.streamOf(a));
-    if (anchorFile === undefined) return;
-    ints[2 * n + at] = anchorFile;
-    ints[3 * n + at] = StoredAnchor.placeOf(a as StoredAnchor);
+    if (!a) ints[2 * n + at] = -1;
+    else if (!putAnchor(a, 2 * n + at, 3 * n + at)) return;
   }
   for (let i = 0; i < n; i++) ints[4 * n + i] = parts.order[i]!;
   let x = 5 * n;
@@ -102,10 +104,8 @@ export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: F
     if (places) for (let i = 0; i < places.length; i++) ints[y++] = places[i]!;
   }
   for (const a of parts.anchors) {
-    const anchorFile = fileOf.get(StoredAnchor.streamOf(a));
-    if (anchorFile === undefined) return;
-    ints[y++] = anchorFile;
-    ints[y++] = StoredAnchor.placeOf(a as StoredAnchor);
+    if (!putAnchor(a, y, y + 1)) return;
+    y += 2;
   }
   // Steps without their ids (the places say which patches), the key kept where it is.
   const traces = [...parts.traces.values()].map((t) => ({ ...t, steps: t.steps.map((s) => ({ ...s, patchIds: null })) }));
@@ -184,6 +184,11 @@ function readFold(repo: Repo, name: string): KeptFold | null {
     if (!f) throw new Error('no such events file');
     return f;
   };
+  // The anchor made from its place in an events file; null when the file holds none there.
+  const anchorAt = (file: number, place: number): StoredAnchor | null => {
+    const a = fileAt(file).recordAt(place);
+    return a instanceof StoredAnchor ? a : null;
+  };
   const list: Patch[] = new Array(n);
   const anchorOf: (Anchor | undefined)[] = new Array(n);
   for (let at = 0; at < n; at++) {
@@ -192,8 +197,8 @@ function readFold(repo: Repo, name: string): KeptFold | null {
     list[at] = p;
     const file = ints[2 * n + at]!;
     if (file < 0) continue;
-    const a = fileAt(file).recordAt(ints[3 * n + at]!);
-    if (!(a instanceof StoredAnchor)) return null;
+    const a = anchorAt(file, ints[3 * n + at]!);
+    if (!a) return null;
     anchorOf[at] = a;
   }
   for (const [at, reason] of head.unattributed) {
@@ -240,8 +245,8 @@ function readFold(repo: Repo, name: string): KeptFold | null {
   const anchors = (): Anchor[] => {
     const out: Anchor[] = new Array(m);
     for (let k = 0; k < m; k++) {
-      const a = fileAt(anchorPlaces[2 * k]!).recordAt(anchorPlaces[2 * k + 1]!);
-      if (!(a instanceof StoredAnchor)) throw corruptError(`the trail's fold ${foldFile(repo)} names an anchor its events file does not hold; remove it and run the command again`);
+      const a = anchorAt(anchorPlaces[2 * k]!, anchorPlaces[2 * k + 1]!);
+      if (!a) throw corruptError(`the trail's fold ${foldFile(repo)} names an anchor its events file does not hold; remove it and run the command again`);
       out[k] = a;
     }
     return out;

@@ -210,6 +210,11 @@ describe('patches', () => {
     const lines = async (x: { path: string }) => texts.get(x.path)!.split('\n').slice(0, -1);
     const found = await renameSources(added, deleted, lines);
     expect(Object.fromEntries([...found].map(([to, from]) => [to.path, from.path]))).toEqual({ 'n/lib.ts': 'b/lib.ts', 'n/copy.js': 'a/z/lib.js', 'n/near.js': 'c/other.js' });
+    // Only the sources the caller follows: a new file none of them is like is not compared with the others (their lines not read).
+    const read: string[] = [];
+    const followed = await renameSources(added, deleted, async (x, side) => (read.push(`${side} ${x.path}`), lines(x)), (x) => x.path === 'a/z/lib.js');
+    expect(Object.fromEntries([...followed].map(([to, from]) => [to.path, from.path]))).toEqual({ 'n/lib.ts': 'b/lib.ts', 'n/copy.js': 'a/z/lib.js' });
+    expect(read).not.toContain('old c/other.js');
   });
 
   it('are one per hunk (zero context), with the hunks git diff -U0 shows for the same trees', async () => {

@@ -33,11 +33,14 @@ const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
  * at least 50% alike (`textSimilarity`); among equals, one with the same file name, then the first
  * by path. Each added path is looked up on its own, so one deleted file can be the source of
  * several (git blame follows each of them to it). `linesOf` gives a side's lines (null: binary).
+ * `wanted`: the sources the caller follows (the survival pass: its tracked files); an added path
+ * none of them is 50% like is not compared with the others, nor their lines read.
  */
 export async function renameSources(
   added: readonly TreeDelta[],
   deleted: readonly TreeDelta[],
   linesOf: (d: TreeDelta, side: 'old' | 'new') => Promise<string[] | null>,
+  wanted?: (source: TreeDelta) => boolean,
 ): Promise<Map<TreeDelta, TreeDelta>> {
   const out = new Map<TreeDelta, TreeDelta>();
   if (!added.length || !deleted.length) return out;
@@ -56,25 +59,48 @@ export async function renameSources(
   }
   if (!rest.length || rest.length * sources.length > RENAME_PAIR_LIMIT) return out;
   const size = (ls: string[]) => ls.reduce((k, l) => k + l.length + 1, 0);
-  const old: { x: TreeDelta; lines: string[]; size: number }[] = [];
-  for (const x of sources) {
-    const lines = await linesOf(x, 'old');
-    if (lines) old.push({ x, lines, size: size(lines) });
-  }
+  // Each source's lines, read when first compared.
+  const texts = new Map<TreeDelta, { lines: string[]; size: number } | null>();
+  const textOf = async (x: TreeDelta) => {
+    if (!texts.has(x)) {
+      const lines = await linesOf(x, 'old');
+      texts.set(x, lines ? { lines, size: size(lines) } : null);
+    }
+    return texts.get(x)!;
+  };
   for (const n of rest) {
     const b = await linesOf(n, 'new');
     if (!b) continue;
     const sb = size(b);
+    const scores = new Map<TreeDelta, number>();
+    const score = async (x: TreeDelta): Promise<number> => {
+      let s = scores.get(x);
+      if (s === undefined) {
+        const a = await textOf(x);
+        // What two texts share is at most the smaller: under half the larger, no rename.
+        s = !a || Math.min(a.size, sb) < RENAME_SIMILARITY * Math.max(a.size, sb) ? 0 : textSimilarity(a.lines, b);
+        scores.set(x, s);
+      }
+      return s;
+    };
+    if (wanted) {
+      let any = false;
+      for (const x of sources) {
+        if (wanted(x) && (await score(x)) >= RENAME_SIMILARITY) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) continue;
+    }
     let best: TreeDelta | undefined;
     let bestScore = 0;
-    for (const { x, lines, size: sa } of old) {
-      // What two texts share is at most the smaller: under half the larger, no rename.
-      if (Math.min(sa, sb) < RENAME_SIMILARITY * Math.max(sa, sb)) continue;
-      const score = textSimilarity(lines, b);
-      if (score < RENAME_SIMILARITY || score < bestScore) continue;
-      if (score > bestScore || (sameName(n, x) && !sameName(n, best!))) {
+    for (const x of sources) {
+      const s = await score(x);
+      if (s < RENAME_SIMILARITY || s < bestScore) continue;
+      if (s > bestScore || (sameName(n, x) && !sameName(n, best!))) {
         best = x;
-        bestScore = score;
+        bestScore = s;
       }
     }
     if (best) out.set(n, best);

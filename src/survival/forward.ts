@@ -257,8 +257,8 @@ export class ForwardPass {
         }
       }
       if (gone.length) {
-        const sourceOf = await this.renames(d);
         const tracked = new Map(gone);
+        const sourceOf = await this.renames(d, tracked);
         const followed = new Set<string>();
         for (const [to, q] of sourceOf) {
           const fs = tracked.get(q);
@@ -478,15 +478,20 @@ export class ForwardPass {
     return out;
   }
 
-  /** The deleted file each new path of a commit came from, by path (`renameSources`, as git blame finds it). */
-  private async renames(d: Map<string, TreeDelta>): Promise<Map<string, string>> {
+  /** The deleted file each new path of a commit came from, by path (`renameSources`, as git blame finds it), where one of the `tracked` files could be. */
+  private async renames(d: Map<string, TreeDelta>, tracked: ReadonlyMap<string, FileState>): Promise<Map<string, string>> {
     const added = [...d.values()].filter((x) => x.newOid && isFile(x.newMode) && !(x.oldOid && isFile(x.oldMode)));
     const deleted = [...d.values()].filter((x) => x.oldOid && isFile(x.oldMode) && !(x.newOid && isFile(x.newMode)));
     // (A binary blob has no lines to compare: only an exact rename follows it, as in capture's diff.)
-    const found = await renameSources(added, deleted, async (x, side) => {
-      const l = await this.lines(side === 'old' ? x.oldOid! : x.newOid!);
-      return l === BINARY ? null : l.lines;
-    });
+    const found = await renameSources(
+      added,
+      deleted,
+      async (x, side) => {
+        const l = await this.lines(side === 'old' ? x.oldOid! : x.newOid!);
+        return l === BINARY ? null : l.lines;
+      },
+      (x) => tracked.has(x.path),
+    );
     return new Map([...found].map(([to, from]) => [to.path, from.path]));
   }
 

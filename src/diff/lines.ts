@@ -148,8 +148,7 @@ function diffRecords<T extends string | number>(a: readonly T[], b: readonly T[]
   for (let j = 0; j < bm.length; j++) countB[bm[j]!]!++;
   // The set-aside first and last records are on both sides: each counts on both.
   const both = new Int32Array(ids.size);
-  countAside(a, 0, pre, ids, both);
-  countAside(a, endA, na, ids, both);
+  countAside(a, [0, pre, endA, na], ids, both);
   // Step 3: what each record is (0 none on the other side, 1 some, 2 many), then which are kept.
   const ca = new Uint8Array(na + 2);
   const cb = new Uint8Array(nb + 2);
@@ -162,21 +161,23 @@ function diffRecords<T extends string | number>(a: readonly T[], b: readonly T[]
   return hunksOf(ca, na, cb, nb);
 }
 
-/** Adds to `count` each numbered record of `records[from..to)` (for text, most records the numbering lacks are told by their length). */
-function countAside<T extends string | number>(records: readonly T[], from: number, to: number, ids: Map<T, number>, count: Int32Array): void {
-  if (from >= to || ids.size === 0) return;
+/** Adds to `count` each numbered record of `records` in the ranges given (from, to, from, to...; for text, most records the numbering lacks are told by their length). */
+function countAside<T extends string | number>(records: readonly T[], ranges: number[], ids: Map<T, number>, count: Int32Array): void {
+  if (ids.size === 0) return;
   // Most set-aside lines of a large file match none of the few numbered: tell most of them by
   // length first, not by a lookup (which hashes the whole line).
   let lengths: Uint8Array | null = null;
-  if (typeof records[from] === 'string') {
+  if (typeof ids.keys().next().value === 'string') {
     lengths = new Uint8Array(4096);
     for (const k of ids.keys()) lengths[Math.min((k as string).length, 4095)] = 1;
   }
-  for (let i = from; i < to; i++) {
-    const r = records[i]!;
-    if (lengths && !lengths[Math.min((r as string).length, 4095)]) continue;
-    const id = ids.get(r);
-    if (id !== undefined) count[id]!++;
+  for (let r = 0; r < ranges.length; r += 2) {
+    for (let i = ranges[r]!; i < ranges[r + 1]!; i++) {
+      const x = records[i]!;
+      if (lengths && !lengths[Math.min((x as string).length, 4095)]) continue;
+      const id = ids.get(x);
+      if (id !== undefined) count[id]!++;
+    }
   }
 }
 

@@ -6,7 +6,7 @@ import { computeSurvival, lastPassStats } from '../src/survival/engine.js';
 import { appendEvent } from '../src/store/log.js';
 import { walkHistory, type History, type KnownHistory } from '../src/survival/history.js';
 import { loadHistory, saveHistory } from '../src/survival/cache.js';
-import { seal, unseal } from '../src/store/sealed.js';
+import { seal, unseal, unsealValueAndInts } from '../src/store/sealed.js';
 import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
@@ -28,6 +28,11 @@ async function everything(s: Scenario, cache: boolean) {
   const repo = await s.repo();
   const r = await computeSurvival(repo, await loadTrail(repo), { cache });
   return { patches: [...r.patches].map(([id, ps]) => [id, ps.survival, ps.anchor]), lines: [...r.lines].sort((a, b) => a[0].localeCompare(b[0])) };
+}
+
+/** The head of a checkpoint file (its commit, and the base a delta extends). */
+function checkpointHead(file: string): { commit: string; base?: { commit: string } } {
+  return unsealValueAndInts('OTSV', fs.readFileSync(file))!.value as { commit: string; base?: { commit: string } };
 }
 
 /** Three agent commits, each one step, anchored by the (in-process) post-commit hook. */
@@ -272,7 +277,8 @@ describe('cache', () => {
       expect(cached).toEqual(await answer(false));
     }
     // Past twelve checkpoints, each new one is written over the oldest: the twelve newest commits
-    // keep theirs, each file holds the checkpoint of the commit it is named by, no other is left.
+    // keep theirs, and the full checkpoint the newest (a delta) extends; each file holds the
+    // checkpoint of the commit it is named by, no other is left.
     for (let i = 0; i < 4; i++) {
       s.write('notes.md', `notes ${i}\n`);
       await s.commit(`notes ${i}`, HUMAN);
@@ -283,7 +289,11 @@ describe('cache', () => {
     const dir = path.join(s.dir, '.git', 'ot', 'survival');
     const files = fs.readdirSync(dir);
     const ckpts = files.filter((n) => n.endsWith('.ckpt')).map((n) => n.slice(0, 40));
-    expect(ckpts.sort()).toEqual(s.git('rev-list', '-n', '12', 'HEAD').trim().split('\n').sort());
+    const newest = checkpointHead(path.join(dir, `${s.head()}.ckpt`));
+    expect(newest.base).toBeDefined();
+    const recent = s.git('rev-list', '-n', '12', 'HEAD').trim().split('\n');
+    const base = newest.base!.commit;
+    expect(ckpts.sort()).toEqual([...new Set([base, ...recent.slice(0, recent.includes(base) ? 12 : 11)])].sort());
     for (const c of ckpts) expect(fs.readFileSync(path.join(dir, `${c}.ckpt`)).includes(Buffer.from(c, 'latin1'))).toBe(true);
     expect(files.filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
@@ -423,6 +433,81 @@ describe('cache', () => {
     expect(lastPassStats.resumedFrom).toBe(below);
     expect(cached.get('one')!.survival).toMatchObject({ state: 'alive_on_path', byCommit: one });
     expect([...cached].map(([k, v]) => [k, v.survival])).toEqual([...(await states(s, false))].map(([k, v]) => [k, v.survival]));
+  });
+
+  it('an update writes a delta of the full checkpoint it resumed from; without that base as it was, the delta is not used', async () => {
+    const s = make();
+    s.write('base.ts', 'export {};\n');
+    await s.commit('base', HUMAN);
+    // Three files an update edits, and a large one it does not: a delta is a small share of the whole.
+    for (const [tag, n] of [['one', 40], ['two', 40], ['three', 40], ['large', 1000]] as const) {
+      await s.agentStep({ trace: 't', step: tag }, () => s.write(`${tag}.ts`, lines(tag, n)));
+      await s.commit(`add ${tag}`);
+    }
+    const answer = (cache: boolean) => everything(s, cache);
+    await answer(true);
+    const dir = path.join(s.dir, '.git', 'ot', 'survival');
+    const file = (c: string) => path.join(dir, `${c}.ckpt`);
+    const full = s.head();
+    expect(checkpointHead(file(full)).base).toBeUndefined();
+    // Each update resumes from the last checkpoint and writes the tip's as a delta of the same
+    // full one (not of the delta it resumed from), a fraction of its size.
+    const edits: [string, () => void][] = [
+      ['edit one', () => s.replace('one.ts', "'one-13'", "'one-13!'")],
+      ['drop lines of two', () => s.write('two.ts', s.read('two.ts').split('\n').slice(5).join('\n'))],
+      ['move lines of three to one', () => {
+        const l = s.read('three.ts').split('\n');
+        s.write('three.ts', [...l.slice(0, 2), ...l.slice(8)].join('\n'));
+        s.write('one.ts', s.read('one.ts') + l.slice(2, 8).join('\n') + '\n');
+      }],
+    ];
+    let before = full;
+    for (const [message, edit] of edits) {
+      edit();
+      await s.commit(message, HUMAN);
+      const cached = await answer(true);
+      expect(lastPassStats.resumedFrom, message).toBe(before);
+      expect(lastPassStats.commitsProcessed, message).toBe(1);
+      expect(cached, message).toEqual(await answer(false));
+      expect(checkpointHead(file(s.head())).base?.commit, message).toBe(full);
+      expect(fs.statSync(file(s.head())).size, message).toBeLessThan(fs.statSync(file(full)).size / 2);
+      before = s.head();
+    }
+    // The base damaged (its seal no longer checks out) or gone: the deltas are not used. The pass
+    // starts over (or resumes from a full checkpoint further down) with the same answer, and writes
+    // a full checkpoint at the tip, which the next update extends.
+    const damages: [string, (f: string) => void][] = [
+      ['damaged', (f) => fs.writeFileSync(f, fs.readFileSync(f).subarray(0, 100))],
+      ['gone', (f) => fs.rmSync(f)],
+    ];
+    for (const [what, damage] of damages) {
+      const delta = s.head();
+      const base = checkpointHead(file(delta)).base!.commit;
+      damage(file(base));
+      s.write('notes.md', `notes ${what}\n`);
+      await s.commit(`notes ${what}`, HUMAN);
+      const cached = await answer(true);
+      const from = lastPassStats.resumedFrom;
+      expect(from === null || (from !== base && from !== delta && checkpointHead(file(from)).base === undefined), what).toBe(true);
+      expect(cached, what).toEqual(await answer(false));
+      const tip = s.head();
+      expect(checkpointHead(file(tip)).base, what).toBeUndefined();
+      s.write('notes.md', `more notes ${what}\n`);
+      await s.commit(`more notes ${what}`, HUMAN);
+      const next = await answer(true);
+      expect(lastPassStats.resumedFrom, what).toBe(tip);
+      expect(next, what).toEqual(await answer(false));
+      expect(checkpointHead(file(s.head())).base?.commit, what).toBe(tip);
+    }
+    // A commit that changes most of the tracked lines: the delta would be a large share of its
+    // base, and a full checkpoint is written instead.
+    const tip = s.head();
+    for (const tag of ['one', 'two', 'three', 'large']) s.write(`${tag}.ts`, s.read(`${tag}.ts`).replaceAll("'", '"'));
+    await s.commit('requote', HUMAN);
+    const requoted = await answer(true);
+    expect(lastPassStats.resumedFrom).toBe(tip);
+    expect(requoted).toEqual(await answer(false));
+    expect(checkpointHead(file(s.head())).base).toBeUndefined();
   });
 
   it('a damaged or foreign checkpoint is not used: the pass starts over and gives the same answer', async () => {

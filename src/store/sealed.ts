@@ -74,11 +74,11 @@ export function sealValueAndInts(magic: string, value: unknown, ints: Int32Array
 }
 
 /**
- * The value and integers of a file of `sealValueAndInts` whose lead is `leadLength` bytes; null
+ * The value and integers of a file of `sealValueAndInts` whose lead is `leadLength` bytes, and its sum; null
  * when it is not one of `magic`, its sum does not match, or its lengths do not add up. Throws on a
  * value that is not binary JSON.
  */
-export function unsealValueAndInts(magic: string, bytes: Buffer, leadLength = 0): { value: unknown; ints: Int32Array } | null {
+export function unsealValueAndInts(magic: string, bytes: Buffer, leadLength = 0): { value: unknown; ints: Int32Array; sum: number } | null {
   const body = unseal(magic, bytes);
   if (!body || body.length < leadLength + 4) return null;
   const n = body.readUInt32LE(leadLength);
@@ -87,7 +87,7 @@ export function unsealValueAndInts(magic: string, bytes: Buffer, leadLength = 0)
   const rest = body.subarray(align4(leadLength + 4 + n));
   if (rest.length % 4 !== 0) return null;
   const aligned = rest.byteOffset % 4 === 0 ? rest : Buffer.from(rest);
-  return { value, ints: new Int32Array(aligned.buffer, aligned.byteOffset, aligned.length >> 2) };
+  return { value, ints: new Int32Array(aligned.buffer, aligned.byteOffset, aligned.length >> 2), sum: bytes.readUInt32LE(4) };
 }
 
 /** CRC-32 (zlib's): node's own where it has one (20.15 and later), else computed here, alike. */

@@ -24,7 +24,10 @@ import { StoredAnchor } from '../store/stored-anchor.js';
  *
  * An update touches a few files: a checkpoint's owners are made only for the files the pass opens
  * (`StoredFileState`), the others are counted from their rows and copied slot for slot into the
- * next checkpoint, which keeps the rows it resumed from and adds only new ones. Whether the anchors
+ * next checkpoint, which keeps the rows it resumed from and adds only new ones. The tip's after an
+ * update is written as a delta of the full checkpoint it resumed from (or that one extends): its new
+ * rows, the files it changed and the records it set, while they are a small share of it (a full
+ * checkpoint of jsdiff's history is 670 KB, a delta after one commit 20 KB). Whether the anchors
  * are the same is asked of the trail's name first (`AnchorKey`), so an update hashes only what it
  * has to.
  *
@@ -33,7 +36,7 @@ import { StoredAnchor } from '../store/stored-anchor.js';
  * commits of the updates since it was written are in `history-tail.bin`, while they are few); and
  * `<name>.ids` the patch lists the checkpoints index patches by (`PatchList`).
  */
-export const CACHE_VERSION = 8;
+export const CACHE_VERSION = 9;
 const KEEP_FILES = 12;
 const DEPTHS = [0, 8, 64];
 
@@ -57,10 +60,24 @@ interface CheckpointHead {
   /** The name of the trail it was made from, and its re-found anchors inside its history (`AnchorKey`). */
   trail: string | null;
   refound: string;
-  /** Owner rows in the integer section: [patch index, line index, flags (1 edited, 2 moved, 4 other), prev row or -1]. */
+  /**
+   * Owner rows in the integer section: [patch index, line index, flags (1 edited, 2 moved, 4 other), prev row or -1].
+   * A delta's rows are numbered after its base's, which it does not hold.
+   */
   ownerRows: number;
-  /** Each file's owners (row index or -1) follow the rows in the integer section, `lines` each, in this order. */
-  files: { path: string; oid: string; lines: number; owned: number; watch: number[] }[];
+  /**
+   * Each file's owners (row index or -1) follow the rows in the integer section, `lines` each, in
+   * this order; a delta's file that keeps the owners of its base's file `same` (that file's index)
+   * has none there.
+   */
+  files: { path: string; oid: string; lines: number; owned: number; watch: number[]; same?: number }[];
+  /**
+   * A delta: the full checkpoint it extends (its commit, the sum its file was sealed with, its
+   * rows). Written after an update, where a full checkpoint would copy hundreds of kilobytes it
+   * resumed from to change a few: only the rows, files and records that differ from the base's
+   * are written (records then replace the base's for the patches they name).
+   */
+  base?: { commit: string; sum: number; rows: number };
   /** Paths a revert deleted, with the patches waiting for them to come back. */
   gone?: { path: string; watch: number[] }[];
   /** Commit ids the records name, joined by newlines (records refer to them by index). */
@@ -149,6 +166,8 @@ function readPatchList(repo: Repo, name: string): string | null {
 interface CheckpointFile {
   head: CheckpointHead;
   ints: Int32Array;
+  /** The sum it was sealed with (a delta names its base by it). */
+  sum: number;
 }
 
 const MAGIC = 'OTSV';
@@ -192,7 +211,7 @@ function readCheckpointFile(file: string): CheckpointFile | null {
     return null;
   }
   if (!read) return null;
-  return read.ints[0] === BYTE_ORDER_MARK ? { head: read.value as CheckpointHead, ints: read.ints } : null;
+  return read.ints[0] === BYTE_ORDER_MARK ? { head: read.value as CheckpointHead, ints: read.ints, sum: read.sum } : null;
 }
 
 /** The history of the last walk (commits never change: an update reads only the new ones). */
@@ -427,12 +446,25 @@ export interface Checkpoint {
   rows: StoredRows;
   /** The effective anchors inside its history, as they are now (`AnchorKey.inside`). */
   anchors: string;
+  /** The full checkpoint it is (or, a delta, extends): the base of the next delta. */
+  full: FullBase;
+}
+
+/** A full checkpoint as a delta's base. */
+interface FullBase {
+  commit: string;
+  /** The sum its file was sealed with. */
+  sum: number;
+  /** Its integers (a delta larger than a share of them is written full). */
+  size: number;
+  /** Its rows. */
+  rows: number;
 }
 
 /**
  * The owner rows of a checkpoint, made into owners one at a time, when a file the pass opens asks
  * for them: an update touches a few files, and the others stay rows (counted from them, and
- * copied as they are into the next checkpoint).
+ * copied as they are into the next checkpoint). A delta's rows follow its base's (`more`).
  */
 export class StoredRows {
   /** The owners made so far, by row (few of the rows, in an update: not a slot for each). */
@@ -440,26 +472,42 @@ export class StoredRows {
   /** The row of each owner made here (the next checkpoint refers to it instead of writing it again). */
   readonly rowOf = new Map<Owner, number>();
   constructor(
+    /** The full checkpoint's integers: its rows from index 1, `baseCount` of them. */
     readonly ints: Int32Array,
+    /** How many rows in all. */
     readonly count: number,
     /** Patch index in the checkpoint to the pass's. */
     readonly patchIndex: (x: number) => number,
     /** The name of the checkpoint's patch list (`PatchList`), when it is the pass's: its rows' patch indexes are then the pass's as they are. */
     readonly patchList: string | null,
+    /** A delta's integers: its rows from index 1, numbered from `baseCount` on. */
+    readonly more: Int32Array | null = null,
+    readonly baseCount = count,
   ) {}
+
+  /** Field f (0 patch, 1 line, 2 flags, 3 prev) of row r. */
+  field(r: number, f: number): number {
+    return r < this.baseCount ? this.ints[1 + 4 * r + f]! : this.more![1 + 4 * (r - this.baseCount) + f]!;
+  }
+
+  /** The rows from `from` on, as the checkpoint files hold them, written into `to` from `at`. */
+  copyInto(to: Int32Array, at: number, from = 0): void {
+    if (from < this.baseCount) to.set(this.ints.subarray(1 + 4 * from, 1 + 4 * this.baseCount), at);
+    const more = Math.max(from, this.baseCount);
+    if (this.more) to.set(this.more.subarray(1 + 4 * (more - this.baseCount), 1 + 4 * (this.count - this.baseCount)), at + 4 * (more - from));
+  }
 
   owner(row: number): Owner {
     const hit = this.owners.get(row);
     if (hit) return hit;
     // Older rows first (a row's `prev` is an older row), without recursion on long chains.
     const todo = [row];
-    for (let r = this.ints[1 + 4 * row + 3]!; r >= 0 && !this.owners.has(r); r = this.ints[1 + 4 * r + 3]!) todo.push(r);
+    for (let r = this.field(row, 3); r >= 0 && !this.owners.has(r); r = this.field(r, 3)) todo.push(r);
     for (let j = todo.length - 1; j >= 0; j--) {
       const r = todo[j]!;
-      const x = 1 + 4 * r;
-      const flags = this.ints[x + 2]!;
-      const prev = this.ints[x + 3]!;
-      const o: Owner = { p: this.patchIndex(this.ints[x]!), k: this.ints[x + 1]!, edited: (flags & 1) !== 0, moved: (flags & 2) !== 0, other: (flags & 4) !== 0, prev: prev >= 0 ? this.owners.get(prev)! : null };
+      const flags = this.field(r, 2);
+      const prev = this.field(r, 3);
+      const o: Owner = { p: this.patchIndex(this.field(r, 0)), k: this.field(r, 1), edited: (flags & 1) !== 0, moved: (flags & 2) !== 0, other: (flags & 4) !== 0, prev: prev >= 0 ? this.owners.get(prev)! : null };
       this.owners.set(r, o);
       this.rowOf.set(o, r);
     }
@@ -468,10 +516,9 @@ export class StoredRows {
 
   /** Each row of a chain from `row` down its `prev` links: patch, line, flags, whether it is below the first. */
   eachInChain(row: number, visit: (p: number, k: number, edited: boolean, moved: boolean, other: boolean, inChain: boolean) => void): void {
-    for (let r = row, chain = false; r >= 0; r = this.ints[1 + 4 * r + 3]!, chain = true) {
-      const x = 1 + 4 * r;
-      const flags = this.ints[x + 2]!;
-      visit(this.patchIndex(this.ints[x]!), this.ints[x + 1]!, (flags & 1) !== 0, (flags & 2) !== 0, (flags & 4) !== 0, chain);
+    for (let r = row, chain = false; r >= 0; r = this.field(r, 3), chain = true) {
+      const flags = this.field(r, 2);
+      visit(this.patchIndex(this.field(r, 0)), this.field(r, 1), (flags & 1) !== 0, (flags & 2) !== 0, (flags & 4) !== 0, chain);
     }
   }
 }
@@ -484,20 +531,26 @@ export class StoredRows {
 export class StoredFileState implements FileState {
   text: FileState['text'] = null;
   readonly #rows: StoredRows;
-  readonly #start: number;
-  readonly #length: number;
+  readonly #slots: Int32Array;
   #owners: (Owner | null)[] | null = null;
-  constructor(rows: StoredRows, start: number, length: number, public oid: string, public owned: number, public watch: number[]) {
+  constructor(
+    rows: StoredRows,
+    slots: Int32Array,
+    public oid: string,
+    public owned: number,
+    public watch: number[],
+    /** The index of the full checkpoint's file whose slots these are; -1 when they are a delta's own. */
+    readonly baseFile: number,
+  ) {
     this.#rows = rows;
-    this.#start = start;
-    this.#length = length;
+    this.#slots = slots;
   }
 
   get owners(): (Owner | null)[] {
     if (!this.#owners) {
-      const os: (Owner | null)[] = new Array(this.#length);
-      for (let j = 0; j < this.#length; j++) {
-        const r = this.#rows.ints[this.#start + j]!;
+      const os: (Owner | null)[] = new Array(this.#slots.length);
+      for (let j = 0; j < this.#slots.length; j++) {
+        const r = this.#slots[j]!;
         os[j] = r >= 0 ? this.#rows.owner(r) : null;
       }
       this.#owners = os;
@@ -507,13 +560,13 @@ export class StoredFileState implements FileState {
 
   /** The file's slots in `rows`' checkpoint, when it is one of its files. */
   slotsIn(rows: StoredRows): Int32Array | null {
-    return rows === this.#rows ? rows.ints.subarray(this.#start, this.#start + this.#length) : null;
+    return rows === this.#rows ? this.#slots : null;
   }
 
   /** Every owner (and each one's `prev` chain) of the file, from the rows (no owner is made). */
   eachOwner(visit: (p: number, k: number, edited: boolean, moved: boolean, other: boolean, inChain: boolean) => void): void {
-    for (let j = 0; j < this.#length; j++) {
-      const r = this.#rows.ints[this.#start + j]!;
+    for (let j = 0; j < this.#slots.length; j++) {
+      const r = this.#slots[j]!;
       if (r >= 0) this.#rows.eachInChain(r, visit);
     }
   }
@@ -523,7 +576,7 @@ export class StoredFileState implements FileState {
   }
 
   get lines(): number {
-    return this.#length;
+    return this.#slots.length;
   }
 }
 
@@ -619,6 +672,16 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
       for (const p of h.commits.get(o)!.parents) if (done.has(p) && p !== commit && active.has(p)) return null;
     }
   }
+  // A delta is read with its base: the full checkpoint of the same patch list it names, as it was
+  // when the delta was written (the same sum).
+  let base: CheckpointFile | null = null;
+  if (file.base) {
+    const b = file.base;
+    base = readCheckpointFile(path.join(dir(repo), `${b.commit}${CHECKPOINT_EXT}`));
+    if (!base || base.sum !== b.sum || base.head.v !== CACHE_VERSION || base.head.commit !== b.commit || base.head.base) return null;
+    if (base.head.patchList !== file.patchList || base.head.patchCount !== file.patchCount || base.head.ownerRows !== b.rows) return null;
+  }
+  const full = base ?? cf;
   // Decode.
   // The same patches in the same order: indexes are the pass's own. A trail of the same name is the
   // same events, which fold and order alike (an order that changes bumps CACHE_VERSION): the list is
@@ -640,45 +703,93 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
     if (m === undefined) throw new Error('patch index out of range');
     return m;
   };
-  const lineCount = file.files.reduce((n, f) => n + f.lines, 0);
-  if (ints.length !== 1 + 4 * file.ownerRows + lineCount + RECORD_INTS * file.records) return null;
   // Every row and slot checked now; owners are made only for the files the pass opens.
   const nPatches = map ? map.length : patches.length;
-  for (let r = 0, x = 1; r < file.ownerRows; r++, x += 4) {
-    const pi = ints[x]!;
-    const prev = ints[x + 3]!;
-    if (pi < 0 || pi >= nPatches || prev >= r || ints[x + 1]! < 0) return null;
-  }
-  const rows = new StoredRows(ints, file.ownerRows, P, same ? file.patchList : null);
+  const baseRows = base ? base.head.ownerRows : 0;
+  const rowCount = baseRows + file.ownerRows;
+  const fullSlots = slotsAt(full);
+  const ownSlots = base ? slotsAt(cf) : fullSlots;
+  if (!rowsCheck(full, 0, nPatches) || (base && !rowsCheck(cf, baseRows, nPatches))) return null;
+  const rows = new StoredRows(full.ints, rowCount, P, same ? file.patchList : null, base ? ints : null, base ? baseRows : file.ownerRows);
   const files = new Map<string, FileState>();
-  let x = 1 + 4 * file.ownerRows;
-  for (const f of file.files) {
+  for (let i = 0; i < file.files.length; i++) {
+    const f = file.files[i]!;
+    let slots: Int32Array;
+    let baseFile = base ? -1 : i;
+    if (f.same !== undefined) {
+      const g = base?.head.files[f.same];
+      if (!g || g.same !== undefined || g.lines !== f.lines) return null;
+      slots = base!.ints.subarray(fullSlots.at[f.same]!, fullSlots.at[f.same]! + f.lines);
+      baseFile = f.same;
+    } else slots = ints.subarray(ownSlots.at[i]!, ownSlots.at[i]! + f.lines);
     let owned = 0;
-    for (let j = 0; j < f.lines; j++) {
-      const o = ints[x + j]!;
-      if (o >= file.ownerRows) return null;
+    for (let j = 0; j < slots.length; j++) {
+      const o = slots[j]!;
+      if (o >= rowCount) return null;
       if (o >= 0) owned++;
     }
     if (owned !== f.owned) return null;
-    files.set(f.path, new StoredFileState(rows, x, f.lines, f.oid, owned, f.watch.map(P)));
-    x += f.lines;
+    files.set(f.path, new StoredFileState(rows, slots, f.oid, owned, f.watch.map(P), baseFile));
   }
-  // Records are put in place only once all of them read well: each row's patch and commits checked first.
-  const commits = file.commits === '' ? [] : file.commits.split('\n');
-  const recordsAt = x;
-  for (let r = 0; r < file.records; r++, x += RECORD_INTS) {
-    P(ints[x]!);
-    const n = commits.length;
-    if (ints[x + 1]! >= n || ints[x + 3]! >= n || ints[x + 4]! >= n || ints[x + 5]! >= n) throw new Error('commit index out of range');
-  }
+  // Records are put in place only once all of them read well: each row's patch and commits checked
+  // first. A delta's replace its base's for the patches they name.
+  const recordSets = base ? [recordsCheck(base, fullSlots.end, P), recordsCheck(cf, ownSlots.end, P)] : [recordsCheck(cf, fullSlots.end, P)];
   const unknown = file.unknown.map(([pi, reason]) => [P(pi), reason] as const);
   const gone = file.gone?.length ? new Map(file.gone.map((g) => [g.path, g.watch.map(P)])) : undefined;
-  // The file's commit indexes as the records' own.
-  const table = Int32Array.from(commits, (c) => into.commitIndex(c));
-  for (let r = 0, y = recordsAt; r < file.records; r++, y += RECORD_INTS) into.put(P(ints[y]!), table, ints[y + 1]!, ints[y + 2]!, ints[y + 3]!, ints[y + 4]!, ints[y + 5]!);
+  for (const { f, at, commits } of recordSets) {
+    // The file's commit indexes as the records' own.
+    const table = Int32Array.from(commits, (c) => into.commitIndex(c));
+    const fi = f.ints;
+    for (let r = 0, n = f.head.records, y = at; r < n; r++, y += RECORD_INTS) into.put(P(fi[y]!), table, fi[y + 1]!, fi[y + 2]!, fi[y + 3]!, fi[y + 4]!, fi[y + 5]!);
+    // From the full checkpoint's records on, the patches whose records are set are noted: a delta's records.
+    if (f === full) into.track();
+  }
   for (const [i, reason] of unknown) into.noteUnknown(i, reason);
   const replay = after ? h.order.filter((o) => after!.has(o)) : h.order.filter((o) => !done.has(o));
-  return { commit, replay, state: gone ? { files, gone } : { files }, rows, anchors: file.anchors };
+  return {
+    commit,
+    replay,
+    state: gone ? { files, gone } : { files },
+    rows,
+    anchors: file.anchors,
+    full: { commit: full.head.commit, sum: full.sum, size: full.ints.length, rows: full.head.ownerRows },
+  };
+}
+
+/** Where each file's slots start in a checkpoint file's integers (a delta's kept files have none), and where its records start; throws when its integers do not add up. */
+function slotsAt(f: CheckpointFile): { at: number[]; end: number } {
+  let x = 1 + 4 * f.head.ownerRows;
+  const at: number[] = [];
+  for (const g of f.head.files) {
+    at.push(x);
+    if (g.same === undefined) x += g.lines;
+  }
+  if (f.ints.length !== x + RECORD_INTS * f.head.records) throw new Error('the integers do not add up');
+  return { at, end: x };
+}
+
+/** Whether each row of a checkpoint file (numbered from `first`) names a patch and a line, and an older row as its `prev`. */
+function rowsCheck(f: CheckpointFile, first: number, patches: number): boolean {
+  const ints = f.ints;
+  const end = first + f.head.ownerRows;
+  for (let r = first, x = 1; r < end; r++, x += 4) {
+    const pi = ints[x]!;
+    const prev = ints[x + 3]!;
+    if (pi < 0 || pi >= patches || prev >= r || ints[x + 1]! < 0) return false;
+  }
+  return true;
+}
+
+/** A checkpoint file's records (from `at`), checked: each names a patch and commits of its file; throws when one does not. */
+function recordsCheck(f: CheckpointFile, at: number, patchIndex: (x: number) => number): { f: CheckpointFile; at: number; commits: string[] } {
+  const commits = f.head.commits === '' ? [] : f.head.commits.split('\n');
+  const ints = f.ints;
+  const n = commits.length;
+  for (let r = 0, count = f.head.records, x = at; r < count; r++, x += RECORD_INTS) {
+    patchIndex(ints[x]!);
+    if (ints[x + 1]! >= n || ints[x + 3]! >= n || ints[x + 4]! >= n || ints[x + 5]! >= n) throw new Error('commit index out of range');
+  }
+  return { f, at, commits };
 }
 
 /** Which commits of this pass to keep for checkpoints. */
@@ -705,7 +816,10 @@ export function saveCheckpoints(repo: Repo, h: History, patches: Patch[], key: A
     // that go to keep KEEP_FILES.
     const writes = [...pass.keep].filter((c) => pass.states.has(c) && (c === h.at || pass.recordsAt.has(c)));
     const targets = new Set(writes.map((c) => `${c}${CHECKPOINT_EXT}`));
-    const spare = beyondNewest(repo, names.filter((n) => CHECKPOINT_NAME.test(n) && !targets.has(n)), KEEP_FILES - writes.length);
+    // The full checkpoint a delta written now may extend stays, one of the KEEP_FILES.
+    const base = resumed ? `${resumed.full.commit}${CHECKPOINT_EXT}` : null;
+    const keepBase = base !== null && !targets.has(base) && names.includes(base) ? 1 : 0;
+    const spare = beyondNewest(repo, names.filter((n) => CHECKPOINT_NAME.test(n) && !targets.has(n) && n !== base), KEEP_FILES - writes.length - keepBase);
     for (const commit of writes) {
       const recs = commit === h.at ? records : pass.recordsAt.get(commit)!;
       const target = path.join(dir(repo), `${commit}${CHECKPOINT_EXT}`);
@@ -736,7 +850,14 @@ function beyondNewest(repo: Repo, names: string[], keep: number): string[] {
   return byAge.slice(Math.max(keep, 0)).map(({ n }) => n);
 }
 
-function encode(commit: string, h: History, patches: Patch[], listName: string, key: AnchorKey, anchorsAt: AnchorsAt, state: LineState, records: PatchRecords, resumed: Checkpoint | null): CheckpointFile {
+/** A delta is written while it is at most this share of its base's integers; past it, a full checkpoint. */
+const DELTA_SHARE = 0.25;
+
+/**
+ * The checkpoint at `commit`: the tip's after an update as a delta of the full checkpoint it
+ * resumed from (or extends), while that is small; else full.
+ */
+function encode(commit: string, h: History, patches: Patch[], listName: string, key: AnchorKey, anchorsAt: AnchorsAt, state: LineState, records: PatchRecords, resumed: Checkpoint | null): Omit<CheckpointFile, 'sum'> {
   const base = resumed?.rows ?? null;
   // The tip's history is the whole walk.
   const done: CommitSet = commit === h.at ? h.commits : ancestorsIn(h.commits, commit);
@@ -749,6 +870,9 @@ function encode(commit: string, h: History, patches: Patch[], listName: string, 
   // is; after new events they are mapped (a row's patch, an integer each: no owner is made). Rows no
   // file uses any more stay until they are as many as the slots, then all is written anew.
   const keep = base && base.count <= 2 * slotCount + 1024 ? base : null;
+  // The full checkpoint a delta would extend: the tip's, with the rows and patch list kept (and the
+  // records that changed since that checkpoint's noted).
+  const full = commit === h.at && keep?.patchList && records.tracked ? resumed!.full : null;
   const ids = new Map<Owner, number>();
   const rows: number[] = [];
   let ownerRows = keep ? keep.count : 0;
@@ -764,14 +888,23 @@ function encode(commit: string, h: History, patches: Patch[], listName: string, 
     return id;
   };
   const slots: (Int32Array | number[])[] = [];
+  // The index of the full checkpoint's file each file keeps the slots of (-1: none).
+  const sameAs: number[] = [];
+  let ownSlots = 0;
   const files = [...state.files].map(([path, f]) => {
-    const copied = keep && f instanceof StoredFileState && !f.made ? f.slotsIn(keep) : null;
+    const stored = keep && f instanceof StoredFileState && !f.made ? f : null;
+    const copied = stored?.slotsIn(keep!) ?? null;
     const own = copied ?? f.owners.map((o) => (o ? enc(o) : -1));
     slots.push(own);
+    const same = full && copied ? stored!.baseFile : -1;
+    sameAs.push(same);
+    if (same < 0) ownSlots += own.length;
     let owned = 0;
     for (let j = 0; j < own.length; j++) if (own[j]! >= 0) owned++;
     return { path, oid: f.oid, lines: own.length, owned, watch: f.watch };
   });
+  // A delta's records: those set since its base's were read.
+  const delta = full !== null && 1 + 4 * (ownerRows - full.rows) + ownSlots + RECORD_INTS * records.touchedCount <= DELTA_SHARE * full.size;
   // The commits the records name, in the order first named: each as the file's index of it.
   const commits: string[] = [];
   const fileIndex = new Int32Array(records.commitCount).fill(-1);
@@ -780,32 +913,55 @@ function encode(commit: string, h: History, patches: Patch[], listName: string, 
     if (fileIndex[x]! < 0) fileIndex[x] = commits.push(records.commitAt(x)) - 1;
     return fileIndex[x]!;
   };
-  const recs = new Int32Array(RECORD_INTS * records.size);
+  const recs = new Int32Array(RECORD_INTS * (delta ? records.touchedCount : records.size));
   let recInts = 0;
-  records.eachRecorded((i, removal, flags, change, revived, comeback) => {
+  const putRecord = (i: number, removal: number, flags: number, change: number, revived: number, comeback: number) => {
     recs[recInts++] = i;
     recs[recInts++] = C(removal);
     recs[recInts++] = flags;
     recs[recInts++] = C(change);
     recs[recInts++] = C(revived);
     recs[recInts++] = C(comeback);
-  });
+  };
+  if (delta) records.eachTouched(putRecord);
+  else records.eachRecorded(putRecord);
   const unknown: [number, string][] = [...records.unknowns].sort((a, b) => a[0] - b[0]);
-  const ints = new Int32Array(1 + 4 * ownerRows + slotCount + recInts);
+  // Rows from the base's on (a delta), or all.
+  const firstRow = delta ? full!.rows : 0;
+  const keptRows = keep ? keep.count - firstRow : 0;
+  const ints = new Int32Array(1 + 4 * (ownerRows - firstRow) + (delta ? ownSlots : slotCount) + recInts);
   ints[0] = BYTE_ORDER_MARK;
   let x = 1;
   if (keep) {
-    ints.set(keep.ints.subarray(1, 1 + 4 * keep.count), x);
-    if (!keep.patchList) for (let r = x, end = x + 4 * keep.count; r < end; r += 4) ints[r] = keep.patchIndex(ints[r]!);
-    x += 4 * keep.count;
+    keep.copyInto(ints, x, firstRow);
+    if (!keep.patchList) for (let r = x, end = x + 4 * keptRows; r < end; r += 4) ints[r] = keep.patchIndex(ints[r]!);
+    x += 4 * keptRows;
   }
   ints.set(rows, x);
   x += rows.length;
-  for (const own of slots) {
-    ints.set(own, x);
-    x += own.length;
+  for (let i = 0; i < slots.length; i++) {
+    if (delta && sameAs[i]! >= 0) continue;
+    ints.set(slots[i]!, x);
+    x += slots[i]!.length;
   }
   ints.set(recs.subarray(0, recInts), x);
+  if (delta) files.forEach((f, i) => sameAs[i]! >= 0 && Object.assign(f, { same: sameAs[i]! }));
   const gone = state.gone?.size ? [...state.gone].map(([path, watch]) => ({ path, watch })) : undefined;
-  return { head: { v: CACHE_VERSION, commit, patchList: listName, patchCount: patches.length, anchors, trail: key.trail, refound: key.refoundInside(done), ownerRows, files, ...(gone ? { gone } : {}), commits: commits.join('\n'), records: recInts / RECORD_INTS, unknown }, ints };
+  const head: CheckpointHead = {
+    v: CACHE_VERSION,
+    commit,
+    patchList: listName,
+    patchCount: patches.length,
+    anchors,
+    trail: key.trail,
+    refound: key.refoundInside(done),
+    ownerRows: ownerRows - firstRow,
+    files,
+    ...(gone ? { gone } : {}),
+    commits: commits.join('\n'),
+    records: recInts / RECORD_INTS,
+    unknown,
+    ...(delta ? { base: { commit: full!.commit, sum: full!.sum, rows: full!.rows } } : {}),
+  };
+  return { head, ints };
 }

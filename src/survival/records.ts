@@ -23,6 +23,8 @@ export class PatchRecords {
   readonly #comeback: Int32Array;
   /** Why a patch cannot be judged, for the few that cannot. */
   readonly #unknown: Map<number, string>;
+  /** 1 for each patch whose record was set since `track` (null: not tracked). */
+  #touched: Uint8Array | null = null;
 
   constructor(
     /** How many patches. */
@@ -100,16 +102,20 @@ export class PatchRecords {
 
   /** Sets patch p's removal (a null commit: none). */
   setRemoval(p: number, commit: string | null, fileDeleted = false, revert = false): void {
+    this.#touch(p);
     this.#removal[p] = this.#indexOf(commit);
     this.#flags[p] = commit === null ? 0 : (fileDeleted ? FILE_DELETED : 0) | (revert ? REVERT : 0);
   }
   setChange(p: number, commit: string | null): void {
+    this.#touch(p);
     this.#change[p] = this.#indexOf(commit);
   }
   setRevived(p: number, commit: string | null): void {
+    this.#touch(p);
     this.#revived[p] = this.#indexOf(commit);
   }
   setComeback(p: number, commit: string | null): void {
+    this.#touch(p);
     this.#comeback[p] = this.#indexOf(commit);
   }
   /** Marks a patch as one that cannot be judged, for `reason`, unless it already is (the first reason stays). */
@@ -137,6 +143,29 @@ export class PatchRecords {
       if (r >= 0 || ch >= 0 || rv >= 0 || cb >= 0) visit(p, r, this.#flags[p]!, ch, rv, cb);
     }
   }
+  #touch(p: number): void {
+    if (this.#touched) this.#touched[p] = 1;
+  }
+  /** From now on, note each patch whose record is set (`eachTouched`). */
+  track(): void {
+    this.#touched = new Uint8Array(this.size);
+  }
+  /** Whether `track` was called (on these records: a copy does not track). */
+  get tracked(): boolean {
+    return this.#touched !== null;
+  }
+  /** Each patch whose record was set since `track` (to the same value or not), in patch order, as `eachRecorded` gives it (-1s: none). */
+  eachTouched(visit: (p: number, removal: number, flags: number, change: number, revived: number, comeback: number) => void): void {
+    const t = this.#touched;
+    if (!t) return;
+    for (let p = 0; p < this.size; p++) if (t[p]) visit(p, this.#removal[p]!, this.#flags[p]!, this.#change[p]!, this.#revived[p]!, this.#comeback[p]!);
+  }
+  /** How many patches `eachTouched` visits. */
+  get touchedCount(): number {
+    let n = 0;
+    if (this.#touched) for (let p = 0; p < this.size; p++) n += this.#touched[p]!;
+    return n;
+  }
   /** How many commits the table holds (indexes are below it). */
   get commitCount(): number {
     return this.#commits.length;
@@ -157,6 +186,7 @@ export class PatchRecords {
   put(p: number, table: Int32Array, removal: number, flags: number, change: number, revived: number, comeback: number): void {
     const n = table.length;
     if (removal >= n || change >= n || revived >= n || comeback >= n) throw new Error('commit index out of range');
+    this.#touch(p);
     this.#removal[p] = removal < 0 ? -1 : table[removal]!;
     this.#flags[p] = removal < 0 ? 0 : flags & (FILE_DELETED | REVERT);
     this.#change[p] = change < 0 ? -1 : table[change]!;

@@ -899,8 +899,9 @@ function encode(commit: string, h: History, patches: Patch[], listName: string, 
     const same = full && copied ? stored!.baseFile : -1;
     sameAs.push(same);
     if (same < 0) ownSlots += own.length;
-    let owned = 0;
-    for (let j = 0; j < own.length; j++) if (own[j]! >= 0) owned++;
+    // (A copied file's count was checked against its slots when they were read.)
+    let owned = copied ? stored!.owned : 0;
+    if (!copied) for (let j = 0; j < own.length; j++) if (own[j]! >= 0) owned++;
     return { path, oid: f.oid, lines: own.length, owned, watch: f.watch };
   });
   // A delta's records: those set since its base's were read.

@@ -519,13 +519,17 @@ export class ForwardPass {
     }
     newOid ??= await this.blobAt(c.tree, t);
     if (!newOid) return null;
+    // The old texts read while the new one is: a loose object's read waits on its hash, computed
+    // off the main thread. (Each is awaited below; a failure is thrown there.)
+    const olds = srcs.map((s) => (s ? (s.fs ? this.text(s.fs) : this.lines(s.oid)) : null));
+    for (const o of olds) o?.catch(() => {});
     const text = await this.lines(newOid);
     const n = text.lines.length;
     const owners: (Owner | null | undefined)[] = new Array(n).fill(undefined);
     const sides: { src: Source; old: Lines; hunks: LineHunk[]; kept: Uint8Array }[] = [];
-    for (const s of srcs) {
+    for (const [x, s] of srcs.entries()) {
       if (!s) continue;
-      const old = s.fs ? await this.text(s.fs) : await this.lines(s.oid);
+      const old = await olds[x]!;
       const hunks = diffLines(old, text);
       const kept = new Uint8Array(old.lines.length);
       let i = 0;

@@ -531,6 +531,19 @@ describe('the kept fold of a trail', () => {
     const name = want.name!;
     expect(loadFold(await s.repo(), name)).not.toBeNull();
     expect(reading(await trail(s))).toEqual(want);
+    // Its steps are decoded when first read: what the survival pass reads of a trail whose patches
+    // are all anchored (the patches in order, their anchors, by id) reads none.
+    const lazy = await trail(s);
+    const stepsRead = () => [...lazy.traces.values()].filter((t) => !Object.getOwnPropertyDescriptor(t, 'steps')!.get).length;
+    orderedPatches(lazy);
+    orderedIndexOf(lazy)(want.ordered[0]!.patchId);
+    recordedAnchors(lazy);
+    void lazy.anchors;
+    expect(stepsRead()).toBe(0);
+    // Any trace's read decodes them all.
+    expect(lazy.traces.get('t2')!.steps.map((x) => x.stepId)).toEqual(['u1', 'u2']);
+    expect(stepsRead()).toBe(lazy.traces.size);
+    expect(reading(lazy)).toEqual(want);
     // Its step ids are made when read, in place, as the fold has them.
     const keptTrail = await trail(s);
     expect(Object.keys(keptTrail.traces.get('t1')!.steps[0]!)).toEqual(Object.keys(foldTrail(t1).traces.get('t1')!.steps[0]!).filter((k) => k in keptTrail.traces.get('t1')!.steps[0]!));

@@ -6,7 +6,8 @@ import { openToRead, overwriteFileSync, readAt } from '../git/fs.js';
 import type { Anchor, Patch } from '../model/events.js';
 import type { RecordStream } from './binary-json.js';
 import { openEventsFileAt, type EventsFile } from './log.js';
-import { SEALED_HEAD, sealValueAndInts, unsealValueAndInts } from './sealed.js';
+import { align4, SEALED_HEAD, sealValueAndInts, unsealValueAndInts } from './sealed.js';
+import { decodeBinaryJson, encodeBinaryJson } from './binary-json.js';
 import { StoredAnchor } from './stored-anchor.js';
 import { corruptError } from '../errors.js';
 import { StoredPatch, withUnattributed } from './stored-patch.js';
@@ -21,13 +22,16 @@ import type { Places, Step, Trace } from './trail.js';
  * read from. Those files are opened as they are now, and each patch and anchor is made from its
  * place there, as the decode made it (`recordAt`).
  *
+ * The steps (a thousand steps of a long trail take a millisecond or more to decode) are decoded when
+ * first read: the survival engine reads few or none.
+ *
  * Derived data, never the only copy: a fold is used only under the name of the events it folded
  * (the trace refs and their tips: new events, a new name) and while each events file it names has
  * the sum and size it had (a file written again since is another file). Anything else, and the
  * trail is read and folded from its events.
  */
 const MAGIC = 'OTFD';
-const FORMAT = 2;
+const FORMAT = 3;
 /**
  * A sealed value and integers (`sealValueAndInts`): the head below, then the columns. Its lead is
  * the name of the events folded (40 characters: a fold of other events is told without reading
@@ -107,8 +111,13 @@ export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: F
     if (!putAnchor(a, y, y + 1)) return;
     y += 2;
   }
-  // Steps without their ids (the places say which patches), the key kept where it is.
-  const traces = [...parts.traces.values()].map((t) => ({ ...t, steps: t.steps.map((s) => ({ ...s, patchIds: null })) }));
+  // The steps without their ids (the places say which patches), the key kept where it is, as binary
+  // JSON after the columns; each trace says how many of them are its own.
+  const stepBytes = encodeBinaryJson(steps.map((s) => ({ ...s, patchIds: null })));
+  const withSteps = new Int32Array(ints.length + (align4(stepBytes.length) >> 2));
+  withSteps.set(ints);
+  Buffer.from(withSteps.buffer).set(stepBytes, 4 * ints.length);
+  const traces = [...parts.traces.values()].map((t) => ({ ...t, steps: t.steps.length }));
   const head = {
     v: FORMAT,
     files: files.map((f) => [path.basename(f.path), f.sum, f.size]),
@@ -116,14 +125,15 @@ export function saveFold(repo: Repo, name: string, files: EventsFile[], parts: F
     steps: steps.length,
     placed,
     anchors: m,
+    stepBytes: stepBytes.length,
     unattributed,
     traces,
   };
   try {
     // In place: a reader that catches it half written refuses it by its sum, and folds the events.
-    overwriteFileSync(foldFile(repo), sealValueAndInts(MAGIC, head, ints, Buffer.from(name, 'latin1')));
-    // The fold of the format before (without every anchor) goes.
-    fs.rmSync(path.join(path.dirname(foldFile(repo)), `fold.v${FORMAT - 1}.bin`), { force: true });
+    overwriteFileSync(foldFile(repo), sealValueAndInts(MAGIC, head, withSteps, Buffer.from(name, 'latin1')));
+    // The folds of the formats before go.
+    for (let v = 1; v < FORMAT; v++) fs.rmSync(path.join(path.dirname(foldFile(repo)), `fold.v${v}.bin`), { force: true });
   } catch {
     /* the fold is optional */
   }
@@ -136,8 +146,11 @@ interface FoldHead {
   steps: number;
   placed: number;
   anchors: number;
+  /** The length of the steps' binary JSON, after the columns. */
+  stepBytes: number;
   unattributed: [number, string][];
-  traces: Trace[];
+  /** Each trace, with the count of its steps for its steps. */
+  traces: (Omit<Trace, 'steps'> & { steps: number })[];
 }
 
 /** The bytes of a fold file of the events named `name` (its name read first, the rest only then); null when absent or of others; throws when it ends early. */
@@ -168,9 +181,10 @@ function readFold(repo: Repo, name: string): KeptFold | null {
   if (!read) return null;
   const head = read.value as FoldHead;
   if (head?.v !== FORMAT) return null;
-  const { patches: n, steps: stepCount, placed, anchors: m } = head;
+  const { patches: n, steps: stepCount, placed, anchors: m, stepBytes } = head;
   const { ints } = read;
-  if (!Number.isInteger(m) || m < 0 || ints.length !== 5 * n + stepCount + placed + 2 * m) return null;
+  const columns = 5 * n + stepCount + placed + 2 * m;
+  if (!Number.isInteger(m) || m < 0 || !Number.isInteger(stepBytes) || stepBytes < 0 || ints.length !== columns + (align4(stepBytes) >> 2)) return null;
   const events = path.join(otDataDir(repo), 'events');
   const files: EventsFile[] = [];
   for (const [file, sum, size] of head.files) {
@@ -214,33 +228,59 @@ function readFold(repo: Repo, name: string): KeptFold | null {
     if (!(at >= 0 && at < n) || seen[at]) return null;
     seen[at] = 1;
   }
+  // Each step's count of places (-1: none listed) and its places, checked now.
+  const counts = ints.subarray(5 * n, 5 * n + stepCount);
+  let listed = 0;
+  for (let i = 0; i < stepCount; i++) listed += Math.max(counts[i]!, 0);
+  if (listed !== placed || head.traces.reduce((k, t) => k + t.steps, 0) !== stepCount) return null;
+  const stepPlaceList = ints.subarray(5 * n + stepCount, 5 * n + stepCount + placed);
+  for (let i = 0; i < placed; i++) if (!(stepPlaceList[i]! >= 0 && stepPlaceList[i]! < n)) return null;
+  // The traces, each with its steps decoded when first read (any trace's: all of them at once).
   const traces = new Map<string, Trace>();
-  const stepPlaces = new Map<Step, Places>();
-  let x = 5 * n;
-  let y = x + stepCount;
-  for (const t of head.traces) {
-    traces.set(t.traceId, t);
-    for (const step of t.steps) {
-      if (x >= 5 * n + stepCount) return null;
-      const count = ints[x++]!;
-      // Its ids from its patches: the strings are the ones every command reads (a survival report
-      // names each patch), so only the lists are made here.
-      const ids: string[] = new Array(Math.max(count, 0));
-      step.patchIds = ids;
-      if (count < 0) continue;
-      if (y + count > ints.length) return null;
-      const places = ints.subarray(y, (y += count));
-      for (let i = 0; i < count; i++) {
-        const at = places[i]!;
-        if (!(at >= 0 && at < n)) return null;
-        ids[i] = list[at]!.patchId;
+  // Each trace and how many of the steps are its own, in the order of the steps.
+  const stepCounts: [Trace, number][] = [];
+  let stepPlaces: Map<Step, Places> | null = null;
+  const decodeSteps = (): Map<Step, Places> => {
+    if (stepPlaces) return stepPlaces;
+    const bytes = Buffer.from(ints.buffer, ints.byteOffset + 4 * columns, stepBytes);
+    const all = decodeBinaryJson(bytes) as Step[];
+    if (!Array.isArray(all) || all.length !== stepCount) throw corruptError(`the trail's fold ${foldFile(repo)} does not hold the steps it counts; remove it and run the command again`);
+    const made = new Map<Step, Places>();
+    let k = 0;
+    let y = 0;
+    for (const [t, ownCount] of stepCounts) {
+      const own = all.slice(k, (k += ownCount));
+      for (const [j, step] of own.entries()) {
+        const count = counts[k - own.length + j]!;
+        // Its ids from its patches: the strings are the ones every command reads (a survival report
+        // names each patch), so only the lists are made here.
+        const ids: string[] = new Array(Math.max(count, 0));
+        step.patchIds = ids;
+        if (count < 0) continue;
+        const places = stepPlaceList.subarray(y, (y += count));
+        for (let i = 0; i < count; i++) ids[i] = list[places[i]!]!.patchId;
+        made.set(step, places);
       }
-      stepPlaces.set(step, places);
+      Object.defineProperty(t, 'steps', { value: own, writable: true, enumerable: true, configurable: true });
     }
+    return (stepPlaces = made);
+  };
+  for (const h of head.traces) {
+    if (!Number.isInteger(h.steps) || h.steps < 0 || traces.has(h.traceId)) return null;
+    const t: Trace = { ...h, steps: [] };
+    Object.defineProperty(t, 'steps', {
+      get: () => {
+        decodeSteps();
+        return t.steps;
+      },
+      enumerable: true,
+      configurable: true,
+    });
+    traces.set(t.traceId, t);
+    stepCounts.push([t, h.steps]);
   }
-  if (x !== 5 * n + stepCount || y !== 5 * n + stepCount + placed) return null;
   // Every anchor's file checked now; each is made from its place when first asked for.
-  const anchorPlaces = ints.subarray(y);
+  const anchorPlaces = ints.subarray(5 * n + stepCount + placed, columns);
   for (let k = 0; k < anchorPlaces.length; k += 2) fileAt(anchorPlaces[k]!);
   const anchors = (): Anchor[] => {
     const out: Anchor[] = new Array(m);
@@ -251,5 +291,15 @@ function readFold(repo: Repo, name: string): KeptFold | null {
     }
     return out;
   };
-  return { traces, list, anchorOf, stepPlaces, order, files, anchors };
+  return {
+    traces,
+    list,
+    anchorOf,
+    get stepPlaces() {
+      return decodeSteps();
+    },
+    order,
+    files,
+    anchors,
+  };
 }

@@ -241,7 +241,16 @@ export async function loadTrail(repo: Repo): Promise<Trail> {
   const current = await currentTrailName(repo);
   const kept = loadFold(repo, current);
   if (kept) {
-    const f: Folded = { list: kept.list, index: null, anchorOf: kept.anchorOf, stepPlaces: kept.stepPlaces, anchors: kept.anchors };
+    // (The steps' places are read when first asked for: the steps are decoded then.)
+    const f: Folded = {
+      list: kept.list,
+      index: null,
+      anchorOf: kept.anchorOf,
+      get stepPlaces() {
+        return kept.stepPlaces;
+      },
+      anchors: kept.anchors,
+    };
     const trail = trailOf(kept.traces, f, () => keptEvents(kept.files), current);
     ordered.set(trail, orderFrom(f, kept.order));
     return trail;

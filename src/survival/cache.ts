@@ -457,8 +457,6 @@ interface FullBase {
   sum: number;
   /** Its integers (a delta larger than a share of them is written full). */
   size: number;
-  /** Its rows. */
-  rows: number;
 }
 
 /**
@@ -752,7 +750,7 @@ function tryLoad(repo: Repo, commit: string, h: History, patches: Patch[], index
     state: gone ? { files, gone } : { files },
     rows,
     anchors: file.anchors,
-    full: { commit: full.head.commit, sum: full.sum, size: full.ints.length, rows: full.head.ownerRows },
+    full: { commit: full.head.commit, sum: full.sum, size: full.ints.length },
   };
 }
 
@@ -904,8 +902,11 @@ function encode(commit: string, h: History, patches: Patch[], listName: string, 
     if (!copied) for (let j = 0; j < own.length; j++) if (own[j]! >= 0) owned++;
     return { path, oid: f.oid, lines: own.length, owned, watch: f.watch };
   });
-  // A delta's records: those set since its base's were read.
-  const delta = full !== null && 1 + 4 * (ownerRows - full.rows) + ownSlots + RECORD_INTS * records.touchedCount <= DELTA_SHARE * full.size;
+  // A delta's rows: those after its base's (the kept rows' first segment). Its records: those set
+  // since its base's were read.
+  const baseRows = full ? keep!.baseCount : 0;
+  const touched = full ? records.touchedCount : 0;
+  const delta = full !== null && 1 + 4 * (ownerRows - baseRows) + ownSlots + RECORD_INTS * touched <= DELTA_SHARE * full.size;
   // The commits the records name, in the order first named: each as the file's index of it.
   const commits: string[] = [];
   const fileIndex = new Int32Array(records.commitCount).fill(-1);
@@ -914,7 +915,7 @@ function encode(commit: string, h: History, patches: Patch[], listName: string, 
     if (fileIndex[x]! < 0) fileIndex[x] = commits.push(records.commitAt(x)) - 1;
     return fileIndex[x]!;
   };
-  const recs = new Int32Array(RECORD_INTS * (delta ? records.touchedCount : records.size));
+  const recs = new Int32Array(RECORD_INTS * (delta ? touched : records.size));
   let recInts = 0;
   const putRecord = (i: number, removal: number, flags: number, change: number, revived: number, comeback: number) => {
     recs[recInts++] = i;
@@ -928,7 +929,7 @@ function encode(commit: string, h: History, patches: Patch[], listName: string, 
   else records.eachRecorded(putRecord);
   const unknown: [number, string][] = [...records.unknowns].sort((a, b) => a[0] - b[0]);
   // Rows from the base's on (a delta), or all.
-  const firstRow = delta ? full!.rows : 0;
+  const firstRow = delta ? baseRows : 0;
   const keptRows = keep ? keep.count - firstRow : 0;
   const ints = new Int32Array(1 + 4 * (ownerRows - firstRow) + (delta ? ownSlots : slotCount) + recInts);
   ints[0] = BYTE_ORDER_MARK;
@@ -962,7 +963,7 @@ function encode(commit: string, h: History, patches: Patch[], listName: string, 
     commits: commits.join('\n'),
     records: recInts / RECORD_INTS,
     unknown,
-    ...(delta ? { base: { commit: full!.commit, sum: full!.sum, rows: full!.rows } } : {}),
+    ...(delta ? { base: { commit: full!.commit, sum: full!.sum, rows: baseRows } } : {}),
   };
   return { head, ints };
 }

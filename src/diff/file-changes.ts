@@ -20,7 +20,7 @@ export interface FileDiff {
 }
 
 /** git's default: a rename needs at least 50% similarity. */
-export const RENAME_SIMILARITY = 0.5;
+const RENAME_SIMILARITY = 0.5;
 /** Past this many deleted × added pairs, only exact renames are looked for (git's rename limit idea). */
 const RENAME_PAIR_LIMIT = 250_000;
 

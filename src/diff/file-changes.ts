@@ -1,5 +1,6 @@
 import type { Repo } from '../git/repo.js';
-import { isBinary, MODE, readBlob } from '../git/objects.js';
+import { MODE } from '../git/object-format.js';
+import { isBinary, readBlob } from '../git/objects.js';
 import { diffTrees, type TreeDelta } from '../git/tree-diff.js';
 import { diffLines, splitLines, textSimilarity, type LineHunk, type Lines } from './lines.js';
 import type { FileChange } from '../model/events.js';

@@ -1,4 +1,5 @@
-import { readCommit, type Commit } from './objects.js';
+import type { Commit } from './object-format.js';
+import { readCommit } from './objects.js';
 import type { Repo } from './repo.js';
 
 /**

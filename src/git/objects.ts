@@ -1,21 +1,9 @@
-import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
 import { gitArgs, type Repo } from './repo.js';
 import { atomicWriteFileSync, closeHeld, gitFs, keepOpenWith, openToRead, readAt, sync } from './fs.js';
-
-export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
-export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
-export const MODE = { file: '100644', exec: '100755', symlink: '120000', tree: '40000', gitlink: '160000' } as const;
-
-/** The object id git gives `content` of `type` (SHA-1 of the header and the bytes). */
-export function hashObject(type: ObjectType, content: Uint8Array): string {
-  const h = createHash('sha1');
-  h.update(`${type} ${content.length}\0`);
-  h.update(content);
-  return h.digest('hex');
-}
+import { BadObjectError, EMPTY_TREE, hashObject, openLooseObject, parseCommit, parseTree, renderCommit, tagTarget, unwrapObject, type Commit, type ObjectType, type Person, type ReadTreeEntry } from './object-format.js';
 
 /**
  * Writes an object and returns its id. We hash and deflate with node (fast, synchronous) and hand
@@ -33,36 +21,6 @@ export async function writeObject(repo: Repo, type: ObjectType, content: Uint8Ar
   wrapped.set(content, header.length);
   await git.writeObject({ fs: fast ? writeFs : repo.fs, gitdir: repo.commonDir, type, object: deflateSync(wrapped, { level: 1 }), format: 'deflated', oid });
   return oid;
-}
-
-export interface TreeEntry {
-  mode: string;
-  /** Entry name as raw bytes (paths need not be UTF-8). */
-  name: Buffer;
-  oid: string;
-}
-
-/** Git's tree order: byte order of names, with trees compared as if their name ended in '/'. */
-export function compareTreeEntries(a: TreeEntry, b: TreeEntry): number {
-  const ka = a.mode === MODE.tree ? Buffer.concat([a.name, Buffer.from('/')]) : a.name;
-  const kb = b.mode === MODE.tree ? Buffer.concat([b.name, Buffer.from('/')]) : b.name;
-  return Buffer.compare(ka, kb);
-}
-
-/** The bytes of a tree object for already-sorted entries (one allocation: snapshots encode many). */
-export function encodeTree(entries: TreeEntry[]): Buffer {
-  let size = 0;
-  for (const e of entries) size += e.mode.length + 1 + e.name.length + 1 + 20;
-  const out = Buffer.allocUnsafe(size);
-  let off = 0;
-  for (const e of entries) {
-    off += out.write(e.mode, off, 'latin1');
-    out[off++] = 0x20;
-    off += e.name.copy(out, off);
-    out[off++] = 0;
-    off += out.write(e.oid, off, 'hex');
-  }
-  return out;
 }
 
 const NO_FILE = Promise.reject(Object.assign(new Error('no such file'), { code: 'ENOENT' }));
@@ -550,16 +508,37 @@ function boundedObjectCache(limit: number): object {
   );
 }
 
-export async function readBlob(repo: Repo, oid: string): Promise<Buffer> {
-  const { blob } = await withReadClient(repo, (a) => git.readBlob({ ...a, oid }));
-  return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+/**
+ * An object's type and content. isomorphic-git finds it and reads its bytes (a packed object comes
+ * out inflated); a loose one is inflated and checked against its id here (`openLooseObject`).
+ */
+async function readObjectContent(repo: Repo, oid: string): Promise<{ type: string; content: Buffer }> {
+  const r = await withReadClient(repo, (a) => git.readObject({ ...a, oid, format: 'deflated' }));
+  const bytes = r.object as Uint8Array;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (r.format === 'deflated') return openLooseObject(oid, buf);
+  // The empty tree, which isomorphic-git knows without reading it.
+  if (r.format === 'wrapped') return unwrapObject(oid, buf);
+  return { type: r.type, content: buf };
 }
 
-export interface ReadTreeEntry {
-  mode: string;
-  path: string;
-  oid: string;
-  type: 'blob' | 'tree' | 'commit';
+/** Tags peeled on the way to an object of type `want` (and a commit to its tree, when a tree is wanted). */
+const PEELS = 16;
+/** The content of `oid` as an object of type `want`, peeling tags (and a commit, for a tree) as isomorphic-git's reads did. */
+async function readAs(repo: Repo, oid: string, want: 'blob' | 'tree' | 'commit'): Promise<{ oid: string; content: Buffer }> {
+  let at = oid;
+  for (let i = 0; i < PEELS; i++) {
+    const { type, content } = await readObjectContent(repo, at);
+    if (type === want) return { oid: at, content };
+    if (type === 'tag') at = tagTarget(at, content);
+    else if (type === 'commit' && want === 'tree') at = parseCommit(at, content).tree;
+    else throw new BadObjectError(oid, at === oid ? `is a ${type}, not a ${want}` : `leads to ${at}, a ${type}, not a ${want}`);
+  }
+  throw new BadObjectError(oid, `is a chain of more than ${PEELS} tags`);
+}
+
+export async function readBlob(repo: Repo, oid: string): Promise<Buffer> {
+  return (await readAs(repo, oid, 'blob')).content;
 }
 
 /** A tree's entries, parsed once per command (callers get their own array; the entries are shared and frozen). */
@@ -593,28 +572,12 @@ async function treeOf(repo: Repo, oid: string): Promise<ParsedTree> {
   const memo = readClient(repo).trees;
   let t = memo.get(oid);
   if (!t) {
-    const { tree } = await withReadClient(repo, (a) => git.readTree({ ...a, oid }));
-    t = { entries: (tree as ReadTreeEntry[]).map((e) => Object.freeze(e)), byName: null };
+    const tree = await readAs(repo, oid, 'tree');
+    t = { entries: parseTree(tree.oid, tree.content).map((e) => Object.freeze(e)), byName: null };
     if (memo.size >= 100_000) memo.clear();
     memo.set(oid, t);
   }
   return t;
-}
-
-export interface Person {
-  name: string;
-  email: string;
-  timestamp: number;
-  timezoneOffset: number;
-}
-
-export interface Commit {
-  oid: string;
-  tree: string;
-  parents: string[];
-  message: string;
-  author: Person;
-  committer: Person;
 }
 
 /** A commit (read once per command: objects never change; callers get their own copy of the parents). */
@@ -622,8 +585,8 @@ export async function readCommit(repo: Repo, oid: string): Promise<Commit> {
   const memo = readClient(repo).commits;
   let c = memo.get(oid);
   if (!c) {
-    const { commit } = await withReadClient(repo, (a) => git.readCommit({ ...a, oid }));
-    c = { oid, tree: commit.tree, parents: commit.parent, message: commit.message, author: commit.author, committer: commit.committer };
+    const commit = await readAs(repo, oid, 'commit');
+    c = { ...parseCommit(commit.oid, commit.content), oid };
     if (memo.size >= 200_000) memo.clear();
     memo.set(oid, c);
   }
@@ -631,9 +594,8 @@ export async function readCommit(repo: Repo, oid: string): Promise<Commit> {
 }
 
 /**
- * Writes a commit. The bytes are exactly those isomorphic-git's `writeCommit` renders (headers,
- * a blank line, the message with CRs dropped, no leading newlines and one trailing newline); the
- * object goes through `writeObject`, pre-deflated, because isomorphic-git deflates through web
+ * Writes a commit. The bytes are exactly those isomorphic-git's `writeCommit` renders
+ * (`renderCommit`); the object goes through `writeObject`, pre-deflated, because isomorphic-git deflates through web
  * streams, whose first use loads node's fetch implementation (tens of milliseconds per command).
  */
 export async function writeCommit(
@@ -641,27 +603,6 @@ export async function writeCommit(
   c: { tree: string; parents: string[]; message: string; author: Person; committer?: Person },
 ): Promise<string> {
   return writeObject(repo, 'commit', Buffer.from(renderCommit(c), 'utf8'));
-}
-
-/** A commit object's text as isomorphic-git's GitCommit.render writes it (no signature). */
-export function renderCommit(c: { tree: string; parents: string[]; message: string; author: Person; committer?: Person }): string {
-  let text = `tree ${c.tree || EMPTY_TREE}\n`;
-  for (const p of c.parents) text += `parent ${p}\n`;
-  text += `author ${formatPerson(c.author)}\n`;
-  text += `committer ${formatPerson(c.committer ?? c.author)}\n`;
-  const message = c.message.replace(/\r/g, '').replace(/^\n+/, '').replace(/\n+$/, '') + '\n';
-  return `${text}\n${message}`;
-}
-
-function formatPerson(p: Person): string {
-  // isomorphic-git's offset is minutes behind UTC (Date#getTimezoneOffset): -0 and positive values are west.
-  let minutes = p.timezoneOffset;
-  const negated = minutes === 0 ? minutes : -minutes;
-  const sign = Math.sign(negated) || (Object.is(negated, -0) ? -1 : 1);
-  minutes = Math.abs(minutes);
-  const hours = Math.floor(minutes / 60);
-  minutes -= hours * 60;
-  return `${p.name} <${p.email}> ${p.timestamp} ${sign === -1 ? '-' : '+'}${String(hours).padStart(2, '0')}${String(minutes).padStart(2, '0')}`;
 }
 
 /** True when the object is in the repository (loose or packed). */

@@ -1,4 +1,5 @@
-import { readTree, readTreeIndex, type ReadTreeEntry } from './objects.js';
+import type { ReadTreeEntry } from './object-format.js';
+import { readTree, readTreeIndex } from './objects.js';
 import type { Repo } from './repo.js';
 
 /** One path whose entry differs between two trees (submodules appear as mode 160000). */
@@ -24,9 +25,9 @@ const NO_ENTRIES: ReadonlyMap<string, Readonly<ReadTreeEntry>> = new Map<string,
 
 async function walk(repo: Repo, a: string | null, b: string | null, prefix: string, out: TreeDelta[]): Promise<void> {
   if (a === b) return;
-  // Both read at once: a loose object's read waits on its hash, computed off the main thread.
-  const [ea, mb] = await Promise.all([a ? readTree(repo, a) : [], b ? readTreeIndex(repo, b) : NO_ENTRIES]);
+  const ea = a ? await readTree(repo, a) : [];
   const eb = b ? await readTree(repo, b) : [];
+  const mb = b ? await readTreeIndex(repo, b) : NO_ENTRIES;
   const seen = new Set<string>();
   for (const x of ea) {
     seen.add(x.path);

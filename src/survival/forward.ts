@@ -1,5 +1,6 @@
 import type { Repo } from '../git/repo.js';
-import { entryAtPath, isBinary, MODE, readBlob } from '../git/objects.js';
+import { MODE } from '../git/object-format.js';
+import { entryAtPath, isBinary, readBlob } from '../git/objects.js';
 import { diffTrees, type TreeDelta } from '../git/tree-diff.js';
 import { bigramProfile, diffLines, lineSimilarity, profileSimilarity, similarityBound, splitLines, type BigramProfile, type LineHunk, type Lines } from '../diff/lines.js';
 import { renameSources } from '../diff/file-changes.js';
@@ -519,17 +520,13 @@ export class ForwardPass {
     }
     newOid ??= await this.blobAt(c.tree, t);
     if (!newOid) return null;
-    // The old texts read while the new one is: a loose object's read waits on its hash, computed
-    // off the main thread. (Each is awaited below; a failure is thrown there.)
-    const olds = srcs.map((s) => (s ? (s.fs ? this.text(s.fs) : this.lines(s.oid)) : null));
-    for (const o of olds) o?.catch(() => {});
     const text = await this.lines(newOid);
     const n = text.lines.length;
     const owners: (Owner | null | undefined)[] = new Array(n).fill(undefined);
     const sides: { src: Source; old: Lines; hunks: LineHunk[]; kept: Uint8Array }[] = [];
-    for (const [x, s] of srcs.entries()) {
+    for (const s of srcs) {
       if (!s) continue;
-      const old = await olds[x]!;
+      const old = s.fs ? await this.text(s.fs) : await this.lines(s.oid);
       const hunks = diffLines(old, text);
       const kept = new Uint8Array(old.lines.length);
       let i = 0;

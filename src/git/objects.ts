@@ -537,6 +537,7 @@ async function readAs(repo: Repo, oid: string, want: 'blob' | 'tree' | 'commit')
   throw new BadObjectError(oid, `is a chain of more than ${PEELS} tags`);
 }
 
+/** A blob's bytes (a packed one's are shared with the command's object cache: do not change them). */
 export async function readBlob(repo: Repo, oid: string): Promise<Buffer> {
   return (await readAs(repo, oid, 'blob')).content;
 }

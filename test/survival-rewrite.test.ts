@@ -8,6 +8,7 @@ import { walkHistory, type History, type KnownHistory } from '../src/survival/hi
 import { loadHistory, saveHistory } from '../src/survival/cache.js';
 import { seal, unseal, unsealValueAndInts } from '../src/store/sealed.js';
 import * as fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 
@@ -608,6 +609,41 @@ describe('history walk', () => {
     // HEAD back on an older commit: walked again from the kept commits, no new read.
     s.git('reset', '-q', '--hard', 'HEAD~2');
     expect(await step()).toEqual([undefined, undefined]);
+  });
+
+  it('the kept walk is the walk, every commit as it was read: a merge, parents cut or missing, messages in any script, times past 2^32 and before 1970', async () => {
+    const s = make();
+    s.write('a.ts', 'export const a = 0;\n');
+    await s.commit('old root', HUMAN);
+    const old = s.head();
+    s.write('a.ts', 'export const a = 1;\n');
+    await s.commit('naïve café: Latin-1 only', HUMAN);
+    s.git('checkout', '-q', '-b', 'side');
+    s.write('side.ts', 'export const side = 1;\n');
+    await s.commit('側の変更 😀 (not Latin-1)', { name: 'Side', email: 'Side@Example.com' });
+    s.checkout('main');
+    s.write('b.ts', 'export const b = 1;\n');
+    await s.commit('main', HUMAN);
+    s.git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+    // Raw commits: a time past 2^32 seconds, one before 1970, a parent the repository does not have.
+    const raw = (body: string) => execFileSync('git', ['hash-object', '-w', '--literally', '-t', 'commit', '--stdin'], { cwd: s.dir, input: body, encoding: 'utf8' }).trim();
+    const tree = s.rev('HEAD^{tree}');
+    const future = raw(`tree ${tree}\nparent ${s.head()}\nauthor F <f@f> 5000000000 +0000\ncommitter F <f@f> 5000000001 +0000\n\nfuture\n`);
+    const past = raw(`tree ${tree}\nparent ${future}\nparent ${'ab'.repeat(20)}\nauthor P <p@p> -86400 -0130\ncommitter P <p@p> 4294967295 +0000\n\npast\n`);
+    for (const cutoff of [null, Number(s.git('show', '-s', '--format=%ct', old).trim()) + 1]) {
+      const repo = await s.repo();
+      const h = await walkHistory(repo, past, cutoff);
+      expect(h.missing).toEqual(new Set(['ab'.repeat(20)]));
+      expect(h.cut.size).toBe(cutoff === null ? 0 : 1);
+      saveHistory(repo, h, cutoff, null);
+      const kept = loadHistory(await s.repo())!;
+      expect(kept.cutoff).toBe(cutoff);
+      expect(shape(asHistory(kept))).toEqual(shape(h));
+      expect([...kept.commits.values()]).toEqual(h.order.map((o) => h.commits.get(o)));
+      const times = [...kept.commits.values()].flatMap((c) => [c.authorTime, c.commitTime]);
+      expect(times).toEqual(expect.arrayContaining([5000000000, 5000000001, -86400, 4294967295]));
+      expect([...kept.commits.values()].map((c) => c.message)).toEqual(expect.arrayContaining(['側の変更 😀 (not Latin-1)\n', 'naïve café: Latin-1 only\n']));
+    }
   });
 
   it('an update keeps only its new commits (the tail) until 16 have come, then the whole walk again; each update reads only its own commit', async () => {

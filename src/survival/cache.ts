@@ -36,7 +36,7 @@ import { StoredAnchor } from '../store/stored-anchor.js';
  * commits of the updates since it was written are in `history-tail.bin`, while they are few); and
  * `<name>.ids` the patch lists the checkpoints index patches by (`PatchList`).
  */
-export const CACHE_VERSION = 9;
+export const CACHE_VERSION = 10;
 const KEEP_FILES = 12;
 const DEPTHS = [0, 8, 64];
 
@@ -215,15 +215,135 @@ function readCheckpointFile(file: string): CheckpointFile | null {
 }
 
 /** The history of the last walk (commits never change: an update reads only the new ones). */
-interface HistoryFile {
+/**
+ * The history file (`sealValueAndInts`): a head in binary JSON and, as 32-bit integers, the columns
+ * of the walk's commits in its order. Their ids, trees and messages are each one string of the head
+ * (a commit's are slices of it), so reading a walk of a thousand commits makes their objects and
+ * little else: decoding them one value at a time took a millisecond of every update.
+ */
+interface HistoryHead {
   v: number;
   /** The walk's tip and cutoff, and the parents it could not open (`KnownHistory`). */
   at: string;
   cutoff: number | null;
   missing: string[];
   cut: string[];
-  /** In the walk's order. */
-  commits: HistCommit[];
+  /** The commits' count, and of the parents outside the walk (cut or missing) they name. */
+  count: number;
+  outside: number;
+  /** 40 hex digits each: the commits' ids, then their trees, then the parents outside the walk. */
+  ids: string;
+  /** The distinct author emails, and every message end to end (each commit's length is a column). */
+  emails: string[];
+  messages: string;
+}
+
+/**
+ * The columns after the head, each `count` long: the author email's index, the message's length,
+ * the parents' count, the author and commit times (each in two halves: seconds may pass 2^31), then
+ * every commit's parents: a commit's index, or `count` + the index of a parent outside the walk.
+ */
+const HISTORY_COLUMNS = 7;
+const TWO_32 = 2 ** 32;
+
+function encodeHistory(h: History, cutoff: number | null): Buffer {
+  const n = h.order.length;
+  const at = new Map<string, number>();
+  for (let i = 0; i < n; i++) at.set(h.order[i]!, i);
+  const outside = new Map<string, number>();
+  const emails = new Map<string, number>();
+  const cols = new Int32Array(HISTORY_COLUMNS * n);
+  const parents: number[] = [];
+  const ids: string[] = new Array(n);
+  const trees: string[] = new Array(n);
+  const messages: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = h.commits.get(h.order[i]!)!;
+    ids[i] = c.oid;
+    trees[i] = c.tree;
+    messages[i] = c.message;
+    let e = emails.get(c.authorEmail);
+    if (e === undefined) emails.set(c.authorEmail, (e = emails.size));
+    cols[i] = e;
+    cols[n + i] = c.message.length;
+    cols[2 * n + i] = c.parents.length;
+    cols[3 * n + i] = Math.floor(c.authorTime / TWO_32);
+    cols[4 * n + i] = c.authorTime % TWO_32;
+    cols[5 * n + i] = Math.floor(c.commitTime / TWO_32);
+    cols[6 * n + i] = c.commitTime % TWO_32;
+    for (const p of c.parents) {
+      let x = at.get(p);
+      if (x === undefined) {
+        x = outside.get(p);
+        if (x === undefined) outside.set(p, (x = outside.size));
+        x += n;
+      }
+      parents.push(x);
+    }
+  }
+  const head: HistoryHead = {
+    v: CACHE_VERSION,
+    at: h.at,
+    cutoff,
+    missing: [...h.missing],
+    cut: [...h.cut],
+    count: n,
+    outside: outside.size,
+    ids: ids.join('') + trees.join('') + [...outside.keys()].join(''),
+    emails: [...emails.keys()],
+    messages: messages.join(''),
+  };
+  const ints = new Int32Array(cols.length + parents.length);
+  ints.set(cols);
+  ints.set(parents, cols.length);
+  return sealValueAndInts(HISTORY_MAGIC, head, ints);
+}
+
+/** The walk of a history file (`encodeHistory`); null when it is not one of this version or does not add up. */
+function decodeHistory(bytes: Buffer): KnownHistory | null {
+  const read = unsealValueAndInts(HISTORY_MAGIC, bytes);
+  const f = read?.value as HistoryHead | undefined;
+  if (!read || f?.v !== CACHE_VERSION || typeof f.at !== 'string' || !Array.isArray(f.missing) || !Array.isArray(f.cut) || !Array.isArray(f.emails)) return null;
+  const { count: n, outside, ids, messages } = f;
+  const { ints } = read;
+  if (!Number.isInteger(n) || !Number.isInteger(outside) || n < 0 || outside < 0 || typeof ids !== 'string' || typeof messages !== 'string' || ids.length !== 40 * (2 * n + outside)) return null;
+  let parentCount = 0;
+  let messageLength = 0;
+  for (let i = 0; i < n; i++) {
+    parentCount += ints[2 * n + i]!;
+    messageLength += ints[n + i]!;
+  }
+  if (ints.length !== HISTORY_COLUMNS * n + parentCount || messageLength !== messages.length) return null;
+  const oidAt = (x: number) => (x < n ? ids.slice(40 * x, 40 * x + 40) : ids.slice(40 * (n + x), 40 * (n + x) + 40));
+  const commits = new Map<string, HistCommit>();
+  const order: string[] = new Array(n);
+  let m = 0;
+  let p = HISTORY_COLUMNS * n;
+  for (let i = 0; i < n; i++) {
+    const oid = ids.slice(40 * i, 40 * i + 40);
+    const parents: string[] = new Array(ints[2 * n + i]!);
+    for (let k = 0; k < parents.length; k++) {
+      const x = ints[p++]!;
+      if (!(x >= 0 && x < n + outside)) return null;
+      parents[k] = oidAt(x);
+    }
+    const email = f.emails[ints[i]!];
+    if (typeof email !== 'string') return null;
+    const length = ints[n + i]!;
+    // The walk's objects, keys in its order (one shape for the engine's loops).
+    const c: HistCommit = {
+      oid,
+      tree: ids.slice(40 * (n + i), 40 * (n + i) + 40),
+      parents,
+      authorEmail: email,
+      authorTime: ints[3 * n + i]! * TWO_32 + (ints[4 * n + i]! >>> 0),
+      commitTime: ints[5 * n + i]! * TWO_32 + (ints[6 * n + i]! >>> 0),
+      message: messages.slice(m, (m += length)),
+    };
+    commits.set(oid, c);
+    order[i] = oid;
+  }
+  return { at: f.at, cutoff: f.cutoff ?? null, commits, order, missing: f.missing, cut: f.cut };
 }
 
 /** The commits an update's walk added to the history file's walk, kept on their own while they are few. */
@@ -257,17 +377,13 @@ function writeSealed(repo: Repo, name: string, magic: string, value: unknown, in
 
 /** The last walk, for `walkHistory`'s `known`; null when absent or unusable. */
 export function loadHistory(repo: Repo): KnownHistory | null {
-  const f = readSealed(repo, HISTORY_FILE, HISTORY_MAGIC) as HistoryFile | null;
-  if (!f || f.v !== CACHE_VERSION || typeof f.at !== 'string' || !Array.isArray(f.commits) || !Array.isArray(f.missing) || !Array.isArray(f.cut)) return null;
-  const commits = new Map<string, HistCommit>();
-  const order: string[] = new Array(f.commits.length);
-  for (let i = 0; i < f.commits.length; i++) {
-    const c = f.commits[i]!;
-    if (typeof c?.oid !== 'string' || !Array.isArray(c.parents)) return null;
-    commits.set(c.oid, c);
-    order[i] = c.oid;
+  let known: KnownHistory | null;
+  try {
+    known = decodeHistory(fs.readFileSync(path.join(dir(repo), HISTORY_FILE)));
+  } catch {
+    return null;
   }
-  return withTail(repo, { at: f.at, cutoff: f.cutoff ?? null, commits, order, missing: f.missing, cut: f.cut });
+  return known && withTail(repo, known);
 }
 
 /**
@@ -314,8 +430,7 @@ export function saveHistory(repo: Repo, h: History, cutoff: number | null, known
         return;
       }
     }
-    const file: HistoryFile = { v: CACHE_VERSION, at: h.at, cutoff, missing: [...h.missing], cut: [...h.cut], commits: h.order.map((o) => plain(h.commits.get(o)!)) };
-    writeSealed(repo, HISTORY_FILE, HISTORY_MAGIC, file);
+    atomicWriteFileSync(path.join(dir(repo), HISTORY_FILE), encodeHistory(h, cutoff));
     // A tail names the walk it extends, and this is another: it would not be used.
     fs.rmSync(path.join(dir(repo), HISTORY_TAIL_FILE), { force: true });
   } catch {

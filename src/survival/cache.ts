@@ -218,8 +218,9 @@ function readCheckpointFile(file: string): CheckpointFile | null {
 /**
  * The history file (`sealValueAndInts`): a head in binary JSON and, as 32-bit integers, the columns
  * of the walk's commits in its order. Their ids, trees and messages are each one string of the head
- * (a commit's are slices of it), so reading a walk of a thousand commits makes their objects and
- * little else: decoding them one value at a time took a millisecond of every update.
+ * (a commit's are slices of it), so reading the walk makes the commits' objects and little else
+ * (decoded a value at a time, the generated history's 1,274 commits took 1.0-1.2 ms of an update;
+ * as columns, 0.75 ms).
  */
 interface HistoryHead {
   v: number;

@@ -129,6 +129,16 @@ describe('objects read: isomorphic-git finds the bytes, a loose object is checke
     fs.mkdirSync(path.dirname(badFile), { recursive: true });
     fs.writeFileSync(badFile, deflateSync(wrong));
     await expect(readBlob(await s.repo(), bad)).rejects.toThrow(`object ${bad} has a malformed header`);
+    // Trees git would not write: an unknown mode (one an object's prototype has too), a name that breaks a path.
+    const blobId = Buffer.from(oid, 'hex');
+    for (const [entry, says] of [
+      [Buffer.concat([Buffer.from('toString f.txt\0'), blobId]), 'is a tree with an entry of unknown mode toString'],
+      [Buffer.concat([Buffer.from('100644 a/b\0'), blobId]), 'is a tree with an entry named "a/b"'],
+      [Buffer.from('100644 f.txt\0short'), 'is a malformed tree (at byte 0)'],
+    ] as const) {
+      const tree = execFileSync('git', ['hash-object', '-w', '--literally', '-t', 'tree', '--stdin'], { cwd: s.dir, input: entry, encoding: 'utf8' }).trim();
+      await expect(readTree(await s.repo(), tree)).rejects.toThrow(`object ${tree} ${says}`);
+    }
     // The right bytes again: read.
     fs.writeFileSync(file, deflateSync(Buffer.from('blob 18\0the right content\n')));
     expect((await readBlob(await s.repo(), oid)).toString()).toBe('the right content\n');

@@ -64,13 +64,13 @@ export interface ReadTreeEntry {
 }
 
 /** Entry modes as a tree is read (a tree's mode written with its leading zero, as isomorphic-git gives it). */
-const READ_MODES: Readonly<Record<string, [mode: string, type: ReadTreeEntry['type']]>> = {
-  '40000': ['040000', 'tree'],
-  '100644': ['100644', 'blob'],
-  '100755': ['100755', 'blob'],
-  '120000': ['120000', 'blob'],
-  '160000': ['160000', 'commit'],
-};
+const READ_MODES: ReadonlyMap<string, [mode: string, type: ReadTreeEntry['type']]> = new Map([
+  ['40000', ['040000', 'tree']],
+  ['100644', ['100644', 'blob']],
+  ['100755', ['100755', 'blob']],
+  ['120000', ['120000', 'blob']],
+  ['160000', ['160000', 'commit']],
+]);
 
 /**
  * A tree's entries, sorted by name in code point order (the order isomorphic-git gave them, which
@@ -85,7 +85,7 @@ export function parseTree(oid: string, content: Buffer): ReadTreeEntry[] {
     const space = content.indexOf(0x20, at);
     const nul = space < 0 ? -1 : content.indexOf(0, space);
     if (space < 0 || nul < 0 || nul + 21 > content.length) throw new BadObjectError(oid, `is a malformed tree (at byte ${at})`);
-    const read = READ_MODES[content.toString('latin1', at, space)];
+    const read = READ_MODES.get(content.toString('latin1', at, space));
     if (!read) throw new BadObjectError(oid, `is a tree with an entry of unknown mode ${content.toString('latin1', at, space)}`);
     const path = content.toString('utf8', space + 1, nul);
     if (path === '' || path === '.' || path === '..' || path.includes('/')) throw new BadObjectError(oid, `is a tree with an entry named ${JSON.stringify(path)}`);
@@ -168,10 +168,11 @@ function headersAndMessage(content: Buffer): { headers: string[]; message: strin
     if (line[0] === ' ' && headers.length) headers[headers.length - 1] += '\n' + line.slice(1);
     else headers.push(line);
   }
-  // The message with CRs dropped, no leading newlines and one trailing newline (as written by `renderCommit`).
-  const message = (blank < 0 ? '' : text.slice(blank + 2)).replace(/\r/g, '').replace(/^\n+/, '').replace(/\n+$/, '') + '\n';
-  return { headers, message };
+  return { headers, message: normalMessage(blank < 0 ? '' : text.slice(blank + 2)) };
 }
+
+/** A message as commits are written and read here: CRs dropped, no leading newlines, one trailing newline. */
+const normalMessage = (m: string) => m.replace(/\r/g, '').replace(/^\n+/, '').replace(/\n+$/, '') + '\n';
 
 const keyOf = (h: string) => h.slice(0, h.indexOf(' '));
 const valueOf = (h: string) => h.slice(h.indexOf(' ') + 1);
@@ -213,14 +214,13 @@ export function tagTarget(oid: string, content: Buffer): string {
   return valueOf(first);
 }
 
-/** A commit object's text (no signature): headers, a blank line, the message with CRs dropped, no leading newlines and one trailing newline. */
+/** A commit object's text (no signature): headers, a blank line, the message (`normalMessage`). */
 export function renderCommit(c: { tree: string; parents: string[]; message: string; author: Person; committer?: Person }): string {
   let text = `tree ${c.tree || EMPTY_TREE}\n`;
   for (const p of c.parents) text += `parent ${p}\n`;
   text += `author ${formatPerson(c.author)}\n`;
   text += `committer ${formatPerson(c.committer ?? c.author)}\n`;
-  const message = c.message.replace(/\r/g, '').replace(/^\n+/, '').replace(/\n+$/, '') + '\n';
-  return `${text}\n${message}`;
+  return `${text}\n${normalMessage(c.message)}`;
 }
 
 function formatPerson(p: Person): string {

@@ -8,6 +8,7 @@ import git from 'isomorphic-git';
 import { scenario } from './helpers.js';
 import type { Scenario } from '../fixtures/scenario.js';
 import { readBlob, readCommit, readTree } from '../src/git/objects.js';
+import { resolveRevision } from '../src/git/refs.js';
 
 /** A raw object written with `git hash-object -w --literally` (git's own bytes, unchecked). */
 function writeRaw(s: Scenario, type: string, body: string | Buffer): string {
@@ -105,6 +106,11 @@ describe('objects read: isomorphic-git finds the bytes, a loose object is checke
     expect(Object.is((await readCommit(repo, zero)).committer.timezoneOffset, 0)).toBe(true);
     expect(await readTree(repo, tagged)).toEqual(await readTree(repo, tree));
     await expect(readBlob(repo, tree)).rejects.toThrow(`object ${tree} is a tree, not a blob`);
+    // A revision a user types is peeled the same way to its commit.
+    expect(await resolveRevision(repo, 'v1-again')).toBe(zero);
+    expect(await resolveRevision(repo, 'v1-again~1')).toBe(signed);
+    s.git('tag', '-a', '-m', 'a tree', 'tree-tag', tree);
+    await expect(resolveRevision(await s.repo(), 'tree-tag')).rejects.toThrow("revision 'tree-tag' names a tree, not a commit");
     await expect(readCommit(repo, s.rev('HEAD:main.txt'))).rejects.toThrow('is a blob, not a commit');
   });
 

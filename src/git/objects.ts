@@ -522,19 +522,29 @@ async function readObjectContent(repo: Repo, oid: string): Promise<{ type: strin
   return { type: r.type, content: buf };
 }
 
-/** Tags peeled on the way to an object of type `want` (and a commit to its tree, when a tree is wanted). */
-const PEELS = 16;
-/** The content of `oid` as an object of type `want`, peeling tags (and a commit, for a tree) as isomorphic-git's reads did. */
-async function readAs(repo: Repo, oid: string, want: 'blob' | 'tree' | 'commit'): Promise<{ oid: string; content: Buffer }> {
+/** Tags peeled on the way to an object (more is a loop, or not worth following). */
+const PEELS = 10;
+
+/**
+ * The object `oid` leads to, as isomorphic-git's readers peeled: itself, or what its tags point at
+ * (and a commit's tree, when a tree is wanted); its id, type and content, whatever its type.
+ */
+export async function peel(repo: Repo, oid: string, want: 'blob' | 'tree' | 'commit'): Promise<{ oid: string; type: string; content: Buffer }> {
   let at = oid;
   for (let i = 0; i < PEELS; i++) {
     const { type, content } = await readObjectContent(repo, at);
-    if (type === want) return { oid: at, content };
     if (type === 'tag') at = tagTarget(at, content);
     else if (type === 'commit' && want === 'tree') at = parseCommit(at, content).tree;
-    else throw new BadObjectError(oid, at === oid ? `is a ${type}, not a ${want}` : `leads to ${at}, a ${type}, not a ${want}`);
+    else return { oid: at, type, content };
   }
   throw new BadObjectError(oid, `is a chain of more than ${PEELS} tags`);
+}
+
+/** The content of `oid` as an object of type `want` (`peel`); throws when it leads to another type. */
+async function readAs(repo: Repo, oid: string, want: 'blob' | 'tree' | 'commit'): Promise<{ oid: string; content: Buffer }> {
+  const o = await peel(repo, oid, want);
+  if (o.type !== want) throw new BadObjectError(oid, o.oid === oid ? `is a ${o.type}, not a ${want}` : `leads to ${o.oid}, a ${o.type}, not a ${want}`);
+  return o;
 }
 
 /** A blob's bytes (a packed one's are shared with the command's object cache: do not change them). */
@@ -615,11 +625,6 @@ export async function hasObject(repo: Repo, oid: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Any object, parsed (a commit, a tag, a tree, a blob), read as the command's other objects are; throws when it is not in the repository. */
-export async function readParsedObject(repo: Repo, oid: string): Promise<{ type: string; object: unknown }> {
-  return withReadClient(repo, (a) => git.readObject({ ...a, oid, format: 'parsed' }));
 }
 
 /** Ensures the empty tree exists (git knows it virtually; isomorphic-git needs it stored). */

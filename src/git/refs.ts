@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import git from 'isomorphic-git';
 import { gitArgs, type Repo } from './repo.js';
 import { gitFs } from './fs.js';
-import { readCommit, readParsedObject } from './objects.js';
+import { BadObjectError } from './object-format.js';
+import { peel, readCommit } from './objects.js';
 import { OtError, usageError } from '../errors.js';
 
 /** The id a ref points at (peeled to a commit for annotated tags), or null when absent. */
@@ -335,19 +336,13 @@ async function resolveBase(repo: Repo, base: string): Promise<string | null> {
 }
 
 async function peelToCommit(repo: Repo, oid: string, rev: string): Promise<string> {
-  for (let i = 0; i < 10; i++) {
-    let obj;
-    try {
-      obj = await readParsedObject(repo, oid);
-    } catch {
-      throw usageError(`unknown revision '${rev}': object ${oid} is not in the repository`, 'unknown_revision');
-    }
-    if (obj.type === 'commit') return oid;
-    if (obj.type === 'tag') {
-      oid = (obj.object as { object: string }).object;
-      continue;
-    }
-    throw usageError(`revision '${rev}' names a ${obj.type}, not a commit`, 'unknown_revision');
+  let obj;
+  try {
+    obj = await peel(repo, oid, 'commit');
+  } catch (err) {
+    if (err instanceof BadObjectError) throw usageError(`unknown revision '${rev}': ${err.message}`, 'unknown_revision');
+    throw usageError(`unknown revision '${rev}': object ${oid} is not in the repository`, 'unknown_revision');
   }
-  throw usageError(`revision '${rev}' is a chain of tags too deep to follow`, 'unknown_revision');
+  if (obj.type !== 'commit') throw usageError(`revision '${rev}' names a ${obj.type}, not a commit`, 'unknown_revision');
+  return obj.oid;
 }

@@ -40,6 +40,11 @@ export function gitTree(dir: string, env: NodeJS.ProcessEnv = {}): string {
   return execFileSync('git', ['write-tree'], { cwd: dir, env: e, encoding: 'utf8' }).trim();
 }
 
+/** A raw object written with `git hash-object -w --literally` (the bytes as given, unchecked); its id. */
+export function writeRawObject(s: Scenario, type: string, body: string | Buffer): string {
+  return execFileSync('git', ['hash-object', '-w', '--literally', '-t', type, '--stdin'], { cwd: s.dir, input: body, encoding: 'utf8' }).trim();
+}
+
 /** `git ls-tree -r` of a tree: path -> "mode type oid". */
 export function lsTree(dir: string, tree: string): Map<string, string> {
   const out = execFileSync('git', ['ls-tree', '-r', '-z', tree], { cwd: dir, encoding: 'latin1' });

@@ -5,15 +5,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
-import { scenario } from './helpers.js';
+import { scenario, writeRawObject } from './helpers.js';
 import type { Scenario } from '../fixtures/scenario.js';
 import { readBlob, readCommit, readTree } from '../src/git/objects.js';
 import { resolveRevision } from '../src/git/refs.js';
-
-/** A raw object written with `git hash-object -w --literally` (git's own bytes, unchecked). */
-function writeRaw(s: Scenario, type: string, body: string | Buffer): string {
-  return execFileSync('git', ['hash-object', '-w', '--literally', '-t', type, '--stdin'], { cwd: s.dir, input: body, encoding: 'utf8' }).trim();
-}
 
 /** Every object of the repository (`git cat-file --batch-all-objects`), by type. */
 function allObjects(s: Scenario): { oid: string; type: string }[] {
@@ -81,12 +76,12 @@ describe('objects read: isomorphic-git finds the bytes, a loose object is checke
     // Headers git writes but does not read (a signature, an encoding), timezones east, west, -0000.
     const tree = s.rev('HEAD^{tree}');
     const head = s.head();
-    const signed = writeRaw(
+    const signed = writeRawObject(
       s,
       'commit',
       `tree ${tree}\nparent ${head}\nauthor A. Person <a@example.com> 1700000000 +0530\ncommitter Some <One> <c@example.com> 1700000100 -0800\nencoding ISO-8859-1\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n iQEzBAABCAAdFiEE\n -----END PGP SIGNATURE-----\n\n\n\nsigned, after blank lines\n\n\n`,
     );
-    const zero = writeRaw(s, 'commit', `tree ${tree}\nparent ${signed}\nauthor Z <z@z> 1700000200 -0000\ncommitter Z <z@z> 1700000200 +0000\n\nat -0000\n`);
+    const zero = writeRawObject(s, 'commit', `tree ${tree}\nparent ${signed}\nauthor Z <z@z> 1700000200 -0000\ncommitter Z <z@z> 1700000200 +0000\n\nat -0000\n`);
     s.git('update-ref', 'refs/heads/main', zero);
     s.git('tag', '-a', '-m', 'annotated', 'v1', zero);
     s.git('tag', '-a', '-m', 'tag of a tag', 'v1-again', 'v1');
@@ -142,7 +137,7 @@ describe('objects read: isomorphic-git finds the bytes, a loose object is checke
       [Buffer.concat([Buffer.from('100644 a/b\0'), blobId]), 'is a tree with an entry named "a/b"'],
       [Buffer.from('100644 f.txt\0short'), 'is a malformed tree (at byte 0)'],
     ] as const) {
-      const tree = execFileSync('git', ['hash-object', '-w', '--literally', '-t', 'tree', '--stdin'], { cwd: s.dir, input: entry, encoding: 'utf8' }).trim();
+      const tree = writeRawObject(s, 'tree', entry);
       await expect(readTree(await s.repo(), tree)).rejects.toThrow(`object ${tree} ${says}`);
     }
     // The right bytes again: read.

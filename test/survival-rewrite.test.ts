@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scenario } from './helpers.js';
+import { scenario, writeRawObject } from './helpers.js';
 import { gitPatchIdStable, HUMAN, Scenario } from '../fixtures/scenario.js';
 import { loadTrail } from '../src/store/trail.js';
 import { computeSurvival, lastPassStats } from '../src/survival/engine.js';
@@ -8,7 +8,6 @@ import { walkHistory, type History, type KnownHistory } from '../src/survival/hi
 import { loadHistory, saveHistory } from '../src/survival/cache.js';
 import { seal, unseal, unsealValueAndInts } from '../src/store/sealed.js';
 import * as fs from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 
@@ -626,10 +625,9 @@ describe('history walk', () => {
     await s.commit('main', HUMAN);
     s.git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
     // Raw commits: a time past 2^32 seconds, one before 1970, a parent the repository does not have.
-    const raw = (body: string) => execFileSync('git', ['hash-object', '-w', '--literally', '-t', 'commit', '--stdin'], { cwd: s.dir, input: body, encoding: 'utf8' }).trim();
     const tree = s.rev('HEAD^{tree}');
-    const future = raw(`tree ${tree}\nparent ${s.head()}\nauthor F <f@f> 5000000000 +0000\ncommitter F <f@f> 5000000001 +0000\n\nfuture\n`);
-    const past = raw(`tree ${tree}\nparent ${future}\nparent ${'ab'.repeat(20)}\nauthor P <p@p> -86400 -0130\ncommitter P <p@p> 4294967295 +0000\n\npast\n`);
+    const future = writeRawObject(s, 'commit', `tree ${tree}\nparent ${s.head()}\nauthor F <f@f> 5000000000 +0000\ncommitter F <f@f> 5000000001 +0000\n\nfuture\n`);
+    const past = writeRawObject(s, 'commit', `tree ${tree}\nparent ${future}\nparent ${'ab'.repeat(20)}\nauthor P <p@p> -86400 -0130\ncommitter P <p@p> 4294967295 +0000\n\npast\n`);
     for (const cutoff of [null, Number(s.git('show', '-s', '--format=%ct', old).trim()) + 1]) {
       const repo = await s.repo();
       const h = await walkHistory(repo, past, cutoff);
